@@ -1,0 +1,223 @@
+"""The seed's Bing provider for ``gpt-4``: gpt4free's module API over the ChatHub engine.
+
+Usage, as in the seed::
+
+    from g4f.Provider.Providers.Bing import _create_completion
+
+    messages = [{"role": "user", "content": "Привет, как дела?"}]
+    for token in _create_completion("gpt-4", messages, stream=True):
+        print(token, end="")
+
+Set ``G4F_BING_URL`` (e.g. ``http://127.0.0.1:8765``, a hub started by ``g4f hub``) or pass
+``url=`` to talk to another server than Bing. Unlike the seed, this module sends no forged client
+address and has no "jailbreak" option set: :class:`optionsSets` holds the three official styles.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, get_type_hints
+
+from ...client import BingClient, Timeouts
+from ...protocol import (
+    RECORD_SEPARATOR,
+    Retraction,
+    Style,
+    TextDelta,
+    encode_record,
+    option_sets_for,
+)
+from ...protocol.constants import ALLOWED_MESSAGE_TYPES
+from ...sync import iterate_sync
+
+__all__ = [
+    "Defaults",
+    "_create_completion",
+    "_format",
+    "convert",
+    "create_conversation",
+    "model",
+    "needs_auth",
+    "optionsSets",
+    "params",
+    "run",
+    "stream_generate",
+    "supports_stream",
+    "url",
+]
+
+log = logging.getLogger(__name__)
+
+_MODELS = ("gpt-4",)
+
+url = "https://bing.com/chat"
+model = list(_MODELS)
+supports_stream = True
+needs_auth = False
+
+
+def _option_set(style: Style) -> dict[str, Any]:
+    return {"tone": style.tone, "optionsSets": option_sets_for(style)}
+
+
+class optionsSets:
+    """Option sets per conversation style; ``optionSet`` describes their structure.
+
+    The seed's ``jailbreak`` set is replaced by the three official styles; ``default`` is
+    ``precise``, the tone the seed's set carried (``h3precise``).
+    """
+
+    optionSet: dict[str, type] = {"tone": str, "optionsSets": list}
+
+    creative: dict[str, Any] = _option_set(Style.CREATIVE)
+    balanced: dict[str, Any] = _option_set(Style.BALANCED)
+    precise: dict[str, Any] = _option_set(Style.PRECISE)
+    default: dict[str, Any] = precise
+
+
+class Defaults:
+    """Values sent with every request (never a client IP address).
+
+    ``location`` carries language and market; ``locationHints`` is empty so that no location is
+    claimed on the user's behalf. ``sliceIds`` is empty: the seed's experiment ids expired and the
+    service accepts an empty list.
+    """
+
+    delimiter = RECORD_SEPARATOR
+    allowedMessageTypes: list[str] = list(ALLOWED_MESSAGE_TYPES)
+    sliceIds: list[str] = []
+    location: dict[str, Any] = {
+        "locale": "en-US",
+        "market": "en-US",
+        "region": "US",
+        "locationHints": [],
+    }
+
+
+def _format(msg: dict[str, Any]) -> str:
+    """One record: ``msg`` as JSON followed by the delimiter ``\\x1e``.
+
+    >>> _format({"protocol": "json", "version": 1})
+    '{"protocol":"json","version":1}\\x1e'
+    """
+    return encode_record(msg)
+
+
+async def create_conversation(
+    url: str | None = None, cookies: str | None = None
+) -> tuple[str, str, str | None]:
+    """Create a conversation; return (conversation id, client id, conversation signature).
+
+    The signature is ``None`` when the service sent only the encrypted one (Oct 2023+ shape).
+    """
+    async with BingClient(url=url, cookies=cookies) as client:
+        conversation = await client.create_conversation()
+    return conversation.conversation_id, conversation.client_id, conversation.signature
+
+
+def _style_of(mode: dict[str, Any] | Style | str | None) -> Style:
+    if mode is None:
+        return Style.PRECISE
+    if isinstance(mode, dict):
+        tone = mode.get("tone")
+        if not isinstance(tone, str):
+            raise ValueError("mode must be one of optionsSets.creative/balanced/precise")
+        return Style.parse(tone)
+    return Style.parse(mode)
+
+
+async def stream_generate(
+    prompt: str,
+    mode: dict[str, Any] | Style | str | None = None,
+    context: bool | str = False,
+    *,
+    url: str | None = None,
+    cookies: str | None = None,
+    proxy: str | None = None,
+    timeouts: Timeouts | None = None,
+    search: bool = True,
+) -> AsyncIterator[str]:
+    """Stream the answer to ``prompt`` as text pieces, in a new conversation.
+
+    ``mode`` is one of :class:`optionsSets`' styles (default ``precise``); ``context`` is earlier
+    history as made by :func:`convert`. If the service retracts the answer, the apology follows
+    what was streamed, after a blank line; it is never replaced by the retracted text.
+    """
+    style = _style_of(mode)
+    async with BingClient(url=url, cookies=cookies, proxy=proxy, timeouts=timeouts) as client:
+        async for event in client.ask(
+            prompt,
+            style=style,
+            context=context if isinstance(context, str) else None,
+            search=search,
+        ):
+            if isinstance(event, TextDelta):
+                yield event.text
+            elif isinstance(event, Retraction):
+                log.warning("the service retracted its answer")
+                yield "\n\n" + event.apology
+
+
+def run(generator: AsyncIterator[str]) -> Iterator[str]:
+    """Turn an async generator into a sync one; works inside a running event loop too."""
+    return iterate_sync(generator)
+
+
+def convert(messages: list[dict[str, str]]) -> str:
+    """Fold messages into the seed's context block: ``"[role](#message)\\ncontent\\n\\n"`` each.
+
+    >>> convert([{"role": "user", "content": "Hi"}])
+    '[user](#message)\\nHi\\n\\n'
+    """
+    context = ""
+    for message in messages:
+        context += "[%s](#message)\n%s\n\n" % (message["role"], message["content"])
+    return context
+
+
+def _check_messages(messages: object) -> list[dict[str, str]]:
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("messages must be a non-empty list of {'role', 'content'} dicts")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise ValueError(f"messages[{i}] is not a dict")
+        for key in ("role", "content"):
+            if not isinstance(message.get(key), str):
+                raise ValueError(f"messages[{i}] needs a string {key!r}")
+    return messages
+
+
+def _create_completion(
+    model: str,
+    messages: list,  # type: ignore[type-arg]  # the seed's signature, shown in `params`
+    stream: bool,
+    **kwargs: Any,
+) -> Iterator[str]:
+    """Stream the answer to ``messages``: the last is the prompt, the rest its context.
+
+    Keyword arguments: ``url``, ``cookies``, ``proxy``, ``timeouts``, ``search`` and ``style``
+    (``"creative"``, ``"balanced"`` or ``"precise"``; ``mode=`` takes an :class:`optionsSets`
+    entry). Problems raise :class:`~g4f.errors.G4FError` subclasses, whose ``partial_text``
+    holds the answer received before the failure.
+    """
+    checked = _check_messages(messages)
+    if model not in _MODELS:
+        raise ValueError(f"the Bing provider serves {list(_MODELS)}, not {model!r}")
+    if len(checked) < 2:
+        prompt, context = checked[0]["content"], ""
+    else:
+        prompt, context = checked[-1]["content"], convert(checked[:-1])
+    mode = kwargs.pop("mode", None) or kwargs.pop("style", None)
+    unknown = set(kwargs) - {"url", "cookies", "proxy", "timeouts", "search", "auth"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    kwargs.pop("auth", None)
+    return run(stream_generate(prompt, mode, context or False, **kwargs))
+
+
+params = f"g4f.Providers.{os.path.basename(__file__)[:-3]} supports: " + "(%s)" % ", ".join(
+    f"{name}: {get_type_hints(_create_completion)[name].__name__}"
+    for name in _create_completion.__code__.co_varnames[: _create_completion.__code__.co_argcount]
+)

@@ -1,0 +1,171 @@
+"""One turn over the ChatHub websocket: handshake, invocation, events until the final record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from urllib.parse import quote
+
+import aiohttp
+
+from ..errors import ConnectionClosed, ProtocolError, RequestRefused, ResponseTimeout
+from ..protocol import (
+    HANDSHAKE_REQUEST,
+    Close,
+    Completion,
+    ErrorResult,
+    Event,
+    Final,
+    Ping,
+    Record,
+    RecordDecoder,
+    TurnReader,
+    encode_record,
+    error_for_result,
+    parse_handshake_response,
+    ping_record,
+)
+from .config import Timeouts, host_of
+
+__all__ = ["chathub_url", "stream_turn"]
+
+log = logging.getLogger(__name__)
+
+_CLOSED_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
+
+
+def chathub_url(url: str, access_token: str | None) -> str:
+    """The websocket URL, with ``sec_access_token`` when the signature came encrypted."""
+    if not access_token:
+        return url
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}sec_access_token={quote(access_token, safe='')}"
+
+
+async def stream_turn(
+    session: aiohttp.ClientSession,
+    url: str,
+    invocation: Record,
+    *,
+    headers: Mapping[str, str],
+    timeouts: Timeouts,
+    access_token: str | None = None,
+    proxy: str | None = None,
+) -> AsyncIterator[Event]:
+    """Open the websocket, run one turn and yield its events, ending with :class:`Final`.
+
+    Pings are answered here and not yielded. A failed turn raises the matching
+    :class:`~g4f.errors.G4FError` with the text streamed so far in ``partial_text``. The
+    websocket is closed on every path, cancellation included.
+    """
+    try:
+        ws = await session.ws_connect(
+            chathub_url(url, access_token),
+            headers=dict(headers),
+            proxy=proxy,
+            autoping=True,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
+        )
+    except TimeoutError:
+        raise ResponseTimeout(
+            f"opening the ChatHub websocket at {host_of(url)} timed out"
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise ConnectionClosed(
+            f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
+        ) from None
+    async with ws:
+        await _send(ws, HANDSHAKE_REQUEST, "")
+        # The server handles records in order: the invocation need not wait for the handshake.
+        await _send(ws, encode_record(invocation), "")
+        async for event in _read_turn(ws, timeouts):
+            yield event
+
+
+async def _send(ws: aiohttp.ClientWebSocketResponse, text: str, partial_text: str) -> None:
+    try:
+        await ws.send_str(text)
+    except (ConnectionError, aiohttp.ClientError) as exc:
+        raise ConnectionClosed(
+            f"the ChatHub websocket closed while sending: {type(exc).__name__}",
+            partial_text=partial_text,
+        ) from None
+
+
+async def _receive(
+    ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts, reader: TurnReader
+) -> str:
+    """The next text message; sends keep-alive pings while waiting, up to the read timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeouts.read
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise ResponseTimeout(
+                f"no message from the server for {timeouts.read:g}s", partial_text=reader.text
+            )
+        try:
+            message = await ws.receive(timeout=min(remaining, timeouts.ping_interval))
+        except TimeoutError:
+            if deadline - loop.time() > 0:
+                await _send(ws, encode_record(ping_record()), reader.text)
+            continue
+        if message.type == aiohttp.WSMsgType.TEXT:
+            return str(message.data)
+        if message.type == aiohttp.WSMsgType.BINARY:
+            try:
+                return bytes(message.data).decode("utf-8")
+            except UnicodeDecodeError:
+                raise ProtocolError(
+                    "binary websocket message that is not UTF-8", partial_text=reader.text
+                ) from None
+        if message.type in _CLOSED_TYPES:
+            raise ConnectionClosed(
+                "the server closed the websocket before the answer was complete",
+                partial_text=reader.text,
+            )
+        raise ConnectionClosed(
+            f"the websocket failed: {type(ws.exception()).__name__}", partial_text=reader.text
+        )
+
+
+async def _read_turn(
+    ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts
+) -> AsyncIterator[Event]:
+    decoder, reader = RecordDecoder(), TurnReader()
+    handshaken = False
+    while True:
+        text = await _receive(ws, timeouts, reader)
+        try:
+            records = decoder.feed(text)
+        except ProtocolError as exc:
+            exc.partial_text = reader.text
+            raise
+        for record in records:
+            if not handshaken:
+                parse_handshake_response(record)
+                handshaken = True
+                continue
+            try:
+                events = reader.read(record)
+            except ProtocolError as exc:
+                exc.partial_text = reader.text
+                raise
+            for event in events:
+                if isinstance(event, Ping):
+                    await _send(ws, encode_record(ping_record()), reader.text)
+                elif isinstance(event, Close):
+                    detail = f": {event.error}" if event.error else ""
+                    raise ConnectionClosed(
+                        f"the server closed the conversation{detail}", partial_text=reader.text
+                    )
+                elif isinstance(event, ErrorResult):
+                    raise error_for_result(event.value, event.message, partial_text=reader.text)
+                elif isinstance(event, Completion):
+                    detail = event.error or "the invocation completed without a final record"
+                    raise RequestRefused(detail, partial_text=reader.text)
+                else:
+                    yield event
+                    if isinstance(event, Final):
+                        return

@@ -1,0 +1,181 @@
+"""The async client: conversations and turns over HTTPS and the ChatHub websocket."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+
+import aiohttp
+
+from .. import __version__
+from ..protocol import Event, Final, Locale, Style, TextDelta, build_invocation
+from .chathub import stream_turn
+from .config import Endpoints, Timeouts
+from .conversation import Conversation
+from .create import create_conversation
+
+__all__ = ["BingClient"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HEADERS: Mapping[str, str] = {
+    "Accept": "application/json",
+    "Accept-Language": "en-US,en;q=0.9",
+    "User-Agent": f"g4f-bing/{__version__} (+https://pypi.org/project/g4f-bing/)",
+}
+
+
+class BingClient:
+    """An async ChatHub client.
+
+    Use it as an async context manager; it owns one HTTP session, closed on exit.
+
+    Args:
+        url: a server serving both ChatHub paths (e.g. the local hub); defaults to
+            ``$G4F_BING_URL``, then Bing's own hosts.
+        cookies: the user's own Bing cookies as a ``Cookie`` header value; never logged.
+        timeouts: how long each network step may take.
+        locale: language and market hints.
+        proxy: an ``http(s)://`` proxy URL for both connections.
+
+    Example::
+
+        async with BingClient(url="http://127.0.0.1:8765") as client:
+            async for event in client.ask("Hello"):
+                if isinstance(event, TextDelta):
+                    print(event.text, end="")
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        cookies: str | None = None,
+        timeouts: Timeouts | None = None,
+        locale: Locale | None = None,
+        proxy: str | None = None,
+    ) -> None:
+        self.endpoints = Endpoints.resolve(url)
+        self.timeouts = timeouts or Timeouts()
+        self.locale = locale or Locale()
+        self._cookies = cookies
+        self._proxy = proxy
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        cookies = "<redacted>" if self._cookies else None
+        return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies})"
+
+    async def __aenter__(self) -> BingClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session and every connection it holds."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=self.timeouts.connect,
+                    sock_connect=self.timeouts.connect,
+                )
+            )
+        return self._session
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(DEFAULT_HEADERS)
+        if self._cookies:
+            headers["Cookie"] = self._cookies
+        return headers
+
+    async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
+        """Create a new server-side conversation."""
+        return await create_conversation(
+            self._get_session(),
+            self.endpoints.create_url,
+            headers=self._headers(),
+            total_timeout=self.timeouts.create,
+            style=Style.parse(style),
+            proxy=self._proxy,
+        )
+
+    async def ask(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None = None,
+        style: Style | str | None = None,
+        context: str | None = None,
+        search: bool = True,
+    ) -> AsyncIterator[Event]:
+        """Send one user turn and yield its events, ending with :class:`~g4f.protocol.Final`.
+
+        Without ``conversation`` a new one is created for this turn alone (the seed's stateless
+        way; ``context`` then carries earlier history). With one, this is its next turn, and the
+        conversation's turn counter advances when the turn succeeds.
+        """
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError("the prompt must be a non-empty string")
+        chosen = Style.parse(style) if style is not None else None
+        if conversation is None:
+            conversation = await self.create_conversation(chosen or Style.PRECISE)
+        style_now = chosen or conversation.style
+        invocation = build_invocation(
+            prompt,
+            conversation_id=conversation.conversation_id,
+            client_id=conversation.client_id,
+            invocation_id=conversation.turn,
+            trace_id=os.urandom(16).hex(),
+            timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+            signature=None if conversation.encrypted_signature else conversation.signature,
+            style=style_now,
+            context=context,
+            search=search,
+            locale=self.locale,
+        )
+        async for event in stream_turn(
+            self._get_session(),
+            self.endpoints.chathub_url,
+            invocation,
+            headers=self._headers(),
+            timeouts=self.timeouts,
+            access_token=conversation.encrypted_signature,
+            proxy=self._proxy,
+        ):
+            if isinstance(event, Final):
+                conversation.turn += 1
+                conversation.expiry_time = event.expiry_time or conversation.expiry_time
+            yield event
+
+    async def ask_text(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None = None,
+        style: Style | str | None = None,
+        context: str | None = None,
+        search: bool = True,
+    ) -> str:
+        """Send one turn and return the whole answer text (the joined deltas)."""
+        parts: list[str] = []
+        async for event in self.ask(
+            prompt, conversation=conversation, style=style, context=context, search=search
+        ):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+        return "".join(parts)

@@ -1,0 +1,199 @@
+"""The project's exception tree.
+
+Every failure a caller can act on is one class under :class:`G4FError`::
+
+    G4FError
+    ├── ProtocolError              the peer broke the ChatHub protocol (malformed record)
+    ├── TransportError             the connection failed
+    │   ├── ConnectionClosed       type-7 close, websocket closed early, connection refused
+    │   └── ResponseTimeout        nothing arrived within the read timeout
+    └── ServiceError               the service answered, with a refusal
+        ├── RateLimited            Throttled, PerHourThrottled, HTTP 404/429 on create
+        ├── ChallengeRequired      CaptchaChallenge, an HTML/empty body instead of JSON
+        ├── NotAuthorized          UnauthorizedRequest: cookies missing or invalid
+        ├── AccessDenied           HTTP 403: blocked for this network or region
+        ├── ConversationExpired    InvalidSession: the conversation is gone
+        ├── ConversationInvalid    InvalidRequest: the conversation cannot take this turn
+        ├── Busy                   ProcessingMessage: a turn is still running
+        ├── ServerError            HTTP 5xx
+        └── RequestRefused         any other non-Success result
+
+Each error carries the server's ``message`` and ``partial_text``, the answer text streamed before
+the failure, so nothing already received is lost. Messages never include cookies or signatures.
+
+Example::
+
+    try:
+        text = "".join(_create_completion("gpt-4", messages, stream=True))
+    except RateLimited as exc:
+        time.sleep(exc.retry_after or 60)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDenied",
+    "Busy",
+    "ChallengeRequired",
+    "ConnectionClosed",
+    "ConversationExpired",
+    "ConversationInvalid",
+    "G4FError",
+    "NotAuthorized",
+    "ProtocolError",
+    "RateLimited",
+    "RequestRefused",
+    "ResponseTimeout",
+    "ServerError",
+    "ServiceError",
+    "TransportError",
+    "truncate",
+]
+
+
+def truncate(text: str, limit: int = 200) -> str:
+    """Shorten ``text`` for an error message, marking the cut.
+
+    >>> truncate("x" * 5, limit=3)
+    'xxx…(5 chars)'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…({len(text)} chars)"
+
+
+class G4FError(Exception):
+    """Base class of every error this package raises on purpose.
+
+    Attributes:
+        message: what went wrong, in words (the server's own message where it sent one).
+        partial_text: answer text received before the failure ("" when none).
+        retry_after: seconds the caller should wait before trying again, when known.
+        hint: what the user can do about it.
+    """
+
+    hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial_text = partial_text
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.hint:
+            text = f"{text} ({self.hint})"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, "
+            f"partial_text={truncate(self.partial_text, 40)!r})"
+        )
+
+
+class ProtocolError(G4FError):
+    """The peer sent something the ChatHub protocol does not allow."""
+
+    hint = "the server does not speak ChatHub as expected; check the endpoint URL"
+
+
+class TransportError(G4FError):
+    """The connection to the service failed."""
+
+
+class ConnectionClosed(TransportError):
+    """The connection closed, or could not be opened, before the turn ended."""
+
+    hint = "try again; if it persists, check the network or the endpoint URL"
+
+
+class ResponseTimeout(TransportError):
+    """Nothing arrived from the service within the configured timeout."""
+
+    hint = "try again, or raise the timeout"
+
+
+class ServiceError(G4FError):
+    """The service answered with a refusal.
+
+    Attributes:
+        result_value: the ChatHub ``result.value`` (e.g. ``"Throttled"``), or ``None`` for an HTTP
+            status failure.
+        status: the HTTP status of a failed conversation create, when that is where it failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        result_value: str | None = None,
+        status: int | None = None,
+        partial_text: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, partial_text=partial_text, retry_after=retry_after)
+        self.result_value = result_value
+        self.status = status
+
+
+class RateLimited(ServiceError):
+    """Too many requests: the service throttled this user or client."""
+
+    hint = "wait and retry later, and reuse conversations instead of creating new ones"
+
+
+class ChallengeRequired(ServiceError):
+    """The service wants a human check (CAPTCHA) before it answers."""
+
+    hint = (
+        "open https://www.bing.com/chat in a browser, solve the challenge, "
+        "then pass the browser's fresh cookies"
+    )
+
+
+class NotAuthorized(ServiceError):
+    """The request lacks valid credentials (cookies or conversation signature)."""
+
+    hint = "sign in to Bing in a browser and pass your own cookies"
+
+
+class AccessDenied(ServiceError):
+    """The service refuses this network or region (HTTP 403)."""
+
+    hint = "the service blocks this network or region; try from another network"
+
+
+class ConversationExpired(ServiceError):
+    """The conversation does not exist any more (``InvalidSession``)."""
+
+    hint = "start a new conversation"
+
+
+class ConversationInvalid(ServiceError):
+    """The conversation cannot take this turn (``InvalidRequest``), e.g. it is full."""
+
+    hint = "start a new conversation"
+
+
+class Busy(ServiceError):
+    """A turn is still running in this conversation (``ProcessingMessage``)."""
+
+    hint = "wait for the running answer to finish, then retry"
+
+
+class ServerError(ServiceError):
+    """The service failed on its side (HTTP 5xx)."""
+
+    hint = "a temporary failure of the service; retry later"
+
+
+class RequestRefused(ServiceError):
+    """The service refused the request for a reason without a class of its own."""

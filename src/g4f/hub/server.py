@@ -1,0 +1,387 @@
+"""The local hub: an aiohttp server speaking ChatHub as Bing did, for offline runs and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ..errors import ProtocolError
+from ..protocol import (
+    HANDSHAKE_RESPONSE,
+    RecordDecoder,
+    RecordType,
+    ResultValue,
+    encode_record,
+    encode_records,
+)
+from ..protocol.constants import NO_SEARCH_OPTION_SET
+from ..protocol.framing import Record
+from .records import completion_record, failure_final
+from .responder import Reply, Responder, TurnRequest, echo_responder
+from .scenarios import Abort, CloseSocket, Send, TurnPlan, check_scenario, script
+
+__all__ = ["Hub", "HubConversation", "running_hub"]
+
+log = logging.getLogger(__name__)
+
+CREATE_PATH = "/turing/conversation/create"
+CHATHUB_PATH = "/sydney/ChatHub"
+CREATE_SHAPES = ("both", "body", "headers")
+
+_CHALLENGE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Verify you are human</title></head>"
+    "<body><h1>One last step</h1><p>Please solve the challenge to continue.</p></body></html>"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rejection:
+    """Why the hub refuses an invocation: a ``result.value`` and its message."""
+
+    value: str
+    message: str
+
+
+@dataclass
+class HubConversation:
+    """The hub's state of one conversation."""
+
+    conversation_id: str
+    client_id: str
+    signature: str
+    encrypted_signature: str
+    scenario: str
+    expires_at: float
+    history: list[tuple[str, str]] = field(default_factory=list)
+    invocation_ids: set[str] = field(default_factory=set)
+    busy: bool = False
+    auth_methods: list[str] = field(default_factory=list)
+
+    @property
+    def turns(self) -> int:
+        """Turns answered so far."""
+        return len(self.history)
+
+
+class Hub:
+    """A ChatHub server for offline use: ``GET /turing/conversation/create`` and the websocket.
+
+    Args:
+        responder: turns a user turn into an answer (default :func:`echo_responder`).
+        scenario: the scenario of conversations created from now on (see
+            :mod:`g4f.hub.scenarios`); assign :attr:`scenario` to change it between requests.
+        create_shape: ``"both"`` (signature in the body and in the ``X-Sydney-*`` headers),
+            ``"body"`` (the 2023 shape) or ``"headers"`` (the Oct 2023+ shape).
+        pace: seconds between two websocket messages of an answer (0: as fast as possible).
+        max_turns: turns a conversation may have.
+        conversation_ttl: seconds a conversation lives.
+        clock: monotonic seconds, replaceable so tests can expire conversations.
+
+    Example::
+
+        hub = Hub(scenario="search")
+        async with running_hub(hub) as url:
+            ...  # point BingClient(url=url) at it
+    """
+
+    def __init__(
+        self,
+        *,
+        responder: Responder = echo_responder,
+        scenario: str = "stream",
+        create_shape: str = "both",
+        pace: float = 0.0,
+        max_turns: int = 30,
+        conversation_ttl: float = 6 * 3600,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if create_shape not in CREATE_SHAPES:
+            raise ValueError(f"create_shape must be one of {CREATE_SHAPES}")
+        if pace < 0 or max_turns < 1 or conversation_ttl <= 0:
+            raise ValueError("pace must be >= 0, max_turns >= 1 and conversation_ttl > 0")
+        self.responder = responder
+        self.scenario = check_scenario(scenario)
+        self.create_shape = create_shape
+        self.pace = pace
+        self.max_turns = max_turns
+        self.conversation_ttl = conversation_ttl
+        self.clock = clock
+        self.conversations: dict[str, HubConversation] = {}
+        self.open_websockets = 0
+        self.websockets_opened = 0
+
+    def app(self) -> web.Application:
+        """The aiohttp application serving both paths."""
+        app = web.Application()
+        app.router.add_get(CREATE_PATH, self._create)
+        app.router.add_get(CHATHUB_PATH, self._chathub)
+        return app
+
+    # -- create -------------------------------------------------------------------------------
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        failure = self._create_failure(self.scenario)
+        if failure is not None:
+            return failure
+        conversation = HubConversation(
+            conversation_id=f"51D|BingProd|{os.urandom(16).hex().upper()}",
+            client_id=str(int.from_bytes(os.urandom(7), "big")),
+            signature=base64.b64encode(os.urandom(32)).decode(),
+            encrypted_signature=base64.b64encode(os.urandom(48)).decode(),
+            scenario=self.scenario,
+            expires_at=self.clock() + self.conversation_ttl,
+        )
+        self.conversations[conversation.conversation_id] = conversation
+        body: dict[str, Any] = {
+            "conversationId": conversation.conversation_id,
+            "clientId": conversation.client_id,
+            "result": {"value": "Success", "message": None},
+        }
+        headers: dict[str, str] = {}
+        if self.create_shape in ("both", "body"):
+            body["conversationSignature"] = conversation.signature
+        if self.create_shape in ("both", "headers"):
+            headers["X-Sydney-Conversationsignature"] = conversation.signature
+            headers["X-Sydney-Encryptedconversationsignature"] = conversation.encrypted_signature
+        return web.json_response(body, headers=headers)
+
+    @staticmethod
+    def _create_failure(scenario: str) -> web.Response | None:
+        if scenario == "create-404":
+            return web.Response(status=404, text="Not Found")
+        if scenario == "create-429":
+            return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "7"})
+        if scenario == "create-403":
+            return web.Response(status=403, text="Forbidden")
+        if scenario == "create-500":
+            return web.Response(status=500, text="Internal Server Error")
+        if scenario == "create-html":
+            return web.Response(text=_CHALLENGE_PAGE, content_type="text/html")
+        if scenario == "create-empty":
+            return web.Response(text="", content_type="application/json")
+        if scenario == "create-not-json":
+            return web.Response(text="conversation service unavailable", content_type="text/plain")
+        if scenario == "create-missing-ids":
+            return web.json_response({"result": {"value": "Success", "message": None}})
+        if scenario == "create-unauthorized":
+            return web.json_response(
+                {
+                    "result": {
+                        "value": "UnauthorizedRequest",
+                        "message": "Sorry, you need to login first to access this service.",
+                    }
+                }
+            )
+        return None
+
+    # -- websocket ----------------------------------------------------------------------------
+
+    async def _chathub(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.open_websockets += 1
+        self.websockets_opened += 1
+        token = request.query.get("sec_access_token")
+        try:
+            await self._serve(ws, request, token)
+        finally:
+            self.open_websockets -= 1
+        return ws
+
+    async def _serve(
+        self, ws: web.WebSocketResponse, request: web.Request, token: str | None
+    ) -> None:
+        decoder = RecordDecoder()
+        handshaken = False
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                records = decoder.feed(message.data)
+            except ProtocolError as exc:
+                await ws.send_str(encode_record({"type": 7, "error": exc.message}))
+                await ws.close()
+                return
+            for record in records:
+                if not handshaken:
+                    if record != {"protocol": "json", "version": 1}:
+                        await ws.send_str(encode_record({"error": "Unsupported handshake."}))
+                        await ws.close()
+                        return
+                    await ws.send_str(HANDSHAKE_RESPONSE)
+                    handshaken = True
+                elif record.get("type") == RecordType.PING:
+                    await ws.send_str(encode_record({"type": int(RecordType.PING)}))
+                elif record.get("type") == RecordType.STREAM_INVOCATION and not await self._turn(
+                    ws, request, record, token
+                ):
+                    return
+
+    async def _turn(
+        self, ws: web.WebSocketResponse, request: web.Request, record: Record, token: str | None
+    ) -> bool:
+        """Play one turn; ``False`` when the connection is gone afterwards."""
+        invocation_id = str(record.get("invocationId", ""))
+        checked = self._check_invocation(record, token)
+        if isinstance(checked, _Rejection):
+            await ws.send_str(
+                encode_records(
+                    failure_final(invocation_id, checked.value, checked.message),
+                    completion_record(invocation_id),
+                )
+            )
+            return True
+        conversation, argument = checked
+        conversation.busy = True
+        try:
+            plan = self._plan(conversation, argument, invocation_id)
+            for step in script(conversation.scenario, plan):
+                if isinstance(step, Send):
+                    await ws.send_str(step.text)
+                    if self.pace:
+                        await asyncio.sleep(self.pace)
+                elif isinstance(step, CloseSocket):
+                    await ws.close()
+                    return False
+                elif isinstance(step, Abort):
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return False
+            conversation.history.append((plan.prompt, plan.reply.text))
+            return True
+        except ConnectionError:
+            return False
+        finally:
+            conversation.busy = False
+
+    def _check_invocation(
+        self, record: Record, token: str | None
+    ) -> tuple[HubConversation, dict[str, Any]] | _Rejection:
+        """The conversation and argument of a valid invocation, or why it is rejected."""
+        invalid = ResultValue.INVALID_REQUEST.value
+        arguments = record.get("arguments")
+        if not isinstance(arguments, list) or not arguments or not isinstance(arguments[0], dict):
+            return _Rejection(invalid, "The invocation has no arguments.")
+        argument: dict[str, Any] = arguments[0]
+        conversation_id = argument.get("conversationId")
+        participant = argument.get("participant")
+        message = argument.get("message")
+        if not isinstance(conversation_id, str) or not conversation_id:
+            return _Rejection(invalid, "The conversationId is not set and is required.")
+        if not isinstance(participant, dict) or not isinstance(participant.get("id"), str):
+            return _Rejection(invalid, "The participant id is not set and is required.")
+        if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+            return _Rejection(invalid, "The message text is not set and is required.")
+        if record.get("target") != "chat" or not isinstance(record.get("invocationId"), str):
+            return _Rejection(invalid, "The invocation needs target 'chat' and an invocationId.")
+        conversation = self.conversations.get(conversation_id)
+        if conversation is None or conversation.expires_at <= self.clock():
+            return _Rejection(
+                ResultValue.INVALID_SESSION.value,
+                f"Conversation '{conversation_id}' doesn't exist or has expired. "
+                "Conversations expire after 06:00:00.",
+            )
+        method = self._authenticate(conversation, argument, token)
+        if method is None or participant["id"] != conversation.client_id:
+            return _Rejection(
+                ResultValue.UNAUTHORIZED_REQUEST.value,
+                "The conversationSignature is not set and is required for this request.",
+            )
+        if conversation.busy:
+            return _Rejection(ResultValue.PROCESSING_MESSAGE.value, "A message is in progress.")
+        if record["invocationId"] in conversation.invocation_ids:
+            used = record["invocationId"]
+            return _Rejection(invalid, f"The invocationId {used} was already used.")
+        if conversation.turns >= self.max_turns:
+            return _Rejection(
+                invalid,
+                f"Conversation '{conversation_id}' with {conversation.turns * 2} messages "
+                "already exists.",
+            )
+        conversation.invocation_ids.add(record["invocationId"])
+        conversation.auth_methods.append(method)
+        return conversation, argument
+
+    @staticmethod
+    def _authenticate(
+        conversation: HubConversation, argument: dict[str, Any], token: str | None
+    ) -> str | None:
+        if token is not None and token == conversation.encrypted_signature:
+            return "sec_access_token"
+        if argument.get("conversationSignature") == conversation.signature:
+            return "conversationSignature"
+        return None
+
+    def _plan(
+        self, conversation: HubConversation, argument: dict[str, Any], invocation_id: str
+    ) -> TurnPlan:
+        prompt = argument["message"]["text"]
+        context = None
+        previous = argument.get("previousMessages")
+        if isinstance(previous, list):
+            context = (
+                "".join(str(m.get("description", "")) for m in previous if isinstance(m, dict))
+                or None
+            )
+        option_sets = argument.get("optionsSets")
+        turn = conversation.turns + 1
+        reply = self.responder(
+            TurnRequest(
+                prompt=prompt,
+                context=context,
+                history=tuple(conversation.history),
+                style=str(argument.get("tone") or "Balanced"),
+                turn=turn,
+                conversation_id=conversation.conversation_id,
+                search=not (isinstance(option_sets, list) and NO_SEARCH_OPTION_SET in option_sets),
+            )
+        )
+        if isinstance(reply, str):
+            reply = Reply(text=reply)
+        now = datetime.now(UTC)
+        remaining = conversation.expires_at - self.clock()
+        return TurnPlan(
+            invocation_id=invocation_id,
+            request_id=os.urandom(8).hex(),
+            conversation_id=conversation.conversation_id,
+            prompt=prompt,
+            reply=reply,
+            used=turn,
+            limit=self.max_turns,
+            expiry_time=(now + timedelta(seconds=remaining)).isoformat(timespec="seconds"),
+            timestamp=now.isoformat(timespec="seconds"),
+        )
+
+
+@contextlib.asynccontextmanager
+async def running_hub(
+    hub: Hub | None = None, *, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Serve ``hub`` on ``host:port`` (port 0: a free one) and yield its base URL.
+
+    Example::
+
+        async with running_hub(Hub()) as url:
+            async with BingClient(url=url) as client:
+                print(await client.ask_text("Hi"))
+    """
+    runner = web.AppRunner((hub or Hub()).app(), handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1]
+        url_host = f"[{host}]" if ":" in host else host
+        yield f"http://{url_host}:{bound}"
+    finally:
+        await runner.cleanup()

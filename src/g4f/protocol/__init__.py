@@ -1,0 +1,77 @@
+"""The ChatHub protocol core: framing, invocations and events. Pure — it never does I/O.
+
+Example::
+
+    decoder, reader = RecordDecoder(), TurnReader()
+    for record in decoder.feed(websocket_text):
+        for event in reader.read(record):
+            ...
+"""
+
+from .constants import RECORD_SEPARATOR, ContentOrigin, MessageType, RecordType, ResultValue, Style
+from .events import (
+    Close,
+    Completion,
+    ErrorResult,
+    Event,
+    Final,
+    Ping,
+    Retraction,
+    SearchProgress,
+    Source,
+    Sources,
+    SuggestedReplies,
+    TextDelta,
+    Throttling,
+    TurnLimit,
+)
+from .framing import (
+    HANDSHAKE_REQUEST,
+    HANDSHAKE_RESPONSE,
+    Record,
+    RecordDecoder,
+    decode_record,
+    encode_record,
+    encode_records,
+    parse_handshake_response,
+)
+from .invocation import Locale, build_invocation, option_sets_for, ping_record
+from .reader import TurnReader
+from .results import error_for_result
+
+__all__ = [
+    "HANDSHAKE_REQUEST",
+    "HANDSHAKE_RESPONSE",
+    "RECORD_SEPARATOR",
+    "Close",
+    "Completion",
+    "ContentOrigin",
+    "ErrorResult",
+    "Event",
+    "Final",
+    "Locale",
+    "MessageType",
+    "Ping",
+    "Record",
+    "RecordDecoder",
+    "RecordType",
+    "ResultValue",
+    "Retraction",
+    "SearchProgress",
+    "Source",
+    "Sources",
+    "Style",
+    "SuggestedReplies",
+    "TextDelta",
+    "Throttling",
+    "TurnLimit",
+    "TurnReader",
+    "build_invocation",
+    "decode_record",
+    "encode_record",
+    "encode_records",
+    "error_for_result",
+    "option_sets_for",
+    "parse_handshake_response",
+    "ping_record",
+]

@@ -1,0 +1,349 @@
+"""Reading a turn: the server's records in, typed events out.
+
+Pure: no I/O. :class:`TurnReader` keeps the state one turn needs — which answer message is
+streaming, how much of its cumulative text was already emitted, what progress lines were shown,
+whether the answer was retracted — and turns each record into zero or more events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ..errors import ProtocolError, truncate
+from .constants import UPDATE_TARGET, ContentOrigin, RecordType, ResultValue
+from .events import (
+    Close,
+    Completion,
+    ErrorResult,
+    Event,
+    Final,
+    Ping,
+    Retraction,
+    SearchProgress,
+    Source,
+    Sources,
+    SuggestedReplies,
+    TextDelta,
+    Throttling,
+    TurnLimit,
+)
+from .framing import Record
+
+__all__ = ["MESSAGE_SEPARATOR", "TurnReader", "answer_message", "card_text"]
+
+MESSAGE_SEPARATOR = "\n\n"
+"""Put between two answer messages of one turn (e.g. before and after a search step)."""
+
+
+def _describe(record: Record) -> str:
+    return truncate(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def _malformed(record: Record, why: str) -> ProtocolError:
+    return ProtocolError(f"malformed record ({why}): {_describe(record)}")
+
+
+def _optional_str(value: Any, record: Record, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _malformed(record, f"{name} is not a string")
+
+
+def _dict_list(value: Any, record: Record, name: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _malformed(record, f"{name} is not a list of objects")
+    return value
+
+
+def card_text(message: dict[str, Any], *kinds: str) -> str | None:
+    """The text of the first card element of one of ``kinds`` (by type, never by index).
+
+    A ``RichTextBlock`` yields the text of its inlines.
+    """
+    cards = message.get("adaptiveCards")
+    if not isinstance(cards, list):
+        return None
+    for card in cards:
+        body = card.get("body") if isinstance(card, dict) else None
+        if not isinstance(body, list):
+            continue
+        for element in body:
+            if not isinstance(element, dict) or element.get("type") not in kinds:
+                continue
+            if element.get("type") == "RichTextBlock":
+                inlines = element.get("inlines")
+                if isinstance(inlines, list):
+                    parts = [i.get("text") for i in inlines if isinstance(i, dict)]
+                    return "".join(p for p in parts if isinstance(p, str)) or None
+            text = element.get("text")
+            if isinstance(text, str):
+                return text
+    return None
+
+
+def _answer_text(message: dict[str, Any], record: Record) -> str | None:
+    text = _optional_str(message.get("text"), record, "message text")
+    return text if text is not None else card_text(message, "TextBlock")
+
+
+def _is_answer(message: dict[str, Any]) -> bool:
+    return message.get("author") == "bot" and not message.get("messageType")
+
+
+def answer_message(messages: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The turn's answer: the last bot message without a ``messageType`` (chosen by author)."""
+    found = None
+    for message in messages:
+        if _is_answer(message):
+            found = message
+    return found
+
+
+def _throttling(value: Any, record: Record) -> Throttling | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _malformed(record, "throttling is not an object")
+    used = value.get("numUserMessagesInConversation")
+    limit = value.get("maxNumUserMessagesInConversation")
+    if not isinstance(used, int) or not isinstance(limit, int):
+        raise _malformed(record, "throttling lacks its counters")
+    return Throttling(used=used, limit=limit)
+
+
+class TurnReader:
+    """Turns the records of one turn into events, tracking the cumulative answer text.
+
+    Deltas are computed by prefix: an update whose text extends what was emitted for the same
+    message yields the extension; work is linear in the text received, and repeated substrings
+    are handled correctly. Text that does not extend what was emitted (a rewrite) yields nothing
+    until the final record, whose authoritative text completes the stream where it can.
+
+    >>> reader = TurnReader()
+    >>> update = {"type": 1, "target": "update", "arguments": [{"messages": [
+    ...     {"author": "bot", "messageId": "m", "text": "Hello"}]}]}
+    >>> reader.read(update)
+    [TextDelta(text='Hello')]
+    """
+
+    __slots__ = (
+        "_limit_reported",
+        "_message_id",
+        "_message_text",
+        "_progress_seen",
+        "_retracted",
+        "_text",
+        "_throttling",
+    )
+
+    def __init__(self) -> None:
+        self._text = ""
+        self._message_id: str | None = None
+        self._message_text = ""
+        self._progress_seen: set[tuple[str | None, str]] = set()
+        self._retracted = False
+        self._throttling: Throttling | None = None
+        self._limit_reported = False
+
+    @property
+    def text(self) -> str:
+        """All answer text emitted so far (the partial answer if the turn fails now)."""
+        return self._text
+
+    @property
+    def retracted(self) -> bool:
+        """Whether the service retracted the answer."""
+        return self._retracted
+
+    def read(self, record: Record) -> list[Event]:
+        """Return the events ``record`` produces (possibly none)."""
+        kind = record.get("type")
+        if kind == RecordType.INVOCATION:
+            return self._read_update(record)
+        if kind == RecordType.STREAM_ITEM:
+            return self._read_final(record)
+        if kind == RecordType.COMPLETION:
+            return [
+                Completion(
+                    invocation_id=_optional_str(record.get("invocationId"), record, "invocationId"),
+                    error=_optional_str(record.get("error"), record, "error"),
+                )
+            ]
+        if kind == RecordType.PING:
+            return [Ping()]
+        if kind == RecordType.CLOSE:
+            return [
+                Close(
+                    error=_optional_str(record.get("error"), record, "error"),
+                    allow_reconnect=bool(record.get("allowReconnect", False)),
+                )
+            ]
+        if not isinstance(kind, int) or isinstance(kind, bool):
+            raise _malformed(record, "no integer type")
+        return []  # a record type this client does not use
+
+    # -- type 1 ------------------------------------------------------------------------------
+
+    def _read_update(self, record: Record) -> list[Event]:
+        if record.get("target") != UPDATE_TARGET:
+            return []
+        arguments = _dict_list(record.get("arguments"), record, "arguments")
+        events: list[Event] = []
+        for argument in arguments:
+            for message in _dict_list(argument.get("messages"), record, "messages"):
+                events.extend(self._read_message(message, record))
+            throttling = _throttling(argument.get("throttling"), record)
+            if throttling is not None:
+                self._throttling = throttling
+                events.append(throttling)
+        return events
+
+    def _read_message(self, message: dict[str, Any], record: Record) -> list[Event]:
+        if message.get("author") != "bot":
+            return []
+        message_type = message.get("messageType")
+        if message_type:
+            return self._progress(message, str(message_type), record)
+        origin = message.get("contentOrigin")
+        text = _answer_text(message, record)
+        if origin == ContentOrigin.APOLOGY:
+            return self._retract(text or "")
+        events: list[Event] = []
+        if origin == ContentOrigin.TURN_LIMITER:
+            events.extend(self._turn_limit())
+        message_id = _optional_str(message.get("messageId"), record, "messageId")
+        delta = self._advance(message_id, text)
+        if delta is not None:
+            events.append(delta)
+        return events
+
+    def _progress(self, message: dict[str, Any], message_type: str, record: Record) -> list[Event]:
+        text = card_text(message, "RichTextBlock", "TextBlock") or _optional_str(
+            message.get("text"), record, "message text"
+        )
+        if not text:
+            return []
+        key = (_optional_str(message.get("messageId"), record, "messageId"), text)
+        if key in self._progress_seen:
+            return []
+        self._progress_seen.add(key)
+        return [SearchProgress(text=text, message_type=message_type)]
+
+    def _advance(self, message_id: str | None, text: str | None) -> TextDelta | None:
+        """Emit what ``text`` adds to the answer message ``message_id``, if anything."""
+        if self._retracted or not text:
+            return None
+        separator = ""
+        if message_id != self._message_id:
+            if self._message_id is not None and self._message_text:
+                separator = MESSAGE_SEPARATOR
+            self._message_id = message_id
+            self._message_text = ""
+        emitted = self._message_text
+        if len(text) <= len(emitted) or not text.startswith(emitted):
+            return None
+        piece = separator + text[len(emitted) :]
+        self._message_text = text
+        self._text += piece
+        return TextDelta(piece)
+
+    def _complete(self, final_text: str) -> TextDelta | None:
+        """Emit the tail the final record's authoritative text adds to the streaming message."""
+        if self._retracted or len(final_text) <= len(self._message_text):
+            return None
+        if not final_text.startswith(self._message_text):
+            return None
+        piece = final_text[len(self._message_text) :]
+        self._message_text = final_text
+        self._text += piece
+        return TextDelta(piece)
+
+    def _retract(self, apology: str) -> list[Event]:
+        if self._retracted:
+            return []
+        self._retracted = True
+        return [Retraction(retracted_text=self._text, apology=apology)]
+
+    def _turn_limit(self) -> list[Event]:
+        if self._limit_reported:
+            return []
+        self._limit_reported = True
+        used = self._throttling.used if self._throttling else 0
+        limit = self._throttling.limit if self._throttling else 0
+        return [TurnLimit(used=used, limit=limit)]
+
+    # -- type 2 ------------------------------------------------------------------------------
+
+    def _read_final(self, record: Record) -> list[Event]:
+        item = record.get("item")
+        if not isinstance(item, dict):
+            raise _malformed(record, "final record without item")
+        result = item.get("result")
+        if not isinstance(result, dict):
+            raise _malformed(record, "final record without result")
+        value = _optional_str(result.get("value"), record, "result.value")
+        message = _optional_str(result.get("message"), record, "result.message") or ""
+        if value != ResultValue.SUCCESS:
+            error = result.get("error")
+            return [
+                ErrorResult(
+                    value=value or "Unknown",
+                    message=message,
+                    error=None if error is None else str(error),
+                )
+            ]
+        messages = _dict_list(item.get("messages"), record, "messages")
+        answer = answer_message(messages)
+        events: list[Event] = []
+        answer_text = _answer_text(answer, record) if answer is not None else None
+        if answer is not None and answer.get("contentOrigin") == ContentOrigin.APOLOGY:
+            events.extend(self._retract(answer_text or ""))
+        final_text = answer_text if answer_text is not None else (message or self._text)
+        delta = self._complete(final_text)
+        if delta is not None:
+            events.append(delta)
+        if answer is not None:
+            events.extend(self._extras(answer, record))
+        throttling = _throttling(item.get("throttling"), record)
+        if throttling is not None:
+            self._throttling = throttling
+            events.append(throttling)
+        at_limit = throttling is not None and throttling.used >= throttling.limit
+        if at_limit or (answer is not None and answer.get("contentOrigin") == "TurnLimiter"):
+            events.extend(self._turn_limit())
+        events.append(
+            Final(
+                text=final_text,
+                retracted=self._retracted,
+                conversation_id=_optional_str(item.get("conversationId"), record, "conversationId"),
+                expiry_time=_optional_str(
+                    item.get("conversationExpiryTime"), record, "conversationExpiryTime"
+                ),
+            )
+        )
+        return events
+
+    def _extras(self, answer: dict[str, Any], record: Record) -> list[Event]:
+        events: list[Event] = []
+        sources = tuple(
+            Source(
+                title=str(s.get("providerDisplayName") or s.get("seeMoreUrl") or ""),
+                url=str(s.get("seeMoreUrl") or ""),
+            )
+            for s in _dict_list(answer.get("sourceAttributions"), record, "sourceAttributions")
+            if s.get("seeMoreUrl")
+        )
+        if sources:
+            events.append(Sources(sources))
+        replies = tuple(
+            str(r["text"])
+            for r in _dict_list(answer.get("suggestedResponses"), record, "suggestedResponses")
+            if isinstance(r.get("text"), str)
+        )
+        if replies:
+            events.append(SuggestedReplies(replies))
+        return events
