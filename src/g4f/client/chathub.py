@@ -20,6 +20,7 @@ from ..protocol import (
     Ping,
     Record,
     RecordDecoder,
+    RecordType,
     TurnReader,
     encode_record,
     error_for_result,
@@ -94,16 +95,16 @@ async def _send(ws: aiohttp.ClientWebSocketResponse, text: str, partial_text: st
 
 
 async def _receive(
-    ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts, reader: TurnReader
+    ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts, reader: TurnReader, deadline: float
 ) -> str:
-    """The next text message; sends keep-alive pings while waiting, up to the read timeout."""
+    """The next text message; sends keep-alive pings while waiting, until ``deadline``."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeouts.read
     while True:
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise ResponseTimeout(
-                f"no message from the server for {timeouts.read:g}s", partial_text=reader.text
+                f"the server sent nothing for the turn in {timeouts.read:g}s",
+                partial_text=reader.text,
             )
         try:
             message = await ws.receive(timeout=min(remaining, timeouts.ping_interval))
@@ -133,15 +134,20 @@ async def _receive(
 async def _read_turn(
     ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts
 ) -> AsyncIterator[Event]:
+    loop = asyncio.get_running_loop()
     decoder, reader = RecordDecoder(), TurnReader()
     handshaken = False
+    # Only records about the turn count as progress: a server answering pings is still silent.
+    deadline = loop.time() + timeouts.read
     while True:
-        text = await _receive(ws, timeouts, reader)
+        text = await _receive(ws, timeouts, reader, deadline)
         try:
             records = decoder.feed(text)
         except ProtocolError as exc:
             exc.partial_text = reader.text
             raise
+        if any(record.get("type") != RecordType.PING for record in records):
+            deadline = loop.time() + timeouts.read
         for record in records:
             if not handshaken:
                 parse_handshake_response(record)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..errors import ProtocolError
 from ..protocol import (
@@ -117,15 +117,34 @@ class Hub:
         self.conversation_ttl = conversation_ttl
         self.clock = clock
         self.conversations: dict[str, HubConversation] = {}
-        self.open_websockets = 0
         self.websockets_opened = 0
+        self._websockets: set[web.WebSocketResponse] = set()
+        self._idle: asyncio.Event | None = None
+
+    @property
+    def open_websockets(self) -> int:
+        """Websockets whose handler is still running."""
+        return len(self._websockets)
+
+    async def wait_closed(self) -> None:
+        """Return once no websocket is open (handlers finish just after the client closes)."""
+        while self._websockets:
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            self._idle.clear()
+            await self._idle.wait()
 
     def app(self) -> web.Application:
         """The aiohttp application serving both paths."""
         app = web.Application()
         app.router.add_get(CREATE_PATH, self._create)
         app.router.add_get(CHATHUB_PATH, self._chathub)
+        app.on_shutdown.append(self._close_websockets)
         return app
+
+    async def _close_websockets(self, app: web.Application) -> None:
+        for ws in list(self._websockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
 
     # -- create -------------------------------------------------------------------------------
 
@@ -189,13 +208,15 @@ class Hub:
     async def _chathub(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        self.open_websockets += 1
+        self._websockets.add(ws)
         self.websockets_opened += 1
         token = request.query.get("sec_access_token")
         try:
             await self._serve(ws, request, token)
         finally:
-            self.open_websockets -= 1
+            self._websockets.discard(ws)
+            if not self._websockets and self._idle is not None:
+                self._idle.set()
         return ws
 
     async def _serve(

@@ -53,6 +53,11 @@ class HubThread:
             self._thread.join()
             self._thread = None
 
+    def wait_closed(self) -> None:
+        """Block until the hub has no open websocket (see :meth:`Hub.wait_closed`)."""
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self.hub.wait_closed(), self._loop).result()
+
     def __enter__(self) -> str:
         return self.start()
 

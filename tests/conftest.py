@@ -1,0 +1,68 @@
+"""Shared fixtures: a local hub in-process on a free loopback port, and leak checks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from g4f.client import BingClient, Timeouts
+from g4f.hub import Hub, HubThread, running_hub
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Every test ends with no helper thread of ours still running."""
+    yield
+    leaked = [t.name for t in threading.enumerate() if t.name.startswith("g4f-") and t.is_alive()]
+    assert leaked == []
+
+
+@pytest.fixture(autouse=True)
+async def no_pending_tasks() -> AsyncIterator[None]:
+    """Every async test ends with no task left pending besides the test's own."""
+    yield
+    current = asyncio.current_task()
+    pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    assert pending == []
+
+
+@pytest.fixture
+def hub() -> Hub:
+    """A hub with the default scenario, answering as fast as possible."""
+    return Hub()
+
+
+@pytest.fixture
+async def hub_url(hub: Hub) -> AsyncIterator[str]:
+    """The base URL of ``hub`` served in-process; asserts every websocket was closed."""
+    async with running_hub(hub) as url:
+        yield url
+        await hub.wait_closed()
+        assert hub.open_websockets == 0
+
+
+@pytest.fixture
+async def client(hub_url: str) -> AsyncIterator[BingClient]:
+    """A client pointed at the in-process hub, with a short read timeout."""
+    async with BingClient(url=hub_url, timeouts=Timeouts(read=5, ping_interval=1)) as c:
+        yield c
+
+
+@pytest.fixture
+def hub_thread(hub: Hub) -> Iterator[HubThread]:
+    """``hub`` served from a background thread, for sync code."""
+    thread = HubThread(hub)
+    thread.start()
+    yield thread
+    thread.wait_closed()
+    assert hub.open_websockets == 0
+    thread.stop()
+
+
+@pytest.fixture
+def thread_hub(hub_thread: HubThread) -> str:
+    """The base URL of the hub served from a background thread."""
+    return hub_thread.url

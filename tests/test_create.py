@@ -1,0 +1,126 @@
+"""Creating a conversation: both response shapes and every failure, pure and over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from g4f.client import BingClient
+from g4f.client.create import parse_create
+from g4f.errors import (
+    AccessDenied,
+    ChallengeRequired,
+    NotAuthorized,
+    ProtocolError,
+    RateLimited,
+    RequestRefused,
+    ServerError,
+)
+from g4f.hub import Hub
+
+IDS = {"conversationId": "c1", "clientId": "u1", "result": {"value": "Success", "message": None}}
+
+
+def test_2023_shape_takes_the_signature_from_the_body() -> None:
+    conversation = parse_create(200, {}, json.dumps({**IDS, "conversationSignature": "s1"}))
+    assert (conversation.conversation_id, conversation.client_id) == ("c1", "u1")
+    assert (conversation.signature, conversation.encrypted_signature) == ("s1", None)
+
+
+def test_late_2023_shape_takes_the_signatures_from_headers() -> None:
+    headers = {
+        "X-Sydney-Conversationsignature": "s2",
+        "X-Sydney-Encryptedconversationsignature": "e2",
+    }
+    conversation = parse_create(200, headers, json.dumps(IDS))
+    assert (conversation.signature, conversation.encrypted_signature) == ("s2", "e2")
+
+
+def test_signatures_are_not_in_the_repr() -> None:
+    headers = {"X-Sydney-Encryptedconversationsignature": "secret-e"}
+    conversation = parse_create(
+        200, headers, json.dumps({**IDS, "conversationSignature": "secret-s"})
+    )
+    assert "secret" not in repr(conversation)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "error", "text"),
+    [
+        (200, {}, "<html>captcha</html>", ChallengeRequired, "web page"),
+        (200, {}, "", ChallengeRequired, "empty body"),
+        (200, {}, "not json at all", ProtocolError, "not JSON"),
+        (200, {}, "[1]", ProtocolError, "not an object"),
+        (200, {}, json.dumps({"result": {"value": "Success"}}), RequestRefused, "conversationId"),
+        (200, {}, json.dumps({"conversationId": "c"}), RequestRefused, "clientId"),
+        (200, {}, json.dumps({"conversationId": "c", "clientId": "u"}), NotAuthorized, "signature"),
+        (
+            200,
+            {},
+            json.dumps(
+                {
+                    "result": {
+                        "value": "UnauthorizedRequest",
+                        "message": "Sorry, you need to login first.",
+                    }
+                }
+            ),
+            NotAuthorized,
+            "login first",
+        ),
+        (404, {}, "", RateLimited, "HTTP 404"),
+        (429, {"Retry-After": "7"}, "", RateLimited, "HTTP 429"),
+        (403, {}, "", AccessDenied, "HTTP 403"),
+        (500, {}, "", ServerError, "HTTP 500"),
+        (418, {}, "", RequestRefused, "HTTP 418"),
+    ],
+)
+def test_create_failures_are_typed(
+    status: int, headers: dict[str, str], body: str, error: type[Exception], text: str
+) -> None:
+    with pytest.raises(error, match=text):
+        parse_create(status, headers, body)
+
+
+def test_429_carries_the_retry_after_hint() -> None:
+    with pytest.raises(RateLimited) as caught:
+        parse_create(429, {"Retry-After": "7"}, "")
+    assert caught.value.retry_after == 7.0
+    assert caught.value.status == 429
+
+
+@pytest.mark.parametrize(
+    ("scenario", "error"),
+    [
+        ("create-404", RateLimited),
+        ("create-429", RateLimited),
+        ("create-403", AccessDenied),
+        ("create-500", ServerError),
+        ("create-html", ChallengeRequired),
+        ("create-empty", ChallengeRequired),
+        ("create-not-json", ProtocolError),
+        ("create-missing-ids", RequestRefused),
+        ("create-unauthorized", NotAuthorized),
+    ],
+)
+async def test_hub_create_failures_reach_the_client_as_typed_errors(
+    hub: Hub, client: BingClient, scenario: str, error: type[Exception]
+) -> None:
+    hub.scenario = scenario
+    with pytest.raises(error):
+        await client.create_conversation()
+    assert hub.conversations == {}
+
+
+@pytest.mark.parametrize("shape", ["both", "body", "headers"])
+async def test_client_accepts_every_create_shape_of_the_hub(
+    hub: Hub, client: BingClient, shape: str
+) -> None:
+    hub.create_shape = shape
+    conversation = await client.create_conversation()
+    assert conversation.conversation_id in hub.conversations
+    stored = hub.conversations[conversation.conversation_id]
+    assert conversation.signature == stored.signature
+    expected_encrypted = None if shape == "body" else stored.encrypted_signature
+    assert conversation.encrypted_signature == expected_encrypted
