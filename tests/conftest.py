@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from g4f.client import BingClient, Timeouts
+from g4f.client import BingClient, RetryPolicy, Timeouts
 from g4f.hub import Hub, HubThread, running_hub
 
 
@@ -44,10 +44,29 @@ async def hub_url(hub: Hub) -> AsyncIterator[str]:
         assert hub.open_websockets == 0
 
 
+class FakeSleep:
+    """Records the delays a retry policy asks for instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
 @pytest.fixture
-async def client(hub_url: str) -> AsyncIterator[BingClient]:
-    """A client pointed at the in-process hub, with a short read timeout."""
-    async with BingClient(url=hub_url, timeouts=Timeouts(read=5, ping_interval=1)) as c:
+def fake_sleep() -> FakeSleep:
+    """A sleep for :class:`RetryPolicy` that records and returns at once."""
+    return FakeSleep()
+
+
+@pytest.fixture
+async def client(hub_url: str, fake_sleep: FakeSleep) -> AsyncIterator[BingClient]:
+    """A client pointed at the in-process hub; its retries do not wait."""
+    retry = RetryPolicy(sleep=fake_sleep, random=lambda: 0.5)
+    async with BingClient(
+        url=hub_url, timeouts=Timeouts(read=5, ping_interval=1), retry=retry
+    ) as c:
         yield c
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from g4f.client import BingClient, Timeouts
+from g4f.client import NO_RETRY, BingClient, Timeouts
 from g4f.errors import ConnectionClosed, ProtocolError, ResponseTimeout
 from g4f.hub import Hub, echo_responder, running_hub
 from g4f.hub.responder import TurnRequest
@@ -101,7 +101,7 @@ async def test_a_malformed_record_is_a_protocol_error_with_partial_text(
 
 
 async def test_an_unreachable_server_is_a_connection_error() -> None:
-    async with BingClient(url="http://127.0.0.1:9", timeouts=Timeouts(connect=2)) as client:
+    async with BingClient(url="http://127.0.0.1:9", retry=NO_RETRY) as client:
         with pytest.raises(ConnectionClosed, match=r"127\.0\.0\.1:9"):
             await client.create_conversation()
 

@@ -91,26 +91,27 @@ def test_429_carries_the_retry_after_hint() -> None:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "error"),
+    ("scenario", "error", "attempts"),
     [
-        ("create-404", RateLimited),
-        ("create-429", RateLimited),
-        ("create-403", AccessDenied),
-        ("create-500", ServerError),
-        ("create-html", ChallengeRequired),
-        ("create-empty", ChallengeRequired),
-        ("create-not-json", ProtocolError),
-        ("create-missing-ids", RequestRefused),
-        ("create-unauthorized", NotAuthorized),
+        ("create-404", RateLimited, 4),
+        ("create-429", RateLimited, 4),
+        ("create-403", AccessDenied, 1),
+        ("create-500", ServerError, 4),
+        ("create-html", ChallengeRequired, 1),
+        ("create-empty", ChallengeRequired, 1),
+        ("create-not-json", ProtocolError, 1),
+        ("create-missing-ids", RequestRefused, 1),
+        ("create-unauthorized", NotAuthorized, 1),
     ],
 )
 async def test_hub_create_failures_reach_the_client_as_typed_errors(
-    hub: Hub, client: BingClient, scenario: str, error: type[Exception]
+    hub: Hub, client: BingClient, scenario: str, error: type[Exception], attempts: int
 ) -> None:
     hub.scenario = scenario
     with pytest.raises(error):
         await client.create_conversation()
     assert hub.conversations == {}
+    assert hub.create_requests == attempts
 
 
 @pytest.mark.parametrize("shape", ["both", "body", "headers"])

@@ -28,6 +28,7 @@ from ..protocol import (
     ping_record,
 )
 from .config import Timeouts, host_of
+from .recorder import CassetteRecorder
 
 __all__ = ["chathub_url", "stream_turn"]
 
@@ -53,6 +54,7 @@ async def stream_turn(
     timeouts: Timeouts,
     access_token: str | None = None,
     proxy: str | None = None,
+    recorder: CassetteRecorder | None = None,
 ) -> AsyncIterator[Event]:
     """Open the websocket, run one turn and yield its events, ending with :class:`Final`.
 
@@ -76,78 +78,98 @@ async def stream_turn(
         raise ConnectionClosed(
             f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
         ) from None
-    async with ws:
-        await _send(ws, HANDSHAKE_REQUEST, "")
-        # The server handles records in order: the invocation need not wait for the handshake.
-        await _send(ws, encode_record(invocation), "")
-        async for event in _read_turn(ws, timeouts):
-            yield event
-
-
-async def _send(ws: aiohttp.ClientWebSocketResponse, text: str, partial_text: str) -> None:
+    link = _Link(ws, timeouts, recorder)
     try:
-        await ws.send_str(text)
-    except (ConnectionError, aiohttp.ClientError) as exc:
-        raise ConnectionClosed(
-            f"the ChatHub websocket closed while sending: {type(exc).__name__}",
-            partial_text=partial_text,
-        ) from None
+        async with ws:
+            await link.send(HANDSHAKE_REQUEST, "")
+            # The server handles records in order: the invocation need not wait for the handshake.
+            await link.send(encode_record(invocation), "")
+            async for event in _read_turn(link):
+                yield event
+    finally:
+        if recorder is not None:
+            await recorder.flush()
 
 
-async def _receive(
-    ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts, reader: TurnReader, deadline: float
-) -> str:
-    """The next text message; sends keep-alive pings while waiting, until ``deadline``."""
-    loop = asyncio.get_running_loop()
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise ResponseTimeout(
-                f"the server sent nothing for the turn in {timeouts.read:g}s",
-                partial_text=reader.text,
-            )
+class _Link:
+    """The websocket of one turn, with its timeouts and optional recorder."""
+
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        timeouts: Timeouts,
+        recorder: CassetteRecorder | None,
+    ) -> None:
+        self.ws, self.timeouts, self.recorder = ws, timeouts, recorder
+
+    async def send(self, text: str, partial_text: str) -> None:
+        if self.recorder is not None:
+            self.recorder.record("send", text)
         try:
-            message = await ws.receive(timeout=min(remaining, timeouts.ping_interval))
-        except TimeoutError:
-            if deadline - loop.time() > 0:
-                await _send(ws, encode_record(ping_record()), reader.text)
-            continue
-        if message.type == aiohttp.WSMsgType.TEXT:
-            return str(message.data)
-        if message.type == aiohttp.WSMsgType.BINARY:
-            try:
-                return bytes(message.data).decode("utf-8")
-            except UnicodeDecodeError:
-                raise ProtocolError(
-                    "binary websocket message that is not UTF-8", partial_text=reader.text
-                ) from None
-        if message.type in _CLOSED_TYPES:
+            await self.ws.send_str(text)
+        except (ConnectionError, aiohttp.ClientError) as exc:
             raise ConnectionClosed(
-                "the server closed the websocket before the answer was complete",
+                f"the ChatHub websocket closed while sending: {type(exc).__name__}",
+                partial_text=partial_text,
+            ) from None
+
+    async def receive(self, reader: TurnReader, deadline: float) -> str:
+        """The next text message; sends keep-alive pings while waiting, until ``deadline``."""
+        text = await self._receive(reader, deadline)
+        if self.recorder is not None:
+            self.recorder.record("recv", text)
+        return text
+
+    async def _receive(self, reader: TurnReader, deadline: float) -> str:
+        loop = asyncio.get_running_loop()
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ResponseTimeout(
+                    f"the server sent nothing for the turn in {self.timeouts.read:g}s",
+                    partial_text=reader.text,
+                )
+            try:
+                message = await self.ws.receive(timeout=min(remaining, self.timeouts.ping_interval))
+            except TimeoutError:
+                if deadline - loop.time() > 0:
+                    await self.send(encode_record(ping_record()), reader.text)
+                continue
+            if message.type == aiohttp.WSMsgType.TEXT:
+                return str(message.data)
+            if message.type == aiohttp.WSMsgType.BINARY:
+                try:
+                    return bytes(message.data).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ProtocolError(
+                        "binary websocket message that is not UTF-8", partial_text=reader.text
+                    ) from None
+            if message.type in _CLOSED_TYPES:
+                raise ConnectionClosed(
+                    "the server closed the websocket before the answer was complete",
+                    partial_text=reader.text,
+                )
+            raise ConnectionClosed(
+                f"the websocket failed: {type(self.ws.exception()).__name__}",
                 partial_text=reader.text,
             )
-        raise ConnectionClosed(
-            f"the websocket failed: {type(ws.exception()).__name__}", partial_text=reader.text
-        )
 
 
-async def _read_turn(
-    ws: aiohttp.ClientWebSocketResponse, timeouts: Timeouts
-) -> AsyncIterator[Event]:
+async def _read_turn(link: _Link) -> AsyncIterator[Event]:
     loop = asyncio.get_running_loop()
     decoder, reader = RecordDecoder(), TurnReader()
     handshaken = False
     # Only records about the turn count as progress: a server answering pings is still silent.
-    deadline = loop.time() + timeouts.read
+    deadline = loop.time() + link.timeouts.read
     while True:
-        text = await _receive(ws, timeouts, reader, deadline)
+        text = await link.receive(reader, deadline)
         try:
             records = decoder.feed(text)
         except ProtocolError as exc:
             exc.partial_text = reader.text
             raise
         if any(record.get("type") != RecordType.PING for record in records):
-            deadline = loop.time() + timeouts.read
+            deadline = loop.time() + link.timeouts.read
         for record in records:
             if not handshaken:
                 parse_handshake_response(record)
@@ -160,7 +182,7 @@ async def _read_turn(
                 raise
             for event in events:
                 if isinstance(event, Ping):
-                    await _send(ws, encode_record(ping_record()), reader.text)
+                    await link.send(encode_record(ping_record()), reader.text)
                 elif isinstance(event, Close):
                     detail = f": {event.error}" if event.error else ""
                     raise ConnectionClosed(

@@ -15,7 +15,11 @@ from ..protocol import Event, Final, Locale, Style, TextDelta, build_invocation
 from .chathub import stream_turn
 from .config import Endpoints, Timeouts
 from .conversation import Conversation
+from .cookies import Cookies
 from .create import create_conversation
+from .proxy import check_proxy, is_socks, redact_url, socks_connector
+from .recorder import CassetteRecorder
+from .retry import RetryPolicy
 
 __all__ = ["BingClient"]
 
@@ -36,10 +40,15 @@ class BingClient:
     Args:
         url: a server serving both ChatHub paths (e.g. the local hub); defaults to
             ``$G4F_BING_URL``, then Bing's own hosts.
-        cookies: the user's own Bing cookies as a ``Cookie`` header value; never logged.
+        cookies: the user's own Bing cookies — a ``Cookie`` header value, a dict, or
+            :class:`~g4f.client.Cookies` (e.g. ``Cookies.from_file(path)``); defaults to
+            ``$BING_COOKIES``. Never logged, shown or written.
         timeouts: how long each network step may take.
         locale: language and market hints.
-        proxy: an ``http(s)://`` proxy URL for both connections.
+        proxy: ``http://``, ``https://`` or ``socks5://`` proxy URL for both connections
+            (SOCKS needs the ``socks`` extra). TLS certificates are always verified.
+        retry: how conversation create retries transient failures.
+        record: a cassette file to append every websocket message of every turn to.
 
     Example::
 
@@ -53,21 +62,26 @@ class BingClient:
         self,
         *,
         url: str | None = None,
-        cookies: str | None = None,
+        cookies: Cookies | str | Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
         locale: Locale | None = None,
         proxy: str | None = None,
+        retry: RetryPolicy | None = None,
+        record: str | os.PathLike[str] | None = None,
     ) -> None:
         self.endpoints = Endpoints.resolve(url)
         self.timeouts = timeouts or Timeouts()
         self.locale = locale or Locale()
-        self._cookies = cookies
-        self._proxy = proxy
+        self.retry = retry or RetryPolicy()
+        self._cookies = Cookies.coerce(cookies) if cookies is not None else Cookies.from_env()
+        self._proxy = check_proxy(proxy) if proxy else None
+        self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
         cookies = "<redacted>" if self._cookies else None
-        return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies})"
+        proxy = redact_url(self._proxy) if self._proxy else None
+        return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies}, proxy={proxy!r})"
 
     async def __aenter__(self) -> BingClient:
         return self
@@ -89,30 +103,41 @@ class BingClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
+                connector=socks_connector(self._proxy) if self._proxy else None,
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=self.timeouts.connect,
                     sock_connect=self.timeouts.connect,
-                )
+                ),
             )
         return self._session
+
+    @property
+    def _http_proxy(self) -> str | None:
+        """The proxy aiohttp applies per request (SOCKS goes through the connector instead)."""
+        return self._proxy if self._proxy and not is_socks(self._proxy) else None
 
     def _headers(self) -> dict[str, str]:
         headers = dict(DEFAULT_HEADERS)
         if self._cookies:
-            headers["Cookie"] = self._cookies
+            headers["Cookie"] = self._cookies.header()
         return headers
 
     async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
-        """Create a new server-side conversation."""
-        return await create_conversation(
-            self._get_session(),
-            self.endpoints.create_url,
-            headers=self._headers(),
-            total_timeout=self.timeouts.create,
-            style=Style.parse(style),
-            proxy=self._proxy,
-        )
+        """Create a new server-side conversation, retrying transient failures."""
+        chosen = Style.parse(style)
+
+        async def attempt() -> Conversation:
+            return await create_conversation(
+                self._get_session(),
+                self.endpoints.create_url,
+                headers=self._headers(),
+                total_timeout=self.timeouts.create,
+                style=chosen,
+                proxy=self._http_proxy,
+            )
+
+        return await self.retry.run(attempt)
 
     async def ask(
         self,
@@ -148,6 +173,9 @@ class BingClient:
             search=search,
             locale=self.locale,
         )
+        if self._recorder is not None:
+            self._recorder.add_secret(conversation.signature)
+            self._recorder.add_secret(conversation.encrypted_signature)
         async for event in stream_turn(
             self._get_session(),
             self.endpoints.chathub_url,
@@ -155,7 +183,8 @@ class BingClient:
             headers=self._headers(),
             timeouts=self.timeouts,
             access_token=conversation.encrypted_signature,
-            proxy=self._proxy,
+            proxy=self._http_proxy,
+            recorder=self._recorder,
         ):
             if isinstance(event, Final):
                 conversation.turn += 1

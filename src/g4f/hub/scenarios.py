@@ -19,6 +19,7 @@ A scenario is chosen per conversation (see :class:`~g4f.hub.server.Hub`). Turn s
 ``silence-mid``     some text, then nothing
 ``ping-storm``      a burst of pings between every two updates
 ``malformed``       some text, then a record that is not JSON
+``cassette``        turn *n* replays turn *n* of a recorded cassette (``Hub.from_cassette``)
 =================== =====================================================================
 
 Create scenarios make ``GET /turing/conversation/create`` fail: ``create-404``, ``create-429``
@@ -52,6 +53,7 @@ __all__ = [
     "CREATE_SCENARIOS",
     "TURN_SCENARIOS",
     "Abort",
+    "CloseSocket",
     "Send",
     "Step",
     "TurnPlan",
@@ -72,6 +74,7 @@ TURN_SCENARIOS = (
     "silence-mid",
     "ping-storm",
     "malformed",
+    "cassette",
 )
 CREATE_SCENARIOS = (
     "create-404",

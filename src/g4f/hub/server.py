@@ -8,7 +8,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,11 +24,21 @@ from ..protocol import (
     encode_record,
     encode_records,
 )
+from ..protocol.cassette import parse_cassette, recorded_turns
 from ..protocol.constants import NO_SEARCH_OPTION_SET
 from ..protocol.framing import Record
 from .records import completion_record, failure_final
 from .responder import Reply, Responder, TurnRequest, echo_responder
-from .scenarios import Abort, CloseSocket, Send, TurnPlan, check_scenario, script
+from .scenarios import (
+    CREATE_SCENARIOS,
+    Abort,
+    CloseSocket,
+    Send,
+    Step,
+    TurnPlan,
+    check_scenario,
+    script,
+)
 
 __all__ = ["Hub", "HubConversation", "running_hub"]
 
@@ -86,6 +96,8 @@ class Hub:
         max_turns: turns a conversation may have.
         conversation_ttl: seconds a conversation lives.
         clock: monotonic seconds, replaceable so tests can expire conversations.
+        cassette: recorded turns to replay (from :meth:`from_cassette`); sets the scenario
+            ``cassette``, which plays turn *n* of a conversation as recorded turn *n*.
 
     Example::
 
@@ -104,13 +116,15 @@ class Hub:
         max_turns: int = 30,
         conversation_ttl: float = 6 * 3600,
         clock: Callable[[], float] = time.monotonic,
+        cassette: Sequence[Sequence[str]] | None = None,
     ) -> None:
         if create_shape not in CREATE_SHAPES:
             raise ValueError(f"create_shape must be one of {CREATE_SHAPES}")
         if pace < 0 or max_turns < 1 or conversation_ttl <= 0:
             raise ValueError("pace must be >= 0, max_turns >= 1 and conversation_ttl > 0")
         self.responder = responder
-        self.scenario = check_scenario(scenario)
+        self.cassette = [list(turn) for turn in cassette] if cassette is not None else None
+        self.scenario = check_scenario("cassette" if cassette is not None else scenario)
         self.create_shape = create_shape
         self.pace = pace
         self.max_turns = max_turns
@@ -118,8 +132,18 @@ class Hub:
         self.clock = clock
         self.conversations: dict[str, HubConversation] = {}
         self.websockets_opened = 0
+        self.create_requests = 0
+        self.create_cookie_names: list[list[str]] = []
+        self._create_failures: list[str] = []
         self._websockets: set[web.WebSocketResponse] = set()
         self._idle: asyncio.Event | None = None
+
+    @classmethod
+    def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
+        """A hub replaying the server's side of a recorded cassette file."""
+        with open(path, encoding="utf-8") as file:
+            entries = parse_cassette(file)
+        return cls(cassette=recorded_turns(entries), **kwargs)
 
     @property
     def open_websockets(self) -> int:
@@ -148,8 +172,21 @@ class Hub:
 
     # -- create -------------------------------------------------------------------------------
 
+    def fail_next_creates(self, *scenarios: str) -> None:
+        """Make the next creates fail with these create scenarios, in order, then succeed.
+
+        Example: ``hub.fail_next_creates("create-429", "create-500")`` (a transient outage).
+        """
+        for scenario in scenarios:
+            if scenario not in CREATE_SCENARIOS:
+                raise ValueError(f"{scenario!r} is not a create scenario")
+        self._create_failures.extend(scenarios)
+
     async def _create(self, request: web.Request) -> web.StreamResponse:
-        failure = self._create_failure(self.scenario)
+        self.create_requests += 1
+        self.create_cookie_names.append(sorted(request.cookies))  # names only, never values
+        scenario = self._create_failures.pop(0) if self._create_failures else self.scenario
+        failure = self._create_failure(scenario)
         if failure is not None:
             return failure
         conversation = HubConversation(
@@ -266,7 +303,7 @@ class Hub:
         conversation.busy = True
         try:
             plan = self._plan(conversation, argument, invocation_id)
-            for step in script(conversation.scenario, plan):
+            for step in self._script(conversation, plan):
                 if isinstance(step, Send):
                     await ws.send_str(step.text)
                     if self.pace:
@@ -284,6 +321,17 @@ class Hub:
             return False
         finally:
             conversation.busy = False
+
+    def _script(self, conversation: HubConversation, plan: TurnPlan) -> list[Step]:
+        if conversation.scenario != "cassette":
+            return script(conversation.scenario, plan)
+        turn = conversation.turns
+        if self.cassette is None or turn >= len(self.cassette):
+            failure = failure_final(
+                plan.invocation_id, "InvalidRequest", f"The cassette has no turn {turn + 1}."
+            )
+            return [Send(encode_records(failure, completion_record(plan.invocation_id)))]
+        return [Send(text) for text in self.cassette[turn]]
 
     def _check_invocation(
         self, record: Record, token: str | None

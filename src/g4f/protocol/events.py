@@ -70,10 +70,14 @@ class Throttling:
 
 @dataclass(frozen=True, slots=True)
 class TurnLimit:
-    """The conversation reached its turn limit; start a new one for the next question."""
+    """The conversation reached its turn limit; start a new one for the next question.
 
-    used: int
-    limit: int
+    The answer of this turn is still delivered. ``used``/``limit`` are the turn counters when
+    the service sent them.
+    """
+
+    used: int | None
+    limit: int | None
 
 
 @dataclass(frozen=True, slots=True)

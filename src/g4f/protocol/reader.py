@@ -131,7 +131,7 @@ class TurnReader:
     """
 
     __slots__ = (
-        "_limit_reported",
+        "_limit_reached",
         "_message_id",
         "_message_text",
         "_progress_seen",
@@ -147,7 +147,7 @@ class TurnReader:
         self._progress_seen: set[tuple[str | None, str]] = set()
         self._retracted = False
         self._throttling: Throttling | None = None
-        self._limit_reported = False
+        self._limit_reached = False
 
     @property
     def text(self) -> str:
@@ -212,14 +212,11 @@ class TurnReader:
         text = _answer_text(message, record)
         if origin == ContentOrigin.APOLOGY:
             return self._retract(text or "")
-        events: list[Event] = []
         if origin == ContentOrigin.TURN_LIMITER:
-            events.extend(self._turn_limit())
+            self._limit_reached = True  # reported with the final record's counters
         message_id = _optional_str(message.get("messageId"), record, "messageId")
         delta = self._advance(message_id, text)
-        if delta is not None:
-            events.append(delta)
-        return events
+        return [delta] if delta is not None else []
 
     def _progress(self, message: dict[str, Any], message_type: str, record: Record) -> list[Event]:
         text = card_text(message, "RichTextBlock", "TextBlock") or _optional_str(
@@ -268,13 +265,6 @@ class TurnReader:
         self._retracted = True
         return [Retraction(retracted_text=self._text, apology=apology)]
 
-    def _turn_limit(self) -> list[Event]:
-        if self._limit_reported:
-            return []
-        self._limit_reported = True
-        used = self._throttling.used if self._throttling else 0
-        limit = self._throttling.limit if self._throttling else 0
-        return [TurnLimit(used=used, limit=limit)]
 
     # -- type 2 ------------------------------------------------------------------------------
 
@@ -312,9 +302,17 @@ class TurnReader:
         if throttling is not None:
             self._throttling = throttling
             events.append(throttling)
-        at_limit = throttling is not None and throttling.used >= throttling.limit
-        if at_limit or (answer is not None and answer.get("contentOrigin") == "TurnLimiter"):
-            events.extend(self._turn_limit())
+        if answer is not None and answer.get("contentOrigin") == ContentOrigin.TURN_LIMITER:
+            self._limit_reached = True
+        if throttling is not None and throttling.used >= throttling.limit:
+            self._limit_reached = True
+        if self._limit_reached:
+            events.append(
+                TurnLimit(
+                    used=self._throttling.used if self._throttling else None,
+                    limit=self._throttling.limit if self._throttling else None,
+                )
+            )
         events.append(
             Final(
                 text=final_text,

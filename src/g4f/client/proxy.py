@@ -1,0 +1,59 @@
+"""Proxies: ``http(s)://`` through aiohttp itself, ``socks5://`` through aiohttp-socks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import aiohttp
+
+__all__ = ["check_proxy", "is_socks", "redact_url", "socks_connector"]
+
+_SOCKS = ("socks5", "socks5h", "socks4", "socks4a")
+_SCHEMES = ("http", "https", *_SOCKS)
+
+
+def is_socks(proxy: str) -> bool:
+    """Whether ``proxy`` is a SOCKS proxy URL."""
+    return urlsplit(proxy).scheme.lower() in _SOCKS
+
+
+def check_proxy(proxy: str) -> str:
+    """Return ``proxy`` if it is a usable proxy URL, else raise ``ValueError``."""
+    parts = urlsplit(proxy)
+    if parts.scheme.lower() not in _SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"unsupported proxy {redact_url(proxy)!r}: use http://, https:// or socks5://host:port"
+        )
+    if is_socks(proxy):
+        socks_connector_class()  # fail now, not at the first request, if the extra is missing
+    return proxy
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its user info (a proxy password is a credential)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=f"<redacted>@{host}").geturl()
+
+
+def socks_connector_class() -> type[aiohttp.BaseConnector]:
+    """aiohttp-socks' connector class, or ``ValueError`` saying how to install it."""
+    try:
+        from aiohttp_socks import ProxyConnector
+    except ImportError:
+        raise ValueError(
+            "SOCKS proxies need aiohttp-socks: pip install 'g4f-bing[socks]'"
+        ) from None
+    return ProxyConnector
+
+
+def socks_connector(proxy: str) -> aiohttp.BaseConnector | None:
+    """A connector routing every connection through ``proxy`` if it is SOCKS, else ``None``."""
+    if not is_socks(proxy):
+        return None
+    connector_class = socks_connector_class()
+    return connector_class.from_url(proxy)  # type: ignore[attr-defined,no-any-return]

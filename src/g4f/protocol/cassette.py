@@ -1,0 +1,99 @@
+"""Cassettes: a session's raw websocket messages, both directions with timing, as JSONL.
+
+One JSON object per line: a header ``{"cassette": 1}``, then ``{"t": seconds, "dir": "send" |
+"recv", "text": raw message}`` per websocket message, exactly as sent or received (records and
+their ``\\x1e`` separators included). Pure: reading and writing files is the caller's business.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..errors import ProtocolError, truncate
+from .constants import RECORD_SEPARATOR, RecordType
+from .framing import RecordDecoder
+
+__all__ = ["CASSETTE_VERSION", "CassetteEntry", "cassette_line", "parse_cassette", "recorded_turns"]
+
+CASSETTE_VERSION = 1
+REDACTED = "<redacted>"
+_HANDSHAKE_ANSWER = "{}" + RECORD_SEPARATOR
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteEntry:
+    """One websocket message of a recorded session."""
+
+    t: float
+    direction: str
+    text: str
+
+
+def cassette_line(entry: CassetteEntry, secrets: Sequence[str] = ()) -> str:
+    """The JSONL line for ``entry``, with every secret in ``secrets`` replaced by a marker."""
+    text = entry.text
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return (
+        json.dumps(
+            {"t": round(entry.t, 6), "dir": entry.direction, "text": text}, ensure_ascii=False
+        )
+        + "\n"
+    )
+
+
+def parse_cassette(lines: Iterable[str]) -> list[CassetteEntry]:
+    """Read a cassette's lines; ``ValueError`` naming the line if one is not an entry."""
+    entries: list[CassetteEntry] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            raise ValueError(
+                f"cassette line {number} is not JSON: {truncate(line, 80)!r}"
+            ) from None
+        if not isinstance(data, dict):
+            raise ValueError(f"cassette line {number} is not an object")
+        if "cassette" in data:
+            if data["cassette"] != CASSETTE_VERSION:
+                raise ValueError(f"unsupported cassette version {data['cassette']!r}")
+            continue
+        direction, text, t = data.get("dir"), data.get("text"), data.get("t", 0.0)
+        if direction not in ("send", "recv") or not isinstance(text, str):
+            raise ValueError(f"cassette line {number} needs 'dir' (send/recv) and 'text'")
+        if not isinstance(t, int | float):
+            raise ValueError(f"cassette line {number} has a non-numeric 't'")
+        entries.append(CassetteEntry(float(t), direction, text))
+    return entries
+
+
+def _is_invocation(text: str) -> bool:
+    decoder = RecordDecoder()
+    try:
+        records = decoder.feed(text if text.endswith(RECORD_SEPARATOR) else text + RECORD_SEPARATOR)
+    except ProtocolError:
+        return False
+    return any(r.get("type") == RecordType.STREAM_INVOCATION for r in records)
+
+
+def recorded_turns(entries: Sequence[CassetteEntry]) -> list[list[str]]:
+    """The server's messages of each turn: what was received after each invocation was sent.
+
+    The handshake answer (received before any invocation) is not part of a turn.
+    """
+    turns: list[list[str]] = []
+    for entry in entries:
+        if entry.direction == "send" and _is_invocation(entry.text):
+            turns.append([])
+        elif entry.direction == "recv" and turns:
+            text = entry.text
+            if not turns[-1] and text.startswith(_HANDSHAKE_ANSWER):
+                text = text[len(_HANDSHAKE_ANSWER) :]  # it may arrive after the invocation left
+            if text:
+                turns[-1].append(text)
+    return turns

@@ -1,0 +1,119 @@
+"""Cassettes: recording a session to JSONL and replaying it through the hub."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from g4f import errors
+from g4f.client import BingClient
+from g4f.hub import Hub, running_hub
+from g4f.protocol import (
+    Final,
+    Retraction,
+    SearchProgress,
+    Source,
+    Sources,
+    SuggestedReplies,
+    TextDelta,
+    Throttling,
+)
+from g4f.protocol.cassette import parse_cassette, recorded_turns
+
+HAND_WRITTEN = Path(__file__).parent / "cassettes" / "chathub_two_turns.jsonl"
+APOLOGY = (
+    "Sorry! That's on me, I can't give a response to that right now. What else can I help you with?"
+)
+
+
+async def test_a_hand_written_cassette_replays_through_the_hub() -> None:
+    hub = Hub.from_cassette(HAND_WRITTEN)
+    async with running_hub(hub) as url, BingClient(url=url) as client:
+        conversation = await client.create_conversation()
+        first = [e async for e in client.ask("Hello", conversation=conversation)]
+        second = [e async for e in client.ask("Say something risky", conversation=conversation)]
+        await hub.wait_closed()
+    assert first == [
+        SearchProgress("Searching for: example", "InternalSearchQuery"),
+        TextDelta("Hello, this is"),
+        TextDelta(" Bing."),
+        Sources((Source("Example Domain", "https://example.com/"),)),
+        SuggestedReplies(("Tell me more.",)),
+        Throttling(1, 30),
+        Final(
+            "Hello, this is Bing.",
+            conversation_id="51D|BingProd|3F1C0D2E",
+            expiry_time="2023-04-28T21:46:21.50Z",
+        ),
+    ]
+    assert second == [
+        TextDelta("Well, one could"),
+        Retraction("Well, one could", APOLOGY),
+        Throttling(2, 30),
+        Final(APOLOGY, retracted=True, conversation_id="51D|BingProd|3F1C0D2E"),
+    ]
+
+
+async def test_a_cassette_without_the_turn_is_an_error(hub_url: str) -> None:
+    hub = Hub(cassette=[])
+    async with running_hub(hub) as url, BingClient(url=url) as client:
+        with pytest.raises(errors.ConversationInvalid, match="no turn 1"):
+            await client.ask_text("Hello")
+        await hub.wait_closed()
+
+
+async def test_a_recorded_session_replays_to_the_same_events(
+    hub: Hub, hub_url: str, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "session.jsonl"
+    hub.scenario = "search"
+    async with BingClient(url=hub_url, record=cassette) as client:
+        conversation = await client.create_conversation()
+        live = [[e async for e in client.ask(p, conversation=conversation)] for p in ("one", "two")]
+
+    replay_hub = Hub.from_cassette(cassette)
+    async with running_hub(replay_hub) as url, BingClient(url=url) as client:
+        conversation = await client.create_conversation()
+        replayed = [
+            [e async for e in client.ask(p, conversation=conversation)] for p in ("one", "two")
+        ]
+        await replay_hub.wait_closed()
+    strip = lambda events: [e for e in events if not isinstance(e, Final)]  # noqa: E731
+    assert [strip(t) for t in replayed] == [strip(t) for t in live]
+    assert [t[-1].text for t in replayed] == [t[-1].text for t in live]  # type: ignore[union-attr]
+
+
+async def test_recording_keeps_both_directions_with_timing_and_no_secrets(
+    hub: Hub, hub_url: str, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "session.jsonl"
+    async with BingClient(url=hub_url, record=cassette, cookies="_U=cookie-secret") as client:
+        conversation = await client.create_conversation()
+        await client.ask_text("Hi", conversation=conversation)
+    text = cassette.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines[0] == {"cassette": 1}
+    assert [line["dir"] for line in lines[1:3]] == ["send", "send"]
+    assert {line["dir"] for line in lines[1:]} == {"send", "recv"}
+    times = [line["t"] for line in lines[1:]]
+    assert times == sorted(times)
+    assert "cookie-secret" not in text
+    assert conversation.signature and conversation.signature not in text
+    assert conversation.encrypted_signature and conversation.encrypted_signature not in text
+    assert len(recorded_turns(parse_cassette(text.splitlines()))) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "not JSON"),
+        ('{"dir": "up", "text": "x"}', "needs 'dir'"),
+        ('{"cassette": 9}', "version"),
+        ('{"dir": "send", "text": "x", "t": "soon"}', "non-numeric"),
+    ],
+)
+def test_a_broken_cassette_line_is_named(line: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_cassette([line])

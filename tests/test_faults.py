@@ -1,0 +1,182 @@
+"""The fault matrix: every hub scenario through the client, with the exact outcome.
+
+For each scenario: the exact event sequence (runs of text deltas shown as one "TextDelta*") or
+the exception class, the partial text kept, and — through the ``hub_url`` fixture — that no
+websocket, task or session is left open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from g4f import errors
+from g4f.client import BingClient, Timeouts
+from g4f.hub import Hub, TurnRequest, echo_responder
+from g4f.hub.records import APOLOGY_TEXT, TURN_LIMIT_TEXT
+from g4f.protocol import (
+    Event,
+    Final,
+    Retraction,
+    SearchProgress,
+    Source,
+    Sources,
+    SuggestedReplies,
+    TextDelta,
+    Throttling,
+    TurnLimit,
+)
+
+PROMPT = "Tell me about the ChatHub protocol in a few words"
+ANSWER = echo_responder(TurnRequest(PROMPT)).text
+HALF = ANSWER[: len(ANSWER) // 2]
+SUGGESTIONS = SuggestedReplies(("Tell me more.", "Say it again."))
+
+
+def shape(events: list[Event]) -> list[Any]:
+    """Events with each run of text deltas folded into the marker "TextDelta*"."""
+    out: list[Any] = []
+    for event in events:
+        if isinstance(event, TextDelta):
+            if out[-1:] != ["TextDelta*"]:
+                out.append("TextDelta*")
+        else:
+            out.append(event)
+    return out
+
+
+def text_of(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+async def run_turn(hub: Hub, client: BingClient, scenario: str) -> list[Event]:
+    hub.scenario = scenario
+    return [event async for event in client.ask(PROMPT)]
+
+
+@pytest.mark.parametrize("scenario", ["stream", "split", "ping-storm", "image-first"])
+async def test_plain_answers(hub: Hub, client: BingClient, scenario: str) -> None:
+    events = await run_turn(hub, client, scenario)
+    assert shape(events) == [
+        "TextDelta*",
+        SUGGESTIONS,
+        Throttling(1, 30),
+        Final(ANSWER, **final_extras(events)),
+    ]
+    assert text_of(events) == ANSWER
+
+
+def final_extras(events: list[Event]) -> dict[str, Any]:
+    final = events[-1]
+    assert isinstance(final, Final)
+    assert final.conversation_id and final.expiry_time
+    return {"conversation_id": final.conversation_id, "expiry_time": final.expiry_time}
+
+
+async def test_search_step_with_several_bot_messages_sources_and_suggestions(
+    hub: Hub, client: BingClient
+) -> None:
+    events = await run_turn(hub, client, "search")
+    assert shape(events) == [
+        "TextDelta*",
+        SearchProgress(f"Searching for: {PROMPT}", "InternalSearchQuery"),
+        SearchProgress("Generating answers for you…", "InternalLoaderMessage"),
+        "TextDelta*",
+        Sources(
+            (
+                Source("Example Domain", "https://example.com/"),
+                Source("Example Org", "https://example.org/"),
+            )
+        ),
+        SUGGESTIONS,
+        Throttling(1, 30),
+        Final(ANSWER, **final_extras(events)),
+    ]
+    assert text_of(events) == "Let me look that up.\n\n" + ANSWER
+
+
+async def test_apology_is_a_retraction_never_restored(hub: Hub, client: BingClient) -> None:
+    events = await run_turn(hub, client, "apology")
+    assert shape(events) == [
+        "TextDelta*",
+        Retraction(retracted_text=HALF, apology=APOLOGY_TEXT),
+        Throttling(1, 30),
+        Final(APOLOGY_TEXT, retracted=True, **final_extras(events)),
+    ]
+    assert text_of(events) == HALF
+
+
+async def test_turn_limiter_message_is_delivered_with_a_turn_limit(
+    hub: Hub, client: BingClient
+) -> None:
+    events = await run_turn(hub, client, "turn-limiter")
+    assert shape(events) == [
+        "TextDelta*",
+        Throttling(1, 30),
+        TurnLimit(1, 30),
+        Final(TURN_LIMIT_TEXT, **final_extras(events)),
+    ]
+
+
+async def test_the_last_allowed_turn_is_delivered_then_the_conversation_is_full(
+    hub: Hub, client: BingClient
+) -> None:
+    hub.max_turns = 2
+    conversation = await client.create_conversation()
+    await client.ask_text("one", conversation=conversation)
+    events = [e async for e in client.ask("two", conversation=conversation)]
+    assert events[-3:-1] == [Throttling(2, 2), TurnLimit(2, 2)]
+    assert isinstance(events[-1], Final) and "two" in events[-1].text
+    with pytest.raises(errors.ConversationInvalid, match="already exists"):
+        await client.ask_text("three", conversation=conversation)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("Throttled", errors.RateLimited),
+        ("PerHourThrottled", errors.RateLimited),
+        ("CaptchaChallenge", errors.ChallengeRequired),
+        ("UnauthorizedRequest", errors.NotAuthorized),
+        ("InvalidSession", errors.ConversationExpired),
+        ("InvalidRequest", errors.ConversationInvalid),
+        ("ProcessingMessage", errors.Busy),
+        ("SomethingNew", errors.RequestRefused),
+    ],
+)
+@pytest.mark.parametrize("flags", ["", ":noerror", ":nomessages", ":noerror:nomessages"])
+async def test_every_failed_result_is_its_typed_error_with_partial_text(
+    hub: Hub, client: BingClient, value: str, error: type[errors.ServiceError], flags: str
+) -> None:
+    with pytest.raises(error) as caught:
+        await run_turn(hub, client, f"fail:{value}{flags}")
+    assert type(caught.value) is error
+    assert caught.value.result_value == value
+    assert caught.value.message == f"{value}: The hub's {value} scenario."
+    assert caught.value.partial_text == HALF
+
+
+@pytest.mark.parametrize(
+    ("scenario", "error", "partial"),
+    [
+        ("close", errors.ConnectionClosed, HALF),
+        ("abrupt", errors.ConnectionClosed, HALF),
+        ("silence", errors.ResponseTimeout, ""),
+        ("silence-mid", errors.ResponseTimeout, HALF),
+        ("malformed", errors.ProtocolError, HALF),
+    ],
+)
+async def test_broken_turns_raise_and_keep_the_partial_text(
+    hub: Hub, hub_url: str, scenario: str, error: type[errors.G4FError], partial: str
+) -> None:
+    async with BingClient(url=hub_url, timeouts=Timeouts(read=0.3, ping_interval=0.1)) as client:
+        with pytest.raises(error) as caught:
+            await run_turn(hub, client, scenario)
+    assert type(caught.value) is error
+    assert caught.value.partial_text == partial
+
+
+async def test_type_7_close_names_the_servers_reason(hub: Hub, client: BingClient) -> None:
+    with pytest.raises(errors.ConnectionClosed, match="Connection closed with an error"):
+        await run_turn(hub, client, "close")
