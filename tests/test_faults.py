@@ -180,3 +180,20 @@ async def test_broken_turns_raise_and_keep_the_partial_text(
 async def test_type_7_close_names_the_servers_reason(hub: Hub, client: BingClient) -> None:
     with pytest.raises(errors.ConnectionClosed, match="Connection closed with an error"):
         await run_turn(hub, client, "close")
+
+
+async def test_the_client_answers_a_ping_storm_without_echoing_it(
+    hub: Hub, client: BingClient
+) -> None:
+    events = await run_turn(hub, client, "ping-storm")
+    assert text_of(events) == ANSWER
+    sent_by_hub = 5 * len(events)  # the hub sends 5 pings before each of its messages
+    assert 1 <= hub.pings_received < sent_by_hub
+
+
+async def test_the_client_sends_keep_alive_pings_while_waiting(hub: Hub, hub_url: str) -> None:
+    hub.scenario = "silence"
+    async with BingClient(url=hub_url, timeouts=Timeouts(read=1.0, ping_interval=0.05)) as client:
+        with pytest.raises(errors.ResponseTimeout):
+            await client.ask_text("anyone?")
+    assert hub.pings_received >= 1

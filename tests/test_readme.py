@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,3 +23,28 @@ def test_ci_runs_the_readmes_test_command() -> None:
 
 def test_readme_main_job_command_is_the_offline_chat() -> None:
     assert 'python -m pip install . && g4f chat --local "Привет, как дела?"' in _readme_commands()
+
+
+def _python_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.+?)\n```", text, flags=re.S)
+
+
+def test_readme_has_python_examples() -> None:
+    assert len(_python_blocks()) >= 6
+
+
+@pytest.mark.parametrize("index", range(len(_python_blocks())))
+def test_readme_python_example_runs(
+    index: int,
+    thread_hub: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("G4F_BING_URL", thread_hub)
+    code = _python_blocks()[index].replace("http://127.0.0.1:8765", thread_hub)
+    exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
+    if "print(" in code:
+        assert capsys.readouterr().out.strip()

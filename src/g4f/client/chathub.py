@@ -101,6 +101,18 @@ class _Link:
         recorder: CassetteRecorder | None,
     ) -> None:
         self.ws, self.timeouts, self.recorder = ws, timeouts, recorder
+        self._last_ping = -float("inf")
+
+    async def ping(self, partial_text: str) -> None:
+        """Send a keep-alive ping, at most one per ``ping_interval``.
+
+        Server pings are answered through this too; the limit keeps a server that answers
+        pings with pings from starting an endless exchange.
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._last_ping >= self.timeouts.ping_interval:
+            self._last_ping = now
+            await self.send(encode_record(ping_record()), partial_text)
 
     async def send(self, text: str, partial_text: str) -> None:
         if self.recorder is not None:
@@ -133,7 +145,7 @@ class _Link:
                 message = await self.ws.receive(timeout=min(remaining, self.timeouts.ping_interval))
             except TimeoutError:
                 if deadline - loop.time() > 0:
-                    await self.send(encode_record(ping_record()), reader.text)
+                    await self.ping(reader.text)
                 continue
             if message.type == aiohttp.WSMsgType.TEXT:
                 return str(message.data)
@@ -182,7 +194,7 @@ async def _read_turn(link: _Link) -> AsyncIterator[Event]:
                 raise
             for event in events:
                 if isinstance(event, Ping):
-                    await link.send(encode_record(ping_record()), reader.text)
+                    await link.ping(reader.text)
                 elif isinstance(event, Close):
                     detail = f": {event.error}" if event.error else ""
                     raise ConnectionClosed(

@@ -133,6 +133,7 @@ class Hub:
         self.conversations: dict[str, HubConversation] = {}
         self.websockets_opened = 0
         self.create_requests = 0
+        self.pings_received = 0
         self.create_cookie_names: list[list[str]] = []
         self._create_failures: list[str] = []
         self._websockets: set[web.WebSocketResponse] = set()
@@ -279,6 +280,7 @@ class Hub:
                     await ws.send_str(HANDSHAKE_RESPONSE)
                     handshaken = True
                 elif record.get("type") == RecordType.PING:
+                    self.pings_received += 1
                     await ws.send_str(encode_record({"type": int(RecordType.PING)}))
                 elif record.get("type") == RecordType.STREAM_INVOCATION and not await self._turn(
                     ws, request, record, token

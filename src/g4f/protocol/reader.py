@@ -265,7 +265,6 @@ class TurnReader:
         self._retracted = True
         return [Retraction(retracted_text=self._text, apology=apology)]
 
-
     # -- type 2 ------------------------------------------------------------------------------
 
     def _read_final(self, record: Record) -> list[Event]:
