@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from g4f.hub import TurnRequest, echo_responder
+from g4f.hub import Hub, HubThread, TurnRequest, echo_responder
+
+PROMPT = "Tell me about the ChatHub protocol in a few words"
+ANSWER = echo_responder(TurnRequest(PROMPT)).text
 
 SEED_EXAMPLE = """\
 from g4f.Provider.Providers.Bing import _create_completion
@@ -93,7 +97,7 @@ def test_chat_url_reaches_a_running_hub(hub_process: str) -> None:
 
 
 def test_chat_error_is_one_line_on_stderr_with_an_exit_code() -> None:
-    result = g4f("chat", "--url", "http://127.0.0.1:9", "Hi")
+    result = g4f("chat", "--url", "http://127.0.0.1:9", "--retries", "1", "Hi")
     assert result.returncode == 9
     assert result.stdout.strip() == ""
     assert result.stderr.strip().startswith("g4f: error: ConnectionClosed:")
@@ -104,3 +108,119 @@ def test_hub_refuses_an_unknown_scenario() -> None:
     result = g4f("hub", "--port", "0", "--scenario", "bogus")
     assert result.returncode == 2
     assert "unknown hub scenario 'bogus'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "error"),
+    [
+        ("fail:Throttled", 3, "RateLimited"),
+        ("fail:CaptchaChallenge", 4, "ChallengeRequired"),
+        ("fail:UnauthorizedRequest", 5, "NotAuthorized"),
+        ("create-403", 5, "AccessDenied"),
+        ("fail:InvalidSession", 6, "ConversationExpired"),
+        ("fail:InvalidRequest", 6, "ConversationInvalid"),
+        ("fail:ProcessingMessage", 7, "Busy"),
+        ("silence", 8, "ResponseTimeout"),
+        ("close", 9, "ConnectionClosed"),
+        ("malformed", 10, "ProtocolError"),
+        ("create-500", 11, "ServerError"),
+        ("fail:SomethingElse", 1, "RequestRefused"),
+    ],
+)
+def test_each_error_class_has_its_exit_code_and_one_line(
+    hub: Hub, thread_hub: str, scenario: str, code: int, error: str
+) -> None:
+    hub.scenario = scenario
+    result = g4f("chat", "--url", thread_hub, "--retries", "1", "--timeout", "0.5", PROMPT)
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"g4f: error: {error}: ")
+    assert lines[0].endswith(")")  # the hint: what the user can do
+    # Nothing on stdout but the answer: here the part received before the failure.
+    partial = result.stdout.rstrip("\n")
+    assert ANSWER.startswith(partial)
+
+
+def test_challenge_error_tells_the_user_what_to_do(hub: Hub, thread_hub: str) -> None:
+    hub.scenario = "create-html"
+    result = g4f("chat", "--url", thread_hub, "Hi")
+    assert result.returncode == 4
+    assert "solve the challenge" in result.stderr and "fresh cookies" in result.stderr
+
+
+def test_json_prints_one_parseable_event_per_line(hub: Hub, thread_hub: str) -> None:
+    hub.scenario = "search"
+    result = g4f("chat", "--url", thread_hub, "--json", PROMPT)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    types = [e["type"] for e in events]
+    assert types[0] == "text_delta" and types[-1] == "final"
+    assert {"search_progress", "sources", "suggested_replies", "throttling"} <= set(types)
+    assert events[-1]["text"] == ANSWER
+    assert "".join(e["text"] for e in events if e["type"] == "text_delta").endswith(ANSWER)
+
+
+def test_json_reports_an_error_as_an_event(hub: Hub, thread_hub: str) -> None:
+    hub.scenario = "fail:Throttled"
+    result = g4f("chat", "--url", thread_hub, "--json", "--retries", "1", PROMPT)
+    assert result.returncode == 3
+    last = json.loads(result.stdout.splitlines()[-1])
+    assert last["type"] == "error" and last["error"] == "RateLimited" and last["exit_code"] == 3
+    assert ANSWER.startswith(last["partial_text"]) and last["partial_text"]
+
+
+def test_no_search_and_style_reach_the_server(thread_hub: str) -> None:
+    seen: list[TurnRequest] = []
+    hub = Hub(responder=lambda r: seen.append(r) or "ok")  # type: ignore[func-returns-value]
+    with HubThread(hub) as url:
+        result = g4f("chat", "--url", url, "--no-search", "--style", "creative", "Hi")
+    assert result.stdout == "ok\n"
+    assert (seen[0].search, seen[0].style) == (False, "Creative")
+
+
+def test_record_writes_a_cassette(thread_hub: str, tmp_path: Path) -> None:
+    cassette = tmp_path / "c.jsonl"
+    result = g4f("chat", "--url", thread_hub, "--record", str(cassette), "Hi")
+    assert result.returncode == 0
+    assert cassette.read_text(encoding="utf-8").startswith('{"cassette": 1}')
+
+
+def test_cookies_file_is_sent_and_a_missing_one_is_a_clear_error(
+    hub: Hub, thread_hub: str, tmp_path: Path
+) -> None:
+    cookies = tmp_path / "cookies.json"
+    cookies.write_text('[{"domain": ".bing.com", "name": "_U", "value": "secret"}]')
+    assert g4f("chat", "--url", thread_hub, "--cookies", str(cookies), "Hi").returncode == 0
+    assert hub.create_cookie_names == [["_U"]]
+    missing = g4f("chat", "--url", thread_hub, "--cookies", str(tmp_path / "nope.json"), "Hi")
+    assert missing.returncode == 1
+    assert "nope.json" in missing.stderr and "secret" not in missing.stderr
+
+
+def test_every_option_is_explained_in_help() -> None:
+    for command, options in {
+        "chat": [
+            "--style",
+            "--no-search",
+            "--cookies",
+            "--proxy",
+            "--url",
+            "--timeout",
+            "--json",
+            "--record",
+            "--local",
+            "--retries",
+        ],
+        "hub": [
+            "--host",
+            "--port",
+            "--scenario",
+            "--cassette",
+            "--create-shape",
+            "--pace",
+            "--max-turns",
+        ],
+    }.items():
+        text = g4f(command, "--help").stdout
+        for option in options:
+            assert option in text, (command, option)

@@ -197,3 +197,5 @@ class ServerError(ServiceError):
 
 class RequestRefused(ServiceError):
     """The service refused the request for a reason without a class of its own."""
+
+    hint = "the service refused the request; its message says why"

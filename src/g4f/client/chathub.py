@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import quote
 
 import aiohttp
@@ -55,12 +55,14 @@ async def stream_turn(
     access_token: str | None = None,
     proxy: str | None = None,
     recorder: CassetteRecorder | None = None,
+    on_sent: Callable[[], None] | None = None,
 ) -> AsyncIterator[Event]:
     """Open the websocket, run one turn and yield its events, ending with :class:`Final`.
 
     Pings are answered here and not yielded. A failed turn raises the matching
     :class:`~g4f.errors.G4FError` with the text streamed so far in ``partial_text``. The
-    websocket is closed on every path, cancellation included.
+    websocket is closed on every path, cancellation included. ``on_sent`` is called once the
+    invocation has been sent.
     """
     try:
         ws = await session.ws_connect(
@@ -84,6 +86,8 @@ async def stream_turn(
             await link.send(HANDSHAKE_REQUEST, "")
             # The server handles records in order: the invocation need not wait for the handshake.
             await link.send(encode_record(invocation), "")
+            if on_sent is not None:
+                on_sent()  # the invocation id is used now, whatever becomes of the turn
             async for event in _read_turn(link):
                 yield event
     finally:

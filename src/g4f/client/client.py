@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -30,6 +31,10 @@ DEFAULT_HEADERS: Mapping[str, str] = {
     "Accept-Language": "en-US,en;q=0.9",
     "User-Agent": f"g4f-bing/{__version__} (+https://pypi.org/project/g4f-bing/)",
 }
+
+
+def _advance_turn(conversation: Conversation) -> None:
+    conversation.turn += 1
 
 
 class BingClient:
@@ -151,8 +156,9 @@ class BingClient:
         """Send one user turn and yield its events, ending with :class:`~g4f.protocol.Final`.
 
         Without ``conversation`` a new one is created for this turn alone (the seed's stateless
-        way; ``context`` then carries earlier history). With one, this is its next turn, and the
-        conversation's turn counter advances when the turn succeeds.
+        way; ``context`` then carries earlier history). With one, this is its next turn; the
+        conversation's turn counter advances as soon as the invocation is sent, so a failed or
+        interrupted turn never makes the next one reuse its invocation id.
         """
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt must be a non-empty string")
@@ -185,9 +191,9 @@ class BingClient:
             access_token=conversation.encrypted_signature,
             proxy=self._http_proxy,
             recorder=self._recorder,
+            on_sent=functools.partial(_advance_turn, conversation),
         ):
             if isinstance(event, Final):
-                conversation.turn += 1
                 conversation.expiry_time = event.expiry_time or conversation.expiry_time
             yield event
 

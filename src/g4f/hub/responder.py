@@ -36,12 +36,17 @@ class TurnRequest:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A responder's answer: text, plus the sources and suggestions to attach to it."""
+    """A responder's answer: text, plus the sources and suggestions to attach to it.
+
+    ``scenario``, when set, overrides the conversation's scenario for this turn (see
+    :mod:`g4f.hub.scenarios`), so a responder can pick the situation to play.
+    """
 
     text: str
     sources: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[str, ...] = field(default=())
     search_query: str | None = None
+    scenario: str | None = None
 
 
 Responder = Callable[[TurnRequest], Reply | str]

@@ -325,8 +325,13 @@ class Hub:
             conversation.busy = False
 
     def _script(self, conversation: HubConversation, plan: TurnPlan) -> list[Step]:
-        if conversation.scenario != "cassette":
-            return script(conversation.scenario, plan)
+        scenario = plan.reply.scenario or conversation.scenario
+        if scenario != "cassette":
+            try:
+                return script(check_scenario(scenario), plan)
+            except ValueError as exc:  # e.g. a responder asked for a create scenario
+                failure = failure_final(plan.invocation_id, "InvalidRequest", str(exc))
+                return [Send(encode_records(failure, completion_record(plan.invocation_id)))]
         turn = conversation.turns
         if self.cassette is None or turn >= len(self.cassette):
             failure = failure_final(

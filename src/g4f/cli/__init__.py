@@ -1,0 +1,241 @@
+"""The ``g4f`` command: ``chat`` talks to Bing or a hub, ``hub`` runs the local hub.
+
+Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 130 interrupted, and
+per error class the codes in :data:`EXIT_CODES` (a table in the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__, errors
+from ..client import ENV_COOKIES, ENV_URL
+from ..hub import CREATE_SCENARIOS, TURN_SCENARIOS, Hub, running_hub
+from ..protocol import Style
+
+__all__ = ["EXIT_CODES", "exit_code_for", "main"]
+
+log = logging.getLogger(__name__)
+
+EXIT_CODES: dict[type[errors.G4FError], int] = {
+    errors.RateLimited: 3,
+    errors.ChallengeRequired: 4,
+    errors.NotAuthorized: 5,
+    errors.AccessDenied: 5,
+    errors.ConversationExpired: 6,
+    errors.ConversationInvalid: 6,
+    errors.Busy: 7,
+    errors.ResponseTimeout: 8,
+    errors.ConnectionClosed: 9,
+    errors.ProtocolError: 10,
+    errors.ServerError: 11,
+}
+"""Exit status per error class; any other :class:`~g4f.errors.G4FError` exits with 1."""
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+
+def exit_code_for(error: errors.G4FError) -> int:
+    """The documented exit status for ``error`` (most specific class first)."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+def _chat_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    chat = commands.add_parser(
+        "chat",
+        help="ask Bing (or a hub); interactive when no prompt is given on a terminal",
+        description=(
+            "Ask one question and stream the answer to stdout, or, with no PROMPT on a terminal, "
+            "start an interactive session that keeps one conversation (/help lists its commands)."
+        ),
+    )
+    chat.add_argument("prompt", nargs="?", help="the question; '-' reads it from standard input")
+    chat.add_argument(
+        "--local",
+        action="store_true",
+        help="start a local hub on a free port and talk to it (the offline demo)",
+    )
+    chat.add_argument(
+        "--url",
+        help=f"a server serving both ChatHub paths, e.g. a hub (default: ${ENV_URL}, then Bing)",
+    )
+    chat.add_argument(
+        "--style",
+        choices=[s.value for s in Style],
+        default=Style.PRECISE.value,
+        help="conversation style (default: precise)",
+    )
+    chat.add_argument("--no-search", action="store_true", help="answer without web search")
+    chat.add_argument(
+        "--cookies",
+        type=Path,
+        metavar="FILE",
+        help=f"your Bing cookies: a browser export (JSON) or cookies.txt (default: ${ENV_COOKIES})",
+    )
+    chat.add_argument("--proxy", metavar="URL", help="http://, https:// or socks5:// proxy")
+    chat.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest silence allowed while an answer streams (default: 60)",
+    )
+    chat.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="attempts at creating a conversation on transient failures (default: 4)",
+    )
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON event per line (deltas, progress, sources, suggestions, final, errors)",
+    )
+    chat.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="append every websocket message to FILE, a cassette the hub can replay",
+    )
+
+
+def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    hub = commands.add_parser(
+        "hub",
+        help="run the local ChatHub hub",
+        description=(
+            "Serve GET /turing/conversation/create and the /sydney/ChatHub websocket as Bing did, "
+            f"for offline use and tests. Point clients at it with {ENV_URL}=http://HOST:PORT."
+        ),
+    )
+    hub.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    hub.add_argument(
+        "--port", type=int, default=8765, help="port to bind; 0 picks a free one (default: 8765)"
+    )
+    hub.add_argument(
+        "--scenario",
+        default="stream",
+        help="what every conversation plays (default: stream): "
+        + ", ".join((*TURN_SCENARIOS, "fail:VALUE[:noerror][:nomessages]", *CREATE_SCENARIOS)),
+    )
+    hub.add_argument(
+        "--cassette",
+        type=Path,
+        metavar="FILE",
+        help="replay the server side of a recorded cassette (turn n plays recorded turn n)",
+    )
+    hub.add_argument(
+        "--create-shape",
+        choices=("both", "body", "headers"),
+        default="both",
+        help="where the conversation signature goes: JSON body (2023), X-Sydney-* headers "
+        "(Oct 2023+), or both (default)",
+    )
+    hub.add_argument(
+        "--pace",
+        type=float,
+        default=0.03,
+        metavar="SECONDS",
+        help="pause between two messages of an answer (default: 0.03)",
+    )
+    hub.add_argument(
+        "--max-turns",
+        type=int,
+        default=30,
+        metavar="N",
+        help="turns a conversation may have (default: 30)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="g4f", description="A client for Bing Chat's ChatHub protocol, with a local hub."
+    )
+    parser.add_argument("--version", action="version", version=f"g4f-bing {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _chat_parser(commands)
+    _hub_parser(commands)
+    return parser
+
+
+async def _hub(args: argparse.Namespace) -> int:
+    options = {
+        "create_shape": args.create_shape,
+        "pace": args.pace,
+        "max_turns": args.max_turns,
+    }
+    if args.cassette:
+        hub = Hub.from_cassette(args.cassette, **options)
+    else:
+        hub = Hub(scenario=args.scenario, **options)
+    async with running_hub(hub, host=args.host, port=args.port) as url:
+        sys.stderr.write(f"g4f hub listening on {url} (Ctrl-C stops it)\n")
+        sys.stderr.write(f"point clients at it with: export {ENV_URL}={url}\n")
+        sys.stderr.flush()
+        await asyncio.Event().wait()
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from .chat import ChatOptions, interactive, make_output, one_shot
+
+    options = ChatOptions(
+        url=args.url,
+        local=args.local,
+        style=Style.parse(args.style),
+        search=not args.no_search,
+        cookies=args.cookies,
+        proxy=args.proxy,
+        timeout=args.timeout,
+        json=args.json,
+        record=args.record,
+        retries=args.retries,
+    )
+    output = make_output(options, sys.stdout, sys.stderr)
+    prompt = args.prompt
+    if prompt is None and sys.stdin.isatty():
+        return interactive(options, output)
+    if prompt is None or prompt == "-":
+        prompt = sys.stdin.read()  # read before the event loop starts: no blocking inside it
+    if not prompt.strip():
+        raise ValueError("the prompt is empty")
+    try:
+        asyncio.run(one_shot(options, prompt.strip(), output))
+    except errors.G4FError as exc:
+        code = exit_code_for(exc)
+        output.error(exc, code)
+        return code
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``g4f`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    try:
+        if args.command == "chat":
+            return _chat(args)
+        return asyncio.run(_hub(args))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`g4f chat … | head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except (ValueError, OSError) as exc:
+        sys.stderr.write(f"g4f: error: {exc}\n")
+        return EXIT_USAGE if isinstance(exc, ValueError) else 1

@@ -1,0 +1,218 @@
+"""``g4f chat``: one turn to stdout, or an interactive session keeping one conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .. import errors
+from ..client import BingClient, Conversation, Cookies, RetryPolicy, Timeouts
+from ..hub import Hub, running_hub
+from ..protocol import Style
+from .output import JsonOutput, Output, TerminalOutput
+
+__all__ = ["HELP", "ChatOptions", "interactive", "one_shot"]
+
+HELP = """\
+Commands:
+  /new           start a new conversation
+  /style NAME    creative, balanced or precise (from the next question on)
+  /save FILE     save the conversation to FILE (JSON; it holds the conversation's signatures)
+  /load FILE     continue a conversation saved with /save
+  /help          this help
+  /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
+Ctrl-C while an answer streams stops that answer and keeps the session."""
+
+
+@dataclass
+class ChatOptions:
+    """What the command line asked for."""
+
+    url: str | None = None
+    local: bool = False
+    style: Style = Style.PRECISE
+    search: bool = True
+    cookies: Path | None = None
+    proxy: str | None = None
+    timeout: float = 60.0
+    json: bool = False
+    record: Path | None = None
+    retries: int = 4
+
+
+def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
+    """JSON lines for ``--json``, the terminal view when stdout is a terminal, else plain text."""
+    if options.json:
+        return JsonOutput(stdout, stderr)
+    if stdout.isatty():
+        return TerminalOutput(stdout, stderr)
+    return Output(stdout, stderr)
+
+
+@contextlib.asynccontextmanager
+async def open_client(options: ChatOptions) -> AsyncIterator[BingClient]:
+    """A client for ``options``, with an in-process hub first when ``--local``."""
+    async with contextlib.AsyncExitStack() as stack:
+        url = options.url
+        if options.local:
+            url = await stack.enter_async_context(running_hub(Hub(pace=0.02)))
+        cookies = Cookies.from_file(options.cookies) if options.cookies else None
+        client = BingClient(
+            url=url,
+            cookies=cookies,
+            proxy=options.proxy,
+            timeouts=Timeouts(read=options.timeout),
+            retry=RetryPolicy(attempts=max(1, options.retries)),
+            record=options.record,
+        )
+        yield await stack.enter_async_context(client)
+
+
+async def run_turn(
+    client: BingClient,
+    prompt: str,
+    output: Output,
+    *,
+    style: Style,
+    search: bool,
+    conversation: Conversation | None = None,
+) -> None:
+    """Ask one question and show its events as they come."""
+    stream = client.ask(prompt, conversation=conversation, style=style, search=search)
+    try:
+        async with output.connecting():
+            first = await anext(stream, None)
+        if first is not None:
+            output.event(first)
+            async for event in stream:
+                output.event(event)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    output.end_turn()
+
+
+async def one_shot(options: ChatOptions, prompt: str, output: Output) -> None:
+    """``g4f chat PROMPT``: one turn in a new conversation."""
+    async with open_client(options) as client:
+        await run_turn(client, prompt, output, style=options.style, search=options.search)
+
+
+class _Session:
+    """The state of an interactive session."""
+
+    def __init__(self, options: ChatOptions, output: Output) -> None:
+        self.options = options
+        self.output = output
+        self.style = options.style
+        self.conversation: Conversation | None = None
+
+    def command(self, line: str) -> bool:
+        """Run a ``/command``; ``False`` means quit."""
+        name, _, argument = line.partition(" ")
+        argument = argument.strip()
+        if name in ("/quit", "/exit"):
+            return False
+        if name == "/help":
+            self.output.notice(HELP)
+        elif name == "/new":
+            self.conversation = None
+            self.output.notice("New conversation.")
+        elif name == "/style":
+            try:
+                self.style = Style.parse(argument)
+            except ValueError as exc:
+                self.output.notice(str(exc))
+            else:
+                self.output.notice(f"Style: {self.style.value}.")
+        elif name == "/save":
+            self._save(argument)
+        elif name == "/load":
+            self._load(argument)
+        else:
+            self.output.notice(f"Unknown command {name}; /help lists them.")
+        return True
+
+    def _save(self, path: str) -> None:
+        if not path:
+            self.output.notice("Usage: /save FILE")
+        elif self.conversation is None:
+            self.output.notice("Nothing to save yet: ask something first.")
+        else:
+            try:
+                Path(path).write_text(json.dumps(self.conversation.to_dict(), indent=2) + "\n")
+            except OSError as exc:
+                self.output.notice(f"Could not save: {exc.strerror or exc}")
+            else:
+                self.output.notice(f"Saved to {path}.")
+
+    def _load(self, path: str) -> None:
+        if not path:
+            self.output.notice("Usage: /load FILE")
+            return
+        try:
+            self.conversation = Conversation.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as exc:
+            self.output.notice(f"Could not load {path}: {exc}")
+        else:
+            self.style = self.conversation.style
+            self.output.notice(f"Loaded; the next question is turn {self.conversation.turn + 1}.")
+
+    async def ask(self, client: BingClient, prompt: str) -> None:
+        if self.conversation is None:
+            async with self.output.connecting():
+                self.conversation = await client.create_conversation(self.style)
+        await run_turn(
+            client,
+            prompt,
+            self.output,
+            style=self.style,
+            search=self.options.search,
+            conversation=self.conversation,
+        )
+
+
+def _enable_line_editing() -> None:
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401 - importing it gives input() editing and history
+
+
+def interactive(options: ChatOptions, output: Output, stdin: TextIO = sys.stdin) -> int:
+    """The interactive session; returns the exit status."""
+    from . import exit_code_for
+
+    _enable_line_editing()
+    session = _Session(options, output)
+    output.notice("g4f chat — /help for commands, Ctrl-D to quit.")
+    with asyncio.Runner() as runner:
+        stack = contextlib.AsyncExitStack()
+        client = runner.run(stack.enter_async_context(open_client(options)))
+        try:
+            while True:
+                try:
+                    line = input("> ").strip()
+                except (EOFError, KeyboardInterrupt):
+                    output.notice("")
+                    return 0
+                if not line:
+                    continue
+                if line.startswith("/"):
+                    if not session.command(line):
+                        return 0
+                    continue
+                try:
+                    runner.run(session.ask(client, line))
+                except KeyboardInterrupt:
+                    output.interrupted()
+                except errors.G4FError as exc:
+                    output.error(exc, exit_code_for(exc))
+                    if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
+                        session.conversation = None
+                        output.notice("The next question starts a new conversation.")
+        finally:
+            runner.run(stack.aclose())

@@ -1,0 +1,136 @@
+"""The interactive ``g4f chat``, driven in a pseudo-terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from g4f.hub import Hub, Reply, TurnRequest
+
+LONG = " ".join(f"word{i}" for i in range(300))
+
+
+def responder(request: TurnRequest) -> Reply:
+    if "long" in request.prompt:
+        return Reply(text=LONG)
+    last = f"; before: {request.history[-1][0]}" if request.history else ""
+    return Reply(
+        text=f"**Answer** to {request.prompt} ({request.style}, turn {request.turn}{last})",
+        suggestions=("More?",),
+    )
+
+
+@pytest.fixture
+def hub() -> Hub:
+    return Hub(responder=responder, pace=0.01)
+
+
+def spawn(url: str) -> pexpect.spawn:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "g4f", "chat", "--url", url],
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(40, 200),
+    )
+    child.expect("> ")
+    return child
+
+
+@pytest.fixture
+def session(thread_hub: str) -> Iterator[pexpect.spawn]:
+    child = spawn(thread_hub)
+    yield child
+    child.close(force=True)
+
+
+def ask(child: pexpect.spawn, line: str) -> str:
+    child.sendline(line)
+    child.expect("\n> ")
+    return str(child.before)
+
+
+def test_answers_are_rendered_with_suggestions_and_counter(session: pexpect.spawn) -> None:
+    out = ask(session, "hello")
+    assert "\x1b[1mAnswer\x1b[0m to hello (Precise, turn 1)" in out  # markdown rendered
+    assert "Suggestions: More?" in out and "(turn 1 of 30)" in out
+
+
+def test_turns_share_one_conversation(hub: Hub, session: pexpect.spawn) -> None:
+    ask(session, "first")
+    assert "turn 2; before: first" in ask(session, "second")
+    assert len(hub.conversations) == 1
+
+
+def test_style_command_changes_the_style(session: pexpect.spawn) -> None:
+    assert "Style: creative." in ask(session, "/style creative")
+    assert "(Creative, turn 1)" in ask(session, "hi")
+    assert "unknown style" in ask(session, "/style jailbreak")
+
+
+def test_ctrl_c_stops_the_answer_and_keeps_the_session(hub: Hub, session: pexpect.spawn) -> None:
+    session.sendline("something long")
+    session.expect("word5 ")
+    session.sendintr()
+    session.expect(r"\[stopped\]")
+    session.expect("> ")
+    out = ask(session, "still there?")
+    assert "to still there?" in out
+    assert len(hub.conversations) == 1
+
+
+def test_second_ctrl_c_at_the_prompt_quits(session: pexpect.spawn) -> None:
+    session.sendintr()
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 0
+
+
+def test_ctrl_d_quits(session: pexpect.spawn) -> None:
+    session.sendeof()
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 0
+
+
+def test_save_and_load_continue_a_conversation(
+    hub: Hub, thread_hub: str, session: pexpect.spawn, tmp_path: Path
+) -> None:
+    saved = tmp_path / "conversation.json"
+    ask(session, "remember this")
+    assert f"Saved to {saved}." in ask(session, f"/save {saved}")
+    assert json.loads(saved.read_text())["turn"] == 1
+    session.sendline("/quit")
+    session.expect(pexpect.EOF)
+
+    second = spawn(thread_hub)
+    try:
+        assert "the next question is turn 2" in ask(second, f"/load {saved}")
+        assert "turn 2; before: remember this" in ask(second, "and now?")
+    finally:
+        second.close(force=True)
+    assert len(hub.conversations) == 1
+
+
+def test_new_starts_another_conversation(hub: Hub, session: pexpect.spawn) -> None:
+    ask(session, "one")
+    assert "New conversation." in ask(session, "/new")
+    assert "(Precise, turn 1)" in ask(session, "two")
+    assert len(hub.conversations) == 2
+
+
+def test_help_and_unknown_commands(session: pexpect.spawn) -> None:
+    assert "/save FILE" in ask(session, "/help")
+    assert "Unknown command /nope" in ask(session, "/nope")
+
+
+def test_errors_keep_the_session(hub: Hub, session: pexpect.spawn) -> None:
+    hub.scenario = "create-403"
+    assert "AccessDenied" in ask(session, "hi")
+    hub.scenario = "stream"
+    assert "to hi again" in ask(session, "hi again")
