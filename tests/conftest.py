@@ -24,6 +24,8 @@ def no_leaked_threads() -> Iterator[None]:
 async def no_pending_tasks() -> AsyncIterator[None]:
     """Every async test ends with no task left pending besides the test's own."""
     yield
+    for _ in range(3):  # let finalizers the loop scheduled (async generators closing) run
+        await asyncio.sleep(0)
     current = asyncio.current_task()
     pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     assert pending == []

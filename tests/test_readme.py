@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from g4f.api import ApiSettings, ApiThread
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,6 +47,8 @@ def test_readme_python_example_runs(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("G4F_BING_URL", thread_hub)
     code = _python_blocks()[index].replace("http://127.0.0.1:8765", thread_hub)
-    exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
+    with ApiThread(ApiSettings(url=thread_hub)) as api_url:
+        code = code.replace("http://127.0.0.1:1337", api_url)
+        exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
     if "print(" in code:
         assert capsys.readouterr().out.strip()

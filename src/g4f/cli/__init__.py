@@ -1,4 +1,5 @@
-"""The ``g4f`` command: ``chat`` talks to Bing or a hub, ``hub`` runs the local hub.
+"""The ``g4f`` command: ``chat`` talks to Bing or a hub, ``hub`` runs the local hub, ``api`` runs
+the OpenAI-compatible server.
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 130 interrupted, and
 per error class the codes in :data:`EXIT_CODES` (a table in the README).
@@ -37,6 +38,9 @@ EXIT_CODES: dict[type[errors.G4FError], int] = {
     errors.ServerError: 11,
 }
 """Exit status per error class; any other :class:`~g4f.errors.G4FError` exits with 1."""
+
+ENV_API_KEY = "G4F_API_KEY"
+"""Environment variable with the API key ``g4f api`` requires."""
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -159,6 +163,82 @@ def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
 
 
+def _api_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    api = commands.add_parser(
+        "api",
+        help="run the OpenAI-compatible HTTP server (needs the 'api' extra)",
+        description=(
+            "Serve POST /v1/chat/completions, GET /v1/models and GET /health, so that any "
+            "OpenAI client can use the Bing provider. Upstream is Bing, or the server named by "
+            f"--url / ${ENV_URL}. Callers cannot choose upstream URLs or proxies."
+        ),
+    )
+    api.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    api.add_argument("--port", type=int, default=1337, help="port to bind (default: 1337)")
+    api.add_argument(
+        "--api-key",
+        default=os.environ.get(ENV_API_KEY) or None,
+        metavar="KEY",
+        help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY}; none: open)",
+    )
+    api.add_argument("--url", help=f"the upstream ChatHub server (default: ${ENV_URL}, then Bing)")
+    api.add_argument(
+        "--cookies",
+        type=Path,
+        metavar="FILE",
+        help=f"your Bing cookies for upstream requests (default: ${ENV_COOKIES})",
+    )
+    api.add_argument("--proxy", metavar="URL", help="proxy for upstream connections")
+    api.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser calls from ORIGIN (repeatable; default: no CORS)",
+    )
+    api.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=1 << 20,
+        metavar="N",
+        help="largest request body accepted (default: 1048576)",
+    )
+    api.add_argument(
+        "--max-messages",
+        type=int,
+        default=256,
+        metavar="N",
+        help="most messages in one request (default: 256)",
+    )
+    api.add_argument(
+        "--conversation-ttl",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="how long a kept conversation lives after its last use (default: 3600)",
+    )
+    api.add_argument(
+        "--max-conversations",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="conversations kept in memory; the least recently used go first (default: 1000)",
+    )
+    api.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest upstream silence while an answer streams (default: 60)",
+    )
+    api.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="uvicorn's log level (default: info)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="g4f", description="A client for Bing Chat's ChatHub protocol, with a local hub."
@@ -168,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _chat_parser(commands)
     _hub_parser(commands)
+    _api_parser(commands)
     return parser
 
 
@@ -221,6 +302,35 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace) -> int:
+    try:
+        from ..api import ApiSettings, serve
+    except ImportError as exc:
+        raise ValueError(str(exc)) from None
+    from ..client import Cookies, Timeouts
+
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not args.api_key:
+        sys.stderr.write(
+            f"g4f: warning: serving on {args.host} without --api-key: anyone who can reach it "
+            "can use it\n"
+        )
+    settings = ApiSettings(
+        url=args.url,
+        cookies=Cookies.from_file(args.cookies) if args.cookies else Cookies.from_env(),
+        proxy=args.proxy,
+        api_key=args.api_key,
+        cors_origins=tuple(args.cors_origin),
+        max_body_bytes=args.max_body_bytes,
+        max_messages=args.max_messages,
+        conversation_ttl=args.conversation_ttl,
+        max_conversations=args.max_conversations,
+        timeouts=Timeouts(read=args.timeout),
+    )
+    asyncio.run(serve(settings, host=args.host, port=args.port, log_level=args.log_level))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``g4f`` command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -229,6 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "chat":
             return _chat(args)
+        if args.command == "api":
+            return _api(args)
         return asyncio.run(_hub(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

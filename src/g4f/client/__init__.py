@@ -1,5 +1,8 @@
-"""The async engine: create conversations over HTTPS and run turns over the ChatHub websocket."""
+"""The clients: :class:`BingClient`, the async engine (conversations over HTTPS, turns over the
+ChatHub websocket), and :class:`Client` / :class:`AsyncClient`, shaped like the openai package's.
+"""
 
+from .chat import AsyncClient, Client
 from .client import BingClient
 from .config import ENV_URL, Endpoints, Timeouts
 from .conversation import Conversation
@@ -10,7 +13,9 @@ __all__ = [
     "ENV_COOKIES",
     "ENV_URL",
     "NO_RETRY",
+    "AsyncClient",
     "BingClient",
+    "Client",
     "Conversation",
     "Cookies",
     "Endpoints",

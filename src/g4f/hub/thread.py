@@ -53,10 +53,18 @@ class HubThread:
             self._thread.join()
             self._thread = None
 
-    def wait_closed(self) -> None:
-        """Block until the hub has no open websocket (see :meth:`Hub.wait_closed`)."""
+    def wait_closed(self, timeout: float | None = None) -> None:
+        """Block until the hub has no open websocket (see :meth:`Hub.wait_closed`).
+
+        ``timeout`` bounds the wait (``TimeoutError`` past it); ``None`` waits as long as it takes.
+        """
         if self._loop is not None:
-            asyncio.run_coroutine_threadsafe(self.hub.wait_closed(), self._loop).result()
+            future = asyncio.run_coroutine_threadsafe(self.hub.wait_closed(), self._loop)
+            try:
+                future.result(timeout)
+            except TimeoutError:
+                future.cancel()
+                raise
 
     def __enter__(self) -> str:
         return self.start()

@@ -1,0 +1,398 @@
+"""The OpenAI-compatible HTTP server: ``POST /v1/chat/completions`` and friends, over the engine."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__, errors
+from ..client import BingClient, Conversation, Cookies, RetryPolicy, Timeouts
+from ..client.completions import (
+    DEFAULT_MODEL,
+    MODELS,
+    BadRequest,
+    ChunkBuilder,
+    Part,
+    UnknownModel,
+    complete,
+    fold_messages,
+    style_for,
+)
+
+__all__ = ["ApiSettings", "ConversationStore", "create_app"]
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How the server runs. Only the operator sets these; callers of the API cannot.
+
+    Attributes:
+        url: the ChatHub server to use (``None``: ``$G4F_BING_URL``, then Bing).
+        cookies: the operator's own Bing cookies.
+        proxy: a proxy for the upstream connections.
+        api_key: if set, requests need ``Authorization: Bearer <api_key>``.
+        cors_origins: origins allowed by CORS (none by default).
+        max_body_bytes: the largest request body accepted.
+        max_messages: the most messages one request may carry.
+        conversation_ttl: seconds a kept conversation lives after its last use.
+        max_conversations: how many conversations are kept (the least recently used go first).
+        timeouts: upstream timeouts.
+        retry: how creating an upstream conversation retries transient failures.
+    """
+
+    url: str | None = None
+    cookies: Cookies | None = field(default=None, repr=False)
+    proxy: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1 << 20
+    max_messages: int = 256
+    conversation_ttl: float = 3600.0
+    max_conversations: int = 1000
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class ConversationStore:
+    """Conversations kept in memory by id, with a time to live and a cap (LRU)."""
+
+    def __init__(self, ttl: float, cap: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.cap, self.clock = ttl, cap, clock
+        self._items: OrderedDict[str, tuple[Conversation, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        """The live conversation with this id, or ``None``."""
+        self._expire()
+        item = self._items.get(conversation_id)
+        if item is None:
+            return None
+        self._items.move_to_end(conversation_id)
+        self._items[conversation_id] = (item[0], self.clock() + self.ttl)
+        return item[0]
+
+    def put(self, conversation: Conversation) -> None:
+        """Keep ``conversation``; evicts the least recently used beyond the cap."""
+        self._expire()
+        self._items[conversation.conversation_id] = (conversation, self.clock() + self.ttl)
+        self._items.move_to_end(conversation.conversation_id)
+        while len(self._items) > self.cap:
+            self._items.popitem(last=False)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        for key in [k for k, (_, expires) in self._items.items() if expires <= now]:
+            del self._items[key]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant"]
+    content: str | list[_Part]
+
+
+class ChatRequest(BaseModel):
+    """The body of ``POST /v1/chat/completions``; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    model: str = DEFAULT_MODEL
+    messages: list[_Message] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1)
+    stop: str | list[str] | None = None
+    user: str | None = None
+    temperature: float | None = None  # accepted and ignored: ChatHub has no such setting
+    top_p: float | None = None  # accepted and ignored
+    n: int | None = Field(default=None, ge=1)
+    conversation_id: str | None = None
+
+
+def openai_error(
+    status: int,
+    message: str,
+    type_: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An error response in OpenAI's shape."""
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _upstream(error: errors.G4FError) -> tuple[int, str, str]:
+    """Status, error type and code for an upstream failure."""
+    if isinstance(error, errors.RateLimited | errors.Busy):
+        return 429, "rate_limit_error", "upstream_rate_limited"
+    if isinstance(error, errors.ResponseTimeout):
+        return 504, "upstream_error", "upstream_timeout"
+    return 502, "upstream_error", _snake(type(error).__name__)
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def upstream_error(error: errors.G4FError) -> JSONResponse:
+    """The response for an upstream failure before anything was streamed."""
+    status, type_, code = _upstream(error)
+    headers = {}
+    if status == 429 and error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    return openai_error(status, str(error), type_, code, headers=headers)
+
+
+def _sse(data: Any) -> bytes:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def limit_body(app: ASGIApp, max_bytes: int) -> ASGIApp:
+    """ASGI middleware answering 413 to a body larger than ``max_bytes``, read or declared."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await _too_large(scope, receive, send, max_bytes)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await app(scope, counted, send)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send, max_bytes)
+
+    return middleware
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    response = openai_error(
+        413,
+        f"The request body is larger than {max_bytes} bytes.",
+        "invalid_request_error",
+        "request_too_large",
+    )
+    await response(scope, receive, send)
+
+
+def create_app(settings: ApiSettings | None = None) -> Any:
+    """The ASGI application (FastAPI, wrapped in the body-size limit).
+
+    Example::
+
+        import uvicorn
+        uvicorn.run(create_app(ApiSettings(url="http://127.0.0.1:8765")), port=1337)
+    """
+    settings = settings or ApiSettings()
+    store = ConversationStore(settings.conversation_ttl, settings.max_conversations)
+    state: dict[str, BingClient] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with BingClient(
+            url=settings.url,
+            cookies=settings.cookies,
+            proxy=settings.proxy,
+            timeouts=settings.timeouts,
+            retry=settings.retry,
+        ) as client:
+            state["client"] = client
+            yield
+            state.clear()
+
+    app = FastAPI(title="g4f-bing", version=__version__, lifespan=lifespan)
+    app.state.conversations = store
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        return openai_error(
+            422,
+            f"Invalid request: {first.get('msg', 'bad body')}",
+            "invalid_request_error",
+            "invalid_request",
+            param,
+        )
+
+    @app.middleware("http")
+    async def authorize(request: Request, call_next: Any) -> Response:
+        if settings.api_key and request.url.path.startswith("/v1/"):
+            given = request.headers.get("authorization", "")
+            expected = f"Bearer {settings.api_key}"
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return openai_error(
+                    401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+                )
+        response: Response = await call_next(request)
+        return response
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def model_object(model_id: str) -> dict[str, Any]:
+        return {"id": model_id, "object": "model", "created": 0, "owned_by": "g4f-bing"}
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": [model_object(m) for m in MODELS]}
+
+    @app.get("/v1/models/{model_id}", response_model=None)
+    async def model(model_id: str) -> dict[str, Any] | JSONResponse:
+        if model_id not in MODELS:
+            return openai_error(
+                404,
+                f"The model '{model_id}' does not exist.",
+                "invalid_request_error",
+                "model_not_found",
+                "model",
+            )
+        return model_object(model_id)
+
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat_completions(body: ChatRequest) -> Response:
+        try:
+            return await _completion(body)
+        except UnknownModel as exc:
+            return openai_error(404, exc.message, "invalid_request_error", exc.code, exc.param)
+        except BadRequest as exc:
+            return openai_error(400, exc.message, "invalid_request_error", exc.code, exc.param)
+        except errors.G4FError as exc:
+            return upstream_error(exc)
+
+    async def _completion(body: ChatRequest) -> Response:
+        if len(body.messages) > settings.max_messages:
+            raise BadRequest(
+                f"At most {settings.max_messages} messages are accepted.", param="messages"
+            )
+        if body.n not in (None, 1):
+            raise BadRequest("Only n=1 is supported.", param="n")
+        messages = [m.model_dump(exclude_none=True) for m in body.messages]
+        style = style_for(body.model)
+        prompt = fold_messages(messages)
+        client = state["client"]
+        if body.conversation_id is not None:
+            conversation = store.get(body.conversation_id)
+            if conversation is None:
+                return openai_error(
+                    404,
+                    f"No conversation '{body.conversation_id}' (unknown or expired).",
+                    "invalid_request_error",
+                    "conversation_not_found",
+                    "conversation_id",
+                )
+        else:
+            conversation = await client.create_conversation(style)
+            store.put(conversation)
+        builder = ChunkBuilder(
+            model=body.model,
+            prompt_tokens=prompt.tokens,
+            conversation_id=conversation.conversation_id,
+        )
+        parts = complete(
+            client,
+            messages,
+            model=body.model,
+            max_tokens=body.max_tokens,
+            stop=body.stop,
+            conversation=conversation,
+        )
+        if not body.stream:
+            async with contextlib.aclosing(parts):  # type: ignore[type-var]
+                collected = [part async for part in parts]
+            return JSONResponse(builder.completion(collected).model_dump())
+        # The first part decides the status: failures before any text are plain errors.
+        try:
+            first = await anext(parts)
+        except BaseException:
+            await parts.aclose()  # type: ignore[attr-defined]
+            raise
+        return StreamingResponse(
+            _stream(builder, first, parts),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return limit_body(app, settings.max_body_bytes)
+
+
+async def _stream(
+    builder: ChunkBuilder, first: Part, parts: AsyncIterator[Part]
+) -> AsyncIterator[bytes]:
+    """SSE: the role chunk, content chunks, the finish chunk, ``[DONE]``; or an error event.
+
+    A client that disconnects cancels this generator, which closes the upstream turn.
+    """
+    async with contextlib.aclosing(parts):  # type: ignore[type-var]
+        yield _sse(builder.first().model_dump())
+        yield _sse(builder.chunk(first).model_dump())
+        try:
+            async for part in parts:
+                yield _sse(builder.chunk(part).model_dump())
+        except errors.G4FError as exc:
+            status, type_, code = _upstream(exc)
+            yield _sse(
+                {
+                    "error": {
+                        "message": str(exc),
+                        "type": type_,
+                        "param": None,
+                        "code": code,
+                        "status": status,
+                    }
+                }
+            )
+            return
+    yield b"data: [DONE]\n\n"

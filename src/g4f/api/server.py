@@ -1,0 +1,82 @@
+"""Running the API server with uvicorn: in the foreground, or in a thread for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from types import TracebackType
+
+import uvicorn
+
+from .app import ApiSettings, create_app
+
+__all__ = ["ApiThread", "serve"]
+
+
+def _config(settings: ApiSettings, host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+
+
+async def serve(
+    settings: ApiSettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 1337,
+    log_level: str = "info",
+) -> None:
+    """Serve the API until cancelled (or until uvicorn receives a signal)."""
+    await uvicorn.Server(_config(settings, host, port, log_level)).serve()
+
+
+class ApiThread:
+    """The API server in a background thread on a free loopback port; yields its base URL.
+
+    The listening socket is bound before the thread starts, so requests made right away wait
+    in its backlog until the server accepts them.
+    """
+
+    def __init__(self, settings: ApiSettings | None = None, *, host: str = "127.0.0.1") -> None:
+        self.settings = settings or ApiSettings()
+        self._host = host
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        """Start serving; return ``http://host:port``."""
+        sock = socket.create_server((self._host, 0))
+        self.url = f"http://{self._host}:{sock.getsockname()[1]}"
+        self._server = uvicorn.Server(_config(self.settings, self._host, 0, "warning"))
+        server = self._server
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="g4f-api", daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
