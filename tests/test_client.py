@@ -43,7 +43,7 @@ async def test_style_is_sent_as_the_tone(client: BingClient) -> None:
     [
         ("body", "conversationSignature"),
         ("headers", "sec_access_token"),
-        ("both", "sec_access_token"),
+        ("both", "conversationSignature"),
     ],
 )
 async def test_signature_travels_the_way_the_create_shape_asks(

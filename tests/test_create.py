@@ -28,6 +28,12 @@ def test_2023_shape_takes_the_signature_from_the_body() -> None:
     assert (conversation.signature, conversation.encrypted_signature) == ("s1", None)
 
 
+def test_a_body_signature_makes_the_access_token_unneeded() -> None:
+    headers = {"X-Sydney-Encryptedconversationsignature": "e"}
+    conversation = parse_create(200, headers, json.dumps({**IDS, "conversationSignature": "s"}))
+    assert (conversation.signature, conversation.encrypted_signature) == ("s", None)
+
+
 def test_late_2023_shape_takes_the_signatures_from_headers() -> None:
     headers = {
         "X-Sydney-Conversationsignature": "s2",
@@ -123,5 +129,6 @@ async def test_client_accepts_every_create_shape_of_the_hub(
     assert conversation.conversation_id in hub.conversations
     stored = hub.conversations[conversation.conversation_id]
     assert conversation.signature == stored.signature
-    expected_encrypted = None if shape == "body" else stored.encrypted_signature
+    # The token is needed (and kept) only when the body carries no signature.
+    expected_encrypted = stored.encrypted_signature if shape == "headers" else None
     assert conversation.encrypted_signature == expected_encrypted

@@ -30,7 +30,7 @@ from ..protocol import (
 from .config import Timeouts, host_of
 from .recorder import CassetteRecorder
 
-__all__ = ["chathub_url", "stream_turn"]
+__all__ = ["ChatHubConnection", "chathub_url"]
 
 log = logging.getLogger(__name__)
 
@@ -45,54 +45,138 @@ def chathub_url(url: str, access_token: str | None) -> str:
     return f"{url}{separator}sec_access_token={quote(access_token, safe='')}"
 
 
-async def stream_turn(
-    session: aiohttp.ClientSession,
-    url: str,
-    invocation: Record,
-    *,
-    headers: Mapping[str, str],
-    timeouts: Timeouts,
-    access_token: str | None = None,
-    proxy: str | None = None,
-    recorder: CassetteRecorder | None = None,
-    on_sent: Callable[[], None] | None = None,
-) -> AsyncIterator[Event]:
-    """Open the websocket, run one turn and yield its events, ending with :class:`Final`.
+class ChatHubConnection:
+    """One ChatHub websocket: the handshake once, then any number of turns, one at a time.
 
     Pings are answered here and not yielded. A failed turn raises the matching
-    :class:`~g4f.errors.G4FError` with the text streamed so far in ``partial_text``. The
-    websocket is closed on every path, cancellation included. ``on_sent`` is called once the
-    invocation has been sent.
+    :class:`~g4f.errors.G4FError` with the text streamed so far in ``partial_text`` and leaves
+    the connection closed; after a successful turn it stays open for the next one.
     """
-    try:
-        ws = await session.ws_connect(
-            chathub_url(url, access_token),
-            headers=dict(headers),
-            proxy=proxy,
-            autoping=True,
-            timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
-        )
-    except TimeoutError:
-        raise ResponseTimeout(
-            f"opening the ChatHub websocket at {host_of(url)} timed out"
-        ) from None
-    except aiohttp.ClientError as exc:
-        raise ConnectionClosed(
-            f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
-        ) from None
-    link = _Link(ws, timeouts, recorder)
-    try:
-        async with ws:
-            await link.send(HANDSHAKE_REQUEST, "")
-            # The server handles records in order: the invocation need not wait for the handshake.
-            await link.send(encode_record(invocation), "")
+
+    def __init__(self, link: _Link) -> None:
+        self._link = link
+        self._decoder = RecordDecoder()
+        self._handshaken = False
+        self.turn_records = 0
+        """Records of the current turn received so far (0: the server sent nothing for it)."""
+
+    @classmethod
+    async def open(
+        cls,
+        session: aiohttp.ClientSession,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        timeouts: Timeouts,
+        access_token: str | None = None,
+        proxy: str | None = None,
+        recorder: CassetteRecorder | None = None,
+    ) -> ChatHubConnection:
+        """Open the websocket and send the handshake (its answer is read with the first turn)."""
+        try:
+            ws = await session.ws_connect(
+                chathub_url(url, access_token),
+                headers=dict(headers),
+                proxy=proxy,
+                autoping=True,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
+            )
+        except TimeoutError:
+            raise ResponseTimeout(
+                f"opening the ChatHub websocket at {host_of(url)} timed out"
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise ConnectionClosed(
+                f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
+            ) from None
+        connection = cls(_Link(ws, timeouts, recorder))
+        try:
+            await connection._link.send(HANDSHAKE_REQUEST, "")
+        except BaseException:
+            await connection.aclose()
+            raise
+        return connection
+
+    @property
+    def closed(self) -> bool:
+        """Whether the websocket is closed (or closing)."""
+        return self._link.ws.closed
+
+    async def aclose(self) -> None:
+        """Close the websocket."""
+        await self._link.ws.close()
+
+    async def turn(
+        self, invocation: Record, *, on_sent: Callable[[], None] | None = None
+    ) -> AsyncIterator[Event]:
+        """Send ``invocation`` and yield its events, ending with :class:`Final`.
+
+        ``on_sent`` is called once the invocation has been sent. On any failure or
+        cancellation the websocket is closed.
+        """
+        self.turn_records = 0
+        ok = False
+        try:
+            # The server handles records in order: the invocation need not wait for the
+            # handshake's answer.
+            await self._link.send(encode_record(invocation), "")
             if on_sent is not None:
                 on_sent()  # the invocation id is used now, whatever becomes of the turn
-            async for event in _read_turn(link):
+            async for event in self._read(str(invocation.get("invocationId"))):
                 yield event
-    finally:
-        if recorder is not None:
-            await recorder.flush()
+            ok = True
+        finally:
+            if not ok:
+                await self.aclose()
+            if self._link.recorder is not None:
+                await self._link.recorder.flush()
+
+    async def _read(self, invocation_id: str) -> AsyncIterator[Event]:
+        link, reader = self._link, TurnReader()
+        loop = asyncio.get_running_loop()
+        # Only records about the turn count as progress: a server answering pings is silent.
+        deadline = loop.time() + link.timeouts.read
+        while True:
+            text = await link.receive(reader, deadline)
+            try:
+                records = self._decoder.feed(text)
+            except ProtocolError as exc:
+                exc.partial_text = reader.text
+                raise
+            if any(record.get("type") != RecordType.PING for record in records):
+                deadline = loop.time() + link.timeouts.read
+            for record in records:
+                if not self._handshaken:
+                    parse_handshake_response(record)
+                    self._handshaken = True
+                    continue
+                self.turn_records += 1
+                try:
+                    events = reader.read(record)
+                except ProtocolError as exc:
+                    exc.partial_text = reader.text
+                    raise
+                for event in events:
+                    if isinstance(event, Ping):
+                        await link.ping(reader.text)
+                    elif isinstance(event, Close):
+                        detail = f": {event.error}" if event.error else ""
+                        raise ConnectionClosed(
+                            f"the server closed the conversation{detail}",
+                            partial_text=reader.text,
+                        )
+                    elif isinstance(event, ErrorResult):
+                        raise error_for_result(event.value, event.message, partial_text=reader.text)
+                    elif isinstance(event, Completion):
+                        if event.invocation_id not in (None, invocation_id):
+                            self.turn_records -= 1  # the end of an earlier turn: not ours
+                            continue
+                        detail = event.error or "the invocation completed without a final record"
+                        raise RequestRefused(detail, partial_text=reader.text)
+                    else:
+                        yield event
+                        if isinstance(event, Final):
+                            return
 
 
 class _Link:
@@ -169,47 +253,3 @@ class _Link:
                 f"the websocket failed: {type(self.ws.exception()).__name__}",
                 partial_text=reader.text,
             )
-
-
-async def _read_turn(link: _Link) -> AsyncIterator[Event]:
-    loop = asyncio.get_running_loop()
-    decoder, reader = RecordDecoder(), TurnReader()
-    handshaken = False
-    # Only records about the turn count as progress: a server answering pings is still silent.
-    deadline = loop.time() + link.timeouts.read
-    while True:
-        text = await link.receive(reader, deadline)
-        try:
-            records = decoder.feed(text)
-        except ProtocolError as exc:
-            exc.partial_text = reader.text
-            raise
-        if any(record.get("type") != RecordType.PING for record in records):
-            deadline = loop.time() + link.timeouts.read
-        for record in records:
-            if not handshaken:
-                parse_handshake_response(record)
-                handshaken = True
-                continue
-            try:
-                events = reader.read(record)
-            except ProtocolError as exc:
-                exc.partial_text = reader.text
-                raise
-            for event in events:
-                if isinstance(event, Ping):
-                    await link.ping(reader.text)
-                elif isinstance(event, Close):
-                    detail = f": {event.error}" if event.error else ""
-                    raise ConnectionClosed(
-                        f"the server closed the conversation{detail}", partial_text=reader.text
-                    )
-                elif isinstance(event, ErrorResult):
-                    raise error_for_result(event.value, event.message, partial_text=reader.text)
-                elif isinstance(event, Completion):
-                    detail = event.error or "the invocation completed without a final record"
-                    raise RequestRefused(detail, partial_text=reader.text)
-                else:
-                    yield event
-                    if isinstance(event, Final):
-                        return

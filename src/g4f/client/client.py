@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 
 import aiohttp
 
 from .. import __version__
+from ..errors import ConnectionClosed, G4FError
 from ..protocol import Event, Final, Locale, Style, TextDelta, build_invocation
-from .chathub import stream_turn
+from .chathub import ChatHubConnection
 from .config import Endpoints, Timeouts
 from .conversation import Conversation
 from .cookies import Cookies
@@ -37,6 +41,15 @@ def _advance_turn(conversation: Conversation) -> None:
     conversation.turn += 1
 
 
+async def _discard(opening: asyncio.Future[ChatHubConnection]) -> None:
+    """Close a speculatively opened websocket, whether it opened, failed or is still opening."""
+    if not opening.done():
+        opening.cancel()
+    with contextlib.suppress(BaseException):
+        connection = await opening
+        await connection.aclose()
+
+
 class BingClient:
     """An async ChatHub client.
 
@@ -54,6 +67,8 @@ class BingClient:
             (SOCKS needs the ``socks`` extra). TLS certificates are always verified.
         retry: how conversation create retries transient failures.
         record: a cassette file to append every websocket message of every turn to.
+        max_idle_connections: websockets kept open between the turns of conversations (the
+            next turn then costs one round trip); the least recently used close first.
 
     Example::
 
@@ -73,6 +88,7 @@ class BingClient:
         proxy: str | None = None,
         retry: RetryPolicy | None = None,
         record: str | os.PathLike[str] | None = None,
+        max_idle_connections: int = 16,
     ) -> None:
         self.endpoints = Endpoints.resolve(url)
         self.timeouts = timeouts or Timeouts()
@@ -82,6 +98,12 @@ class BingClient:
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
+        self.max_idle_connections = max_idle_connections
+        # Open websockets of conversations between turns, least recently used first.
+        self._idle: OrderedDict[str, ChatHubConnection] = OrderedDict()
+        # Whether the last create put the signature in the body, so that the websocket can be
+        # opened while the conversation is being created (it then needs no access token).
+        self._speculate = True
 
     def __repr__(self) -> str:
         cookies = "<redacted>" if self._cookies else None
@@ -100,7 +122,10 @@ class BingClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session and every connection it holds."""
+        """Close every websocket kept open between turns, and the HTTP session."""
+        while self._idle:
+            _, connection = self._idle.popitem()
+            await connection.aclose()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -127,6 +152,52 @@ class BingClient:
         if self._cookies:
             headers["Cookie"] = self._cookies.header()
         return headers
+
+    async def _open(self, access_token: str | None) -> ChatHubConnection:
+        return await ChatHubConnection.open(
+            self._get_session(),
+            self.endpoints.chathub_url,
+            headers=self._headers(),
+            timeouts=self.timeouts,
+            access_token=access_token,
+            proxy=self._http_proxy,
+            recorder=self._recorder,
+        )
+
+    async def _cold_start(self, style: Style) -> tuple[Conversation, ChatHubConnection | None]:
+        """Create a conversation, opening the websocket meanwhile when no token will be needed.
+
+        Both take one round trip; done together, the first answer comes one round trip sooner.
+        """
+        if not self._speculate:
+            return await self.create_conversation(style), None
+        opening = asyncio.ensure_future(self._open(None))
+        try:
+            conversation = await self.create_conversation(style)
+        except BaseException:
+            await _discard(opening)
+            raise
+        self._speculate = conversation.encrypted_signature is None
+        if not self._speculate:
+            await _discard(opening)  # the websocket needs the access token: open another
+            return conversation, None
+        try:
+            return conversation, await opening
+        except G4FError:
+            return conversation, None  # the caller opens one the ordinary way
+
+    async def _connection_for(self, conversation: Conversation) -> ChatHubConnection | None:
+        """The websocket kept open for ``conversation``, if any."""
+        connection = self._idle.pop(conversation.conversation_id, None)
+        if connection is not None and connection.closed:
+            return None
+        return connection
+
+    async def _keep(self, conversation_id: str, connection: ChatHubConnection) -> None:
+        self._idle[conversation_id] = connection
+        while len(self._idle) > self.max_idle_connections:
+            _, oldest = self._idle.popitem(last=False)
+            await oldest.aclose()
 
     async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a new server-side conversation, retrying transient failures."""
@@ -163,9 +234,14 @@ class BingClient:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt must be a non-empty string")
         chosen = Style.parse(style) if style is not None else None
+        keep = conversation is not None
         if conversation is None:
-            conversation = await self.create_conversation(chosen or Style.PRECISE)
-        style_now = chosen or conversation.style
+            conversation, connection = await self._cold_start(chosen or Style.PRECISE)
+        else:
+            connection = await self._connection_for(conversation)
+        reused = connection is not None
+        if connection is None:
+            connection = await self._open(conversation.encrypted_signature)
         invocation = build_invocation(
             prompt,
             conversation_id=conversation.conversation_id,
@@ -174,7 +250,7 @@ class BingClient:
             trace_id=os.urandom(16).hex(),
             timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
             signature=None if conversation.encrypted_signature else conversation.signature,
-            style=style_now,
+            style=chosen or conversation.style,
             context=context,
             search=search,
             locale=self.locale,
@@ -182,20 +258,32 @@ class BingClient:
         if self._recorder is not None:
             self._recorder.add_secret(conversation.signature)
             self._recorder.add_secret(conversation.encrypted_signature)
-        async for event in stream_turn(
-            self._get_session(),
-            self.endpoints.chathub_url,
-            invocation,
-            headers=self._headers(),
-            timeouts=self.timeouts,
-            access_token=conversation.encrypted_signature,
-            proxy=self._http_proxy,
-            recorder=self._recorder,
-            on_sent=functools.partial(_advance_turn, conversation),
-        ):
-            if isinstance(event, Final):
-                conversation.expiry_time = event.expiry_time or conversation.expiry_time
-            yield event
+        on_sent: Callable[[], None] | None = functools.partial(_advance_turn, conversation)
+        finished = False
+        try:
+            while True:
+                try:
+                    events = connection.turn(invocation, on_sent=on_sent)
+                    async with contextlib.aclosing(events):  # type: ignore[type-var]
+                        async for event in events:
+                            if isinstance(event, Final):
+                                finished = True
+                                conversation.expiry_time = (
+                                    event.expiry_time or conversation.expiry_time
+                                )
+                            yield event
+                    break
+                except ConnectionClosed:
+                    # A kept websocket the server closed while idle: reopen it once and resend.
+                    if not reused or connection.turn_records:
+                        raise
+                    reused, on_sent = False, None
+                    connection = await self._open(conversation.encrypted_signature)
+        finally:
+            if keep and finished and not connection.closed:
+                await self._keep(conversation.conversation_id, connection)
+            else:
+                await connection.aclose()
 
     async def ask_text(
         self,

@@ -84,8 +84,11 @@ def parse_create(
         raise RequestRefused("conversation create returned no conversationId")
     if not isinstance(client_id, str) or not client_id:
         raise RequestRefused("conversation create returned no clientId")
-    signature = data.get("conversationSignature") or headers.get(SIGNATURE_HEADER)
-    encrypted = headers.get(ENCRYPTED_SIGNATURE_HEADER)
+    # A signature in the body (2023) travels inside the invocation; one only in the headers
+    # (Oct 2023+) means the websocket needs the encrypted one as its access token.
+    body_signature = data.get("conversationSignature")
+    signature = body_signature or headers.get(SIGNATURE_HEADER)
+    encrypted = None if body_signature else headers.get(ENCRYPTED_SIGNATURE_HEADER)
     if not signature and not encrypted:
         raise NotAuthorized("conversation create returned no conversation signature")
     return Conversation(

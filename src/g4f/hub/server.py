@@ -27,6 +27,7 @@ from ..protocol import (
 from ..protocol.cassette import parse_cassette, recorded_turns
 from ..protocol.constants import NO_SEARCH_OPTION_SET
 from ..protocol.framing import Record
+from .network import DelayLine
 from .records import completion_record, failure_final
 from .responder import Reply, Responder, TurnRequest, echo_responder
 from .scenarios import (
@@ -60,6 +61,81 @@ class _Rejection:
 
     value: str
     message: str
+
+
+class _Wire:
+    """The hub's end of one websocket, through the network model when ``latency`` > 0."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, latency: float) -> None:
+        self.ws, self.request, self.latency = ws, request, latency
+        self._out: DelayLine[str | None] | None = DelayLine(latency) if latency else None
+        self._sender: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._broken = False
+
+    async def send(self, text: str) -> None:
+        """Send a message (it arrives one latency later)."""
+        if self._broken:
+            raise ConnectionResetError("the client is gone")
+        if self._out is None:
+            await self.ws.send_str(text)
+            return
+        self._out.put(text)
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_loop(self._out))
+
+    async def _send_loop(self, line: DelayLine[str | None]) -> None:
+        while (text := await line.get()) is not None:
+            try:
+                await self.ws.send_str(text)
+            except ConnectionError:
+                self._broken = True
+                return
+
+    async def messages(self) -> AsyncIterator[str]:
+        """The client's text messages, each one latency after it was sent."""
+        if not self.latency:
+            async for message in self.ws:
+                if message.type == WSMsgType.TEXT:
+                    yield message.data
+            return
+        line: DelayLine[str | None] = DelayLine(self.latency)
+        self._reader = asyncio.create_task(self._read_loop(line))
+        while (text := await line.get()) is not None:
+            yield text
+
+    async def _read_loop(self, line: DelayLine[str | None]) -> None:
+        try:
+            async for message in self.ws:
+                if message.type == WSMsgType.TEXT:
+                    line.put(message.data)
+        finally:
+            line.put(None)
+
+    async def close(self) -> None:
+        """Deliver what is in flight, then close cleanly."""
+        await self._flush()
+        await self.ws.close()
+
+    async def abort(self) -> None:
+        """Drop the connection without a close frame, after what is in flight."""
+        await self._flush()
+        if self.request.transport is not None:
+            self.request.transport.abort()
+
+    async def _flush(self) -> None:
+        if self._sender is not None and self._out is not None:
+            self._out.put(None)
+            await self._sender
+            self._sender = None
+
+    async def finish(self) -> None:
+        """End the wire's helper tasks (the handler is returning)."""
+        await self._flush()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
 
 
 @dataclass
@@ -96,6 +172,9 @@ class Hub:
         max_turns: turns a conversation may have.
         conversation_ttl: seconds a conversation lives.
         clock: monotonic seconds, replaceable so tests can expire conversations.
+        latency: the network model's one-way delay in seconds: every message in each direction
+            (HTTP requests and responses, the websocket upgrade, websocket messages) arrives
+            this much later, messages in flight overlapping. RTT = 2 × latency.
         cassette: recorded turns to replay (from :meth:`from_cassette`); sets the scenario
             ``cassette``, which plays turn *n* of a conversation as recorded turn *n*.
 
@@ -117,11 +196,15 @@ class Hub:
         conversation_ttl: float = 6 * 3600,
         clock: Callable[[], float] = time.monotonic,
         cassette: Sequence[Sequence[str]] | None = None,
+        latency: float = 0.0,
     ) -> None:
         if create_shape not in CREATE_SHAPES:
             raise ValueError(f"create_shape must be one of {CREATE_SHAPES}")
-        if pace < 0 or max_turns < 1 or conversation_ttl <= 0:
-            raise ValueError("pace must be >= 0, max_turns >= 1 and conversation_ttl > 0")
+        if pace < 0 or latency < 0 or max_turns < 1 or conversation_ttl <= 0:
+            raise ValueError(
+                "pace and latency must be >= 0, max_turns >= 1 and conversation_ttl > 0"
+            )
+        self.latency = latency
         self.responder = responder
         self.cassette = [list(turn) for turn in cassette] if cassette is not None else None
         self.scenario = check_scenario("cassette" if cassette is not None else scenario)
@@ -137,7 +220,7 @@ class Hub:
         self.create_cookie_names: list[list[str]] = []
         self._create_failures: list[str] = []
         self._websockets: set[web.WebSocketResponse] = set()
-        self._idle: asyncio.Event | None = None
+        self._closed: asyncio.Event | None = None  # set whenever a websocket handler ends
 
     @classmethod
     def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
@@ -151,13 +234,16 @@ class Hub:
         """Websockets whose handler is still running."""
         return len(self._websockets)
 
-    async def wait_closed(self) -> None:
-        """Return once no websocket is open (handlers finish just after the client closes)."""
-        while self._websockets:
-            if self._idle is None:
-                self._idle = asyncio.Event()
-            self._idle.clear()
-            await self._idle.wait()
+    async def wait_closed(self, at_most: int = 0) -> None:
+        """Return once at most ``at_most`` websockets are open.
+
+        A handler finishes just after its client closed the websocket; this waits for that.
+        """
+        while len(self._websockets) > at_most:
+            if self._closed is None:
+                self._closed = asyncio.Event()
+            self._closed.clear()
+            await self._closed.wait()
 
     def app(self) -> web.Application:
         """The aiohttp application serving both paths."""
@@ -167,7 +253,11 @@ class Hub:
         app.on_shutdown.append(self._close_websockets)
         return app
 
-    async def _close_websockets(self, app: web.Application) -> None:
+    async def close_websockets(self) -> None:
+        """Close every open websocket, as a server dropping idle connections does."""
+        await self._close_websockets(None)
+
+    async def _close_websockets(self, app: web.Application | None) -> None:
         for ws in list(self._websockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
 
@@ -184,6 +274,8 @@ class Hub:
         self._create_failures.extend(scenarios)
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
+        if self.latency:
+            await asyncio.sleep(2 * self.latency)  # the request and its answer travel
         self.create_requests += 1
         self.create_cookie_names.append(sorted(request.cookies))  # names only, never values
         scenario = self._create_failures.pop(0) if self._create_failures else self.scenario
@@ -244,57 +336,54 @@ class Hub:
     # -- websocket ----------------------------------------------------------------------------
 
     async def _chathub(self, request: web.Request) -> web.StreamResponse:
+        if self.latency:
+            await asyncio.sleep(2 * self.latency)  # the upgrade request and its answer travel
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._websockets.add(ws)
         self.websockets_opened += 1
-        token = request.query.get("sec_access_token")
+        wire = _Wire(ws, request, self.latency)
         try:
-            await self._serve(ws, request, token)
+            await self._serve(wire, request.query.get("sec_access_token"))
         finally:
+            await wire.finish()
             self._websockets.discard(ws)
-            if not self._websockets and self._idle is not None:
-                self._idle.set()
+            if self._closed is not None:
+                self._closed.set()
         return ws
 
-    async def _serve(
-        self, ws: web.WebSocketResponse, request: web.Request, token: str | None
-    ) -> None:
+    async def _serve(self, wire: _Wire, token: str | None) -> None:
         decoder = RecordDecoder()
         handshaken = False
-        async for message in ws:
-            if message.type != WSMsgType.TEXT:
-                continue
+        async for text in wire.messages():
             try:
-                records = decoder.feed(message.data)
+                records = decoder.feed(text)
             except ProtocolError as exc:
-                await ws.send_str(encode_record({"type": 7, "error": exc.message}))
-                await ws.close()
+                await wire.send(encode_record({"type": 7, "error": exc.message}))
+                await wire.close()
                 return
             for record in records:
                 if not handshaken:
                     if record != {"protocol": "json", "version": 1}:
-                        await ws.send_str(encode_record({"error": "Unsupported handshake."}))
-                        await ws.close()
+                        await wire.send(encode_record({"error": "Unsupported handshake."}))
+                        await wire.close()
                         return
-                    await ws.send_str(HANDSHAKE_RESPONSE)
+                    await wire.send(HANDSHAKE_RESPONSE)
                     handshaken = True
                 elif record.get("type") == RecordType.PING:
                     self.pings_received += 1
-                    await ws.send_str(encode_record({"type": int(RecordType.PING)}))
+                    await wire.send(encode_record({"type": int(RecordType.PING)}))
                 elif record.get("type") == RecordType.STREAM_INVOCATION and not await self._turn(
-                    ws, request, record, token
+                    wire, record, token
                 ):
                     return
 
-    async def _turn(
-        self, ws: web.WebSocketResponse, request: web.Request, record: Record, token: str | None
-    ) -> bool:
+    async def _turn(self, wire: _Wire, record: Record, token: str | None) -> bool:
         """Play one turn; ``False`` when the connection is gone afterwards."""
         invocation_id = str(record.get("invocationId", ""))
         checked = self._check_invocation(record, token)
         if isinstance(checked, _Rejection):
-            await ws.send_str(
+            await wire.send(
                 encode_records(
                     failure_final(invocation_id, checked.value, checked.message),
                     completion_record(invocation_id),
@@ -307,15 +396,14 @@ class Hub:
             plan = self._plan(conversation, argument, invocation_id)
             for step in self._script(conversation, plan):
                 if isinstance(step, Send):
-                    await ws.send_str(step.text)
+                    await wire.send(step.text)
                     if self.pace:
                         await asyncio.sleep(self.pace)
                 elif isinstance(step, CloseSocket):
-                    await ws.close()
+                    await wire.close()
                     return False
                 elif isinstance(step, Abort):
-                    if request.transport is not None:
-                        request.transport.abort()
+                    await wire.abort()
                     return False
             conversation.history.append((plan.prompt, plan.reply.text))
             return True
