@@ -64,7 +64,7 @@ def decode_record(text: str) -> Record:
         value = _loads(text)
     except _JSON_ERRORS:
         raise ProtocolError(f"malformed record (not JSON): {truncate(text)!r}") from None
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         raise ProtocolError(f"malformed record (not a JSON object): {truncate(text)!r}")
     return value
 
@@ -96,6 +96,13 @@ class RecordDecoder:
         """Add ``text`` and return the records it completes."""
         if self._tail:
             text = self._tail + text
+            self._tail = ""
+        end = text.find(RECORD_SEPARATOR)
+        if end < 0:
+            self._tail = text
+            return []
+        if end == len(text) - 1:  # the common case: exactly one whole record
+            return [decode_record(text[:end])] if end else []
         pieces = text.split(RECORD_SEPARATOR)
         self._tail = pieces.pop()
         return [decode_record(piece) for piece in pieces if piece]

@@ -33,6 +33,9 @@ from .framing import Record
 
 __all__ = ["MESSAGE_SEPARATOR", "TurnReader", "answer_message", "card_text"]
 
+_INVOCATION = int(RecordType.INVOCATION)
+_SPECIAL_ORIGINS = frozenset(o.value for o in ContentOrigin)
+
 MESSAGE_SEPARATOR = "\n\n"
 """Put between two answer messages of one turn (e.g. before and after a search step)."""
 
@@ -134,14 +137,14 @@ class TurnReader:
         "_limit_reached",
         "_message_id",
         "_message_text",
+        "_pieces",
         "_progress_seen",
         "_retracted",
-        "_text",
         "_throttling",
     )
 
     def __init__(self) -> None:
-        self._text = ""
+        self._pieces: list[str] = []  # the answer text emitted so far, joined on demand
         self._message_id: str | None = None
         self._message_text = ""
         self._progress_seen: set[tuple[str | None, str]] = set()
@@ -152,7 +155,9 @@ class TurnReader:
     @property
     def text(self) -> str:
         """All answer text emitted so far (the partial answer if the turn fails now)."""
-        return self._text
+        if len(self._pieces) > 1:
+            self._pieces = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
 
     @property
     def retracted(self) -> bool:
@@ -162,8 +167,9 @@ class TurnReader:
     def read(self, record: Record) -> list[Event]:
         """Return the events ``record`` produces (possibly none)."""
         kind = record.get("type")
-        if kind == RecordType.INVOCATION:
-            return self._read_update(record)
+        if kind == _INVOCATION:
+            fast = self._fast_update(record)
+            return fast if fast is not None else self._read_update(record)
         if kind == RecordType.STREAM_ITEM:
             return self._read_final(record)
         if kind == RecordType.COMPLETION:
@@ -187,6 +193,39 @@ class TurnReader:
         return []  # a record type this client does not use
 
     # -- type 1 ------------------------------------------------------------------------------
+
+    def _fast_update(self, record: Record) -> list[Event] | None:
+        """The common update — one bot answer message extending the one streaming — read in
+        few steps (it is most of the records of a turn); ``None`` for anything else."""
+        arguments = record.get("arguments")
+        if record.get("target") != "update" or type(arguments) is not list or len(arguments) != 1:
+            return None
+        argument = arguments[0]
+        if type(argument) is not dict or "throttling" in argument:
+            return None
+        messages = argument.get("messages")
+        if type(messages) is not list or len(messages) != 1:
+            return None
+        message = messages[0]
+        if (
+            type(message) is not dict
+            or message.get("author") != "bot"
+            or message.get("messageType")
+            or message.get("contentOrigin") in _SPECIAL_ORIGINS
+            or self._retracted
+            or message.get("messageId") != self._message_id
+        ):
+            return None
+        text = message.get("text")
+        if type(text) is not str:
+            return None
+        emitted = self._message_text
+        if len(text) <= len(emitted) or not text.startswith(emitted):
+            return []
+        piece = text[len(emitted) :]
+        self._message_text = text
+        self._pieces.append(piece)
+        return [TextDelta(piece)]
 
     def _read_update(self, record: Record) -> list[Event]:
         if record.get("target") != UPDATE_TARGET:
@@ -245,7 +284,7 @@ class TurnReader:
             return None
         piece = separator + text[len(emitted) :]
         self._message_text = text
-        self._text += piece
+        self._pieces.append(piece)
         return TextDelta(piece)
 
     def _complete(self, final_text: str) -> TextDelta | None:
@@ -256,14 +295,14 @@ class TurnReader:
             return None
         piece = final_text[len(self._message_text) :]
         self._message_text = final_text
-        self._text += piece
+        self._pieces.append(piece)
         return TextDelta(piece)
 
     def _retract(self, apology: str) -> list[Event]:
         if self._retracted:
             return []
         self._retracted = True
-        return [Retraction(retracted_text=self._text, apology=apology)]
+        return [Retraction(retracted_text=self.text, apology=apology)]
 
     # -- type 2 ------------------------------------------------------------------------------
 
@@ -291,7 +330,7 @@ class TurnReader:
         answer_text = _answer_text(answer, record) if answer is not None else None
         if answer is not None and answer.get("contentOrigin") == ContentOrigin.APOLOGY:
             events.extend(self._retract(answer_text or ""))
-        final_text = answer_text if answer_text is not None else (message or self._text)
+        final_text = answer_text if answer_text is not None else (message or self.text)
         delta = self._complete(final_text)
         if delta is not None:
             events.append(delta)
