@@ -334,7 +334,7 @@ def create_app(settings: ApiSettings | None = None) -> Any:
                     "conversation_id",
                 )
         else:
-            conversation = await client.create_conversation(style)
+            conversation = await client.start_conversation(style)
             store.put(conversation)
         builder = ChunkBuilder(
             model=body.model,
@@ -359,13 +359,29 @@ def create_app(settings: ApiSettings | None = None) -> Any:
         except BaseException:
             await parts.aclose()  # type: ignore[attr-defined]
             raise
-        return StreamingResponse(
+        return _EventStream(
             _stream(builder, first, parts),
+            parts,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     return limit_body(app, settings.max_body_bytes)
+
+
+class _EventStream(StreamingResponse):
+    """A streaming response that closes the upstream turn whatever happens to the response,
+    even when the client leaves before its body is iterated."""
+
+    def __init__(self, content: AsyncIterator[bytes], parts: AsyncIterator[Part], **kwargs: Any):
+        super().__init__(content, **kwargs)
+        self._parts = parts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._parts.aclose()  # type: ignore[attr-defined]
 
 
 async def _stream(

@@ -166,7 +166,7 @@ class _Session:
     async def ask(self, client: BingClient, prompt: str) -> None:
         if self.conversation is None:
             async with self.output.connecting():
-                self.conversation = await client.create_conversation(self.style)
+                self.conversation = await client.start_conversation(self.style)
         await run_turn(
             client,
             prompt,

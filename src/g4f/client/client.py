@@ -164,11 +164,22 @@ class BingClient:
             recorder=self._recorder,
         )
 
-    async def _cold_start(self, style: Style) -> tuple[Conversation, ChatHubConnection | None]:
-        """Create a conversation, opening the websocket meanwhile when no token will be needed.
+    async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
+        """Create a conversation and open its websocket, together where the service allows.
 
-        Both take one round trip; done together, the first answer comes one round trip sooner.
+        When the service puts the signature in the create response's body, the websocket needs
+        no access token, so it is opened while the conversation is created: both take one round
+        trip, and the first answer comes one round trip sooner. The websocket is kept for the
+        conversation's first turn (see ``max_idle_connections``).
         """
+        conversation, connection = await self._cold_start(Style.parse(style))
+        if connection is None:
+            connection = await self._open(conversation.encrypted_signature)
+        await self._keep(conversation.conversation_id, connection)
+        return conversation
+
+    async def _cold_start(self, style: Style) -> tuple[Conversation, ChatHubConnection | None]:
+        """Create a conversation, opening the websocket meanwhile when no token will be needed."""
         if not self._speculate:
             return await self.create_conversation(style), None
         opening = asyncio.ensure_future(self._open(None))
@@ -236,10 +247,9 @@ class BingClient:
         chosen = Style.parse(style) if style is not None else None
         keep = conversation is not None
         if conversation is None:
-            conversation, connection = await self._cold_start(chosen or Style.PRECISE)
-        else:
-            connection = await self._connection_for(conversation)
-        reused = connection is not None
+            conversation = await self.start_conversation(chosen or Style.PRECISE)
+        connection = await self._connection_for(conversation)
+        reused = keep and connection is not None
         if connection is None:
             connection = await self._open(conversation.encrypted_signature)
         invocation = build_invocation(

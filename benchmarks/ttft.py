@@ -1,0 +1,161 @@
+"""Time to first token, in round trips, against the hub's network model.
+
+    python -m benchmarks.ttft [--rtt 50 200] [--runs 5]
+
+For RTT = 2 × one-way delay, each entry point is timed from the call to its first answer text:
+the seed's ``_create_completion`` (this project's), the async engine cold and warm, the
+OpenAI-style ``Client``, ``g4f api`` cold and warm, and the seed's original implementation
+(g4f 0.0.1.5, in its own venv). Create shapes: signature in the body, and in headers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from g4f.api import ApiSettings, ApiThread
+from g4f.client import BingClient, Client
+from g4f.hub import Hub, HubThread
+from g4f.Provider.Providers.Bing import _create_completion
+from g4f.protocol import TextDelta
+
+from .seed_env import run_seed
+
+MESSAGES = [{"role": "user", "content": "Привет, как дела?"}]
+RESULTS = Path(__file__).resolve().parent / "results"
+# httpx writes a request's head and body separately; without TCP_NODELAY the body waits for
+# the server's delayed ACK (~40 ms on Linux), which would be measured as the server's time.
+NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+def timed_first(chunks: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    for piece in chunks():  # type: ignore[attr-defined]
+        if piece:
+            return time.perf_counter() - start
+    raise RuntimeError("no text")
+
+
+def seed_api(url: str) -> float:
+    os.environ["G4F_BING_URL"] = url
+    start = time.perf_counter()
+    first = None
+    for token in _create_completion("gpt-4", MESSAGES, True):
+        if token and first is None:
+            first = time.perf_counter() - start
+    assert first is not None
+    return first
+
+
+async def _first_delta(client: BingClient, **kwargs: object) -> float:
+    start = time.perf_counter()
+    first = None
+    async for event in client.ask("Привет, как дела?", **kwargs):  # type: ignore[arg-type]
+        if isinstance(event, TextDelta) and first is None:
+            first = time.perf_counter() - start
+    assert first is not None
+    return first
+
+
+def engine_cold(url: str) -> float:
+    async def run() -> float:
+        async with BingClient(url=url) as client:
+            return await _first_delta(client)
+
+    return asyncio.run(run())
+
+
+def engine_warm_runs(url: str, runs: int) -> list[float]:
+    async def run() -> list[float]:
+        async with BingClient(url=url) as client:
+            conversation = await client.create_conversation()
+            await client.ask_text("first turn", conversation=conversation)
+            return [await _first_delta(client, conversation=conversation) for _ in range(runs)]
+
+    return asyncio.run(run())
+
+
+def openai_client(url: str) -> float:
+    client = Client(url=url)
+    start = time.perf_counter()
+    first = None
+    for chunk in client.chat.completions.create(model="gpt-4", messages=MESSAGES, stream=True):
+        if chunk.choices[0].delta.content and first is None:
+            first = time.perf_counter() - start
+    assert first is not None
+    return first
+
+
+def api_first(api: str, conversation_id: str | None = None) -> tuple[float, str]:
+    body: dict[str, object] = {"model": "gpt-4", "messages": MESSAGES, "stream": True}
+    if conversation_id:
+        body["conversation_id"] = conversation_id
+    start = time.perf_counter()
+    first, conversation = None, ""
+    with (
+        httpx.Client(transport=httpx.HTTPTransport(socket_options=NODELAY), timeout=60) as http,
+        http.stream("POST", api + "/v1/chat/completions", json=body) as response,
+    ):
+        for line in response.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            chunk = json.loads(line[6:])
+            conversation = chunk.get("conversation_id") or conversation
+            if chunk["choices"][0]["delta"].get("content") and first is None:
+                first = time.perf_counter() - start
+    assert first is not None
+    return first, conversation
+
+
+def measure(rtt_ms: int, shape: str, runs: int) -> dict[str, list[float]]:
+    hub = Hub(latency=rtt_ms / 2000, pace=0, create_shape=shape)
+    results: dict[str, list[float]] = {}
+    with HubThread(hub) as url, ApiThread(ApiSettings(url=url)) as api:
+        results["seed API _create_completion (this project)"] = [seed_api(url) for _ in range(runs)]
+        results["BingClient.ask, cold"] = [engine_cold(url) for _ in range(runs)]
+        results["BingClient.ask, warm (next turn)"] = engine_warm_runs(url, runs)
+        results["Client (OpenAI-style), cold"] = [openai_client(url) for _ in range(runs)]
+        results["g4f api, cold"] = [api_first(api)[0] for _ in range(runs)]
+        _, conversation = api_first(api)
+        results["g4f api, warm (conversation_id)"] = [
+            api_first(api, conversation)[0] for _ in range(runs)
+        ]
+        if shape == "body":  # the seed reads the signature from the body only
+            results["seed's original (g4f 0.0.1.5)"] = run_seed("ttft", url, str(runs))["ttft"]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rtt", type=int, nargs="+", default=[50, 200], help="RTTs in ms")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    report: dict[str, object] = {}
+    for rtt in args.rtt:
+        for shape in ("body", "headers"):
+            results = measure(rtt, shape, args.runs)
+            report[f"rtt{rtt}-{shape}"] = results
+            print(f"\nRTT {rtt} ms, signature in {shape}:")
+            print("| entry point | median ms | median RTTs | min RTTs | max RTTs |")
+            print("|---|---|---|---|---|")
+            for name, values in results.items():
+                rtts = [v * 1000 / rtt for v in values]
+                print(
+                    f"| {name} | {statistics.median(values) * 1000:.0f} | "
+                    f"{statistics.median(rtts):.2f} | {min(rtts):.2f} | {max(rtts):.2f} |"
+                )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ttft.json").write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
