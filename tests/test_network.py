@@ -7,6 +7,7 @@ import pytest
 from g4f.client import BingClient
 from g4f.hub import Hub, TurnRequest, echo_responder, running_hub
 from g4f.hub.network import DelayLine
+from g4f.protocol import Final
 
 
 class VirtualTime:
@@ -106,3 +107,16 @@ async def test_idle_websockets_are_capped(hub: Hub, hub_url: str) -> None:
             await client.ask_text("hi", conversation=conversation)
         await hub.wait_closed(at_most=2)
         assert hub.open_websockets == 2
+
+
+async def test_stopping_at_the_final_event_keeps_the_websocket(
+    hub: Hub, client: BingClient
+) -> None:
+    conversation = await client.create_conversation()
+    for prompt in ("one", "two"):
+        stream = client.ask(prompt, conversation=conversation)
+        async for event in stream:
+            if isinstance(event, Final):
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert hub.websockets_opened == 1

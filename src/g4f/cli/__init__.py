@@ -14,10 +14,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import __version__, errors
 from ..client import ENV_COOKIES, ENV_URL
 from ..hub import CREATE_SCENARIOS, TURN_SCENARIOS, Hub, running_hub
+from ..hub.responder import words_responder
 from ..protocol import Style
 
 __all__ = ["EXIT_CODES", "exit_code_for", "main"]
@@ -155,6 +157,19 @@ def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         help="pause between two messages of an answer (default: 0.03)",
     )
     hub.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="network model: delay every message each way by SECONDS (RTT = 2x; default: 0)",
+    )
+    hub.add_argument(
+        "--answer-words",
+        type=int,
+        metavar="N",
+        help="answer every prompt with N words, one per update (for load tests)",
+    )
+    hub.add_argument(
         "--max-turns",
         type=int,
         default=30,
@@ -253,11 +268,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _hub(args: argparse.Namespace) -> int:
-    options = {
+    options: dict[str, Any] = {
+        "latency": args.latency,
         "create_shape": args.create_shape,
         "pace": args.pace,
         "max_turns": args.max_turns,
     }
+    if args.answer_words:
+        options["responder"] = words_responder(args.answer_words)
     if args.cassette:
         hub = Hub.from_cassette(args.cassette, **options)
     else:

@@ -123,8 +123,9 @@ class ChatHubConnection:
             if on_sent is not None:
                 on_sent()  # the invocation id is used now, whatever becomes of the turn
             async for event in self._read(str(invocation.get("invocationId"))):
+                if isinstance(event, Final):
+                    ok = True  # the turn is over: the connection is clean even if we stop here
                 yield event
-            ok = True
         finally:
             if not ok:
                 await self.aclose()

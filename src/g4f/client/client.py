@@ -132,8 +132,11 @@ class BingClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            # No limit on connections: each running turn holds a websocket for its whole
+            # length, so aiohttp's default pool of 100 would cap concurrent turns at 100.
+            connector = socks_connector(self._proxy, limit=0) if self._proxy else None
             self._session = aiohttp.ClientSession(
-                connector=socks_connector(self._proxy) if self._proxy else None,
+                connector=connector or aiohttp.TCPConnector(limit=0),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=self.timeouts.connect,

@@ -51,9 +51,9 @@ def socks_connector_class() -> type[aiohttp.BaseConnector]:
     return ProxyConnector
 
 
-def socks_connector(proxy: str) -> aiohttp.BaseConnector | None:
+def socks_connector(proxy: str, *, limit: int = 100) -> aiohttp.BaseConnector | None:
     """A connector routing every connection through ``proxy`` if it is SOCKS, else ``None``."""
     if not is_socks(proxy):
         return None
     connector_class = socks_connector_class()
-    return connector_class.from_url(proxy)  # type: ignore[attr-defined,no-any-return]
+    return connector_class.from_url(proxy, limit=limit)  # type: ignore[attr-defined,no-any-return]

@@ -6,7 +6,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Reply", "Responder", "TurnRequest", "echo_responder", "parse_context"]
+__all__ = [
+    "Reply",
+    "Responder",
+    "TurnRequest",
+    "echo_responder",
+    "parse_context",
+    "words_responder",
+]
 
 _CONTEXT_HEADER = re.compile(r"\[([^\]\n]+)\]\(#(?:message|additional_instructions)\)\n")
 
@@ -94,3 +101,21 @@ def echo_responder(request: TurnRequest) -> Reply:
         text=" ".join(parts),
         suggestions=("Tell me more.", "Say it again."),
     )
+
+
+def words_responder(count: int) -> Responder:
+    """A responder whose answers are ``count`` words long (streamed one word per update), for
+    load tests: the echo answer, then numbered filler words.
+
+    >>> len(words_responder(50)(TurnRequest("Hi")).text.split())
+    50
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+
+    def respond(request: TurnRequest) -> Reply:
+        words = echo_responder(request).text.split()
+        words += [f"w{i}" for i in range(max(0, count - len(words)))]
+        return Reply(text=" ".join(words[:count]))
+
+    return respond
