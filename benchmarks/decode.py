@@ -75,16 +75,22 @@ def main() -> None:
     results["seed's per-record loop (g4f 0.0.1.5)"] = seed["seconds"]
 
     floor = min(results["orjson.loads (floor)"])
-    print(f"Transcript: {len(messages)} websocket messages, {len(records)} records, "
-          f"{updates} updates, {sum(map(len, messages))} bytes, answer {len(answer_text(4000))} chars")
+    print(
+        f"Transcript: {len(messages)} websocket messages, {len(records)} records, "
+        f"{updates} updates, {sum(map(len, messages))} bytes, answer {len(answer_text(4000))} chars"
+    )
     print("| decoder | µs/update (min) | ms/turn (min) | ms/turn (median) | × orjson floor |")
     print("|---|---|---|---|---|")
     for name, values in results.items():
         best = min(values)
-        print(f"| {name} | {best / updates * 1e6:.2f} | {best * 1e3:.2f} | "
-              f"{statistics.median(values) * 1e3:.2f} | {best / floor:.2f} |")
-    print(f"The seed's loop yielded {seed['text_chars']} characters for a "
-          f"{len(answer_text(4000))}-character answer.")
+        print(
+            f"| {name} | {best / updates * 1e6:.2f} | {best * 1e3:.2f} | "
+            f"{statistics.median(values) * 1e3:.2f} | {best / floor:.2f} |"
+        )
+    print(
+        f"The seed's loop yielded {seed['text_chars']} characters for a "
+        f"{len(answer_text(4000))}-character answer."
+    )
     report["4k"] = {name: values for name, values in results.items()}
 
     print("\n| answer chars | bytes received | core ms/turn (min) | orjson floor ms | × floor |")
@@ -92,11 +98,18 @@ def main() -> None:
     for chars in (1000, 4000, 16000):
         msgs = transcript(chars)
         recs = [piece for m in msgs for piece in m.split("\x1e") if piece]
-        grown = timings({"core": lambda: core(msgs),
-                         "floor": lambda: [orjson.loads(r) for r in recs]}, args.rounds)
+        grown = timings(
+            {
+                "core": lambda msgs=msgs: core(msgs),
+                "floor": lambda recs=recs: [orjson.loads(r) for r in recs],
+            },
+            args.rounds,
+        )
         best, floor_ms = min(grown["core"]), min(grown["floor"])
-        print(f"| {chars} | {sum(map(len, msgs))} | {best * 1e3:.2f} | {floor_ms * 1e3:.2f} | "
-              f"{best / floor_ms:.2f} |")
+        print(
+            f"| {chars} | {sum(map(len, msgs))} | {best * 1e3:.2f} | {floor_ms * 1e3:.2f} | "
+            f"{best / floor_ms:.2f} |"
+        )
         report[f"growth-{chars}"] = grown
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "decode.json").write_text(json.dumps(report))

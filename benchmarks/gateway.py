@@ -29,9 +29,22 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def start_hub(pace: float, words: int) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "g4f", "hub", "--port", "0", "--pace", str(pace),
-         "--answer-words", str(words), "--max-turns", "1000"],
-        stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "g4f",
+            "hub",
+            "--port",
+            "0",
+            "--pace",
+            str(pace),
+            "--answer-words",
+            str(words),
+            "--max-turns",
+            "1000",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stderr is not None
     line = process.stderr.readline()
@@ -47,9 +60,22 @@ def free_port() -> int:
 def start_api(hub_url: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "g4f", "api", "--port", str(port), "--url", hub_url,
-         "--log-level", "warning", "--max-conversations", "100000"],
-        stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "g4f",
+            "api",
+            "--port",
+            str(port),
+            "--url",
+            hub_url,
+            "--log-level",
+            "warning",
+            "--max-conversations",
+            "100000",
+        ],
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -84,8 +110,17 @@ class Sampler(threading.Thread):
 
 
 def loadgen(target: str, url: str, streams: int, baseline: list[float] | None) -> Any:
-    command = [sys.executable, "-m", "benchmarks.loadgen", "--target", target, "--url", url,
-               "--streams", str(streams)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.loadgen",
+        "--target",
+        target,
+        "--url",
+        url,
+        "--streams",
+        str(streams),
+    ]
     command += ["--baseline", json.dumps(baseline)] if baseline is not None else ["--offsets"]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import orjson
 
 from g4f.client import BingClient, Timeouts
 from g4f.protocol import TextDelta
@@ -60,10 +61,13 @@ async def api_stream(session: aiohttp.ClientSession, url: str, result: StreamRes
         if response.status != 200:
             raise RuntimeError(f"HTTP {response.status}")
         async for line in response.content:
-            if line.startswith(b"data: {") and b'"content":"' in line and b'"content":""' not in line:
+            if not line.startswith(b"data: {"):
+                continue
+            chunk = orjson.loads(line[6:])
+            if "error" in chunk:
+                raise RuntimeError(chunk["error"].get("code") or "error event")
+            if chunk["choices"][0]["delta"].get("content"):
                 result.chunks.append(time.perf_counter())
-            elif b'"error"' in line:
-                raise RuntimeError("error event")
 
 
 async def hub_stream(client: BingClient, result: StreamResult) -> None:
@@ -76,8 +80,10 @@ async def run(target: str, url: str, streams: int, ramp: float) -> list[StreamRe
     results = [StreamResult(start=0.0) for _ in range(streams)]
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session, \
-            BingClient(url=url, timeouts=Timeouts(read=120, create=120)) as client:
+    async with (
+        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+        BingClient(url=url, timeouts=Timeouts(read=120, create=120)) as client,
+    ):
 
         async def one(index: int) -> None:
             await asyncio.sleep(ramp * index / streams)

@@ -35,7 +35,9 @@ def run_seed(*args: str) -> Any:
     """Run ``seed_runner.py`` in the seed venv; return the JSON it prints."""
     result = subprocess.run(
         [str(seed_python()), str(HERE / "seed_runner.py"), *args],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         sys.stderr.write(result.stderr)

@@ -20,8 +20,11 @@ import types
 def load_bing():
     spec = importlib.util.find_spec("g4f")
     root = os.path.dirname(spec.origin)
-    for name, sub in (("g4f", ""), ("g4f.Provider", "Provider"),
-                      ("g4f.Provider.Providers", os.path.join("Provider", "Providers"))):
+    for name, sub in (
+        ("g4f", ""),
+        ("g4f.Provider", "Provider"),
+        ("g4f.Provider.Providers", os.path.join("Provider", "Providers")),
+    ):
         module = types.ModuleType(name)
         module.__path__ = [os.path.join(root, sub)]
         sys.modules[name] = module
@@ -41,7 +44,9 @@ def point_at(base):
     ws_base = base.replace("http://", "ws://", 1)
 
     def get(url, headers=None, **kwargs):
-        return real_get(url.replace("https://www.bing.com", base), headers=_clean(headers), **kwargs)
+        return real_get(
+            url.replace("https://www.bing.com", base), headers=_clean(headers), **kwargs
+        )
 
     def ws_connect(self, url, **kwargs):
         kwargs.pop("ssl", None)
@@ -80,7 +85,7 @@ class _FakeWebSocket:
     async def send_str(self, text):
         pass
 
-    async def receive(self, timeout=None):
+    async def receive(self, timeout=None):  # noqa: ASYNC109 - aiohttp's signature
         return _Message(next(self._messages))
 
     async def close(self):
@@ -88,7 +93,7 @@ class _FakeWebSocket:
 
 
 class _FakeSession:
-    messages = []
+    messages = []  # noqa: RUF012 - set once per run
 
     def __init__(self, *args, **kwargs):
         self.closed = False
@@ -131,5 +136,9 @@ def decode(path, rounds):
 
 if __name__ == "__main__":
     mode = sys.argv[1]
-    result = ttft(sys.argv[2], int(sys.argv[3])) if mode == "ttft" else decode(sys.argv[2], int(sys.argv[3]))
+    result = (
+        ttft(sys.argv[2], int(sys.argv[3]))
+        if mode == "ttft"
+        else decode(sys.argv[2], int(sys.argv[3]))
+    )
     print(json.dumps(result))

@@ -21,11 +21,45 @@ from g4f.protocol import MessageType, encode_record, encode_records
 
 __all__ = ["answer_text", "transcript"]
 
-_WORDS = (
-    "the protocol streams cumulative text over a websocket and every update carries the whole "
-    "answer so far with cards sources footnotes and suggestions while the client computes "
-    "deltas by prefix ChatHub SignalR record separator invocation completion throttling"
-).split()
+_WORDS = [
+    "the",
+    "protocol",
+    "streams",
+    "cumulative",
+    "text",
+    "over",
+    "a",
+    "websocket",
+    "and",
+    "every",
+    "update",
+    "carries",
+    "the",
+    "whole",
+    "answer",
+    "so",
+    "far",
+    "with",
+    "cards",
+    "sources",
+    "footnotes",
+    "and",
+    "suggestions",
+    "while",
+    "the",
+    "client",
+    "computes",
+    "deltas",
+    "by",
+    "prefix",
+    "ChatHub",
+    "SignalR",
+    "record",
+    "separator",
+    "invocation",
+    "completion",
+    "throttling",
+]
 SOURCES = (
     ("Example Domain", "https://example.com/"),
     ("Example Org", "https://example.org/"),
@@ -79,12 +113,22 @@ def transcript(chars: int = 4000, updates: int = 400, seed: int = 0) -> list[str
         message = bot_message(prefix, message_id, timestamp=TIMESTAMP, sources=SOURCES)
         records.append(update_record(request_id, [message]))
     answer = bot_message(
-        text, message_id, timestamp=TIMESTAMP, sources=SOURCES, search_query="chathub",
+        text,
+        message_id,
+        timestamp=TIMESTAMP,
+        sources=SOURCES,
+        search_query="chathub",
         suggestions=("Tell me more.", "Give an example."),
     )
     final = final_record(
-        "0", prompt="Explain ChatHub", answer=answer, conversation_id="c0",
-        request_id=request_id, expiry_time=TIMESTAMP, used=1, limit=30,
+        "0",
+        prompt="Explain ChatHub",
+        answer=answer,
+        conversation_id="c0",
+        request_id=request_id,
+        expiry_time=TIMESTAMP,
+        used=1,
+        limit=30,
     )
     messages: list[str] = []
     for i, record in enumerate(records):

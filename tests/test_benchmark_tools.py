@@ -1,0 +1,75 @@
+"""The benchmark harness's own parts: the transcript generator and the load generator."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.decode import core
+from benchmarks.loadgen import StreamResult, lateness, offsets, percentile, run, summary
+from benchmarks.transcript import answer_text, transcript
+
+from g4f.api import ApiSettings, ApiThread
+from g4f.hub import Hub, HubThread
+from g4f.hub.responder import words_responder
+from g4f.protocol import RecordDecoder
+
+
+def records_of(messages: list[str]) -> list[dict[str, object]]:
+    decoder = RecordDecoder()
+    return [record for message in messages for record in decoder.feed(message)]
+
+
+def test_the_transcript_is_deterministic() -> None:
+    assert transcript(4000) == transcript(4000)
+    assert transcript(4000, seed=1) != transcript(4000)
+
+
+def test_the_transcript_is_long_enough_and_shaped_like_chathub() -> None:
+    messages = transcript(4000)
+    records = records_of(messages)
+    updates = [r for r in records if r["type"] == 1]
+    assert len(updates) >= 400
+    assert 3900 <= len(answer_text(4000)) <= 4000
+    answer = updates[-1]["arguments"][0]["messages"][0]  # type: ignore[index]
+    assert answer["adaptiveCards"][0]["body"][0]["type"] == "TextBlock"
+    assert len(answer["sourceAttributions"]) == 3
+    assert [r["type"] for r in records[-2:]] == [2, 3]
+    assert any(m.count("\x1e") == 2 for m in messages[:-1])  # some updates share a message
+
+
+def test_the_core_rebuilds_the_transcripts_answer() -> None:
+    for chars in (1000, 4000, 16000):
+        assert core(transcript(chars)) == answer_text(chars)
+
+
+def test_lateness_is_measured_against_the_baseline() -> None:
+    result = StreamResult(start=0.0, chunks=[10.0, 10.1, 10.3, 10.35])
+    assert [round(x, 6) for x in offsets(result)] == [0.0, 0.1, 0.3, 0.35]
+    late = lateness(result, [0.0, 0.1, 0.2, 0.3])
+    assert [round(x, 6) for x in late] == [0.0, 0.1, 0.05]
+    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0 and percentile([], 0.5) is None
+
+
+def test_the_summary_counts_failures_by_kind() -> None:
+    results = [
+        StreamResult(0.0, [1.0, 1.1]),
+        StreamResult(0.0, [], error="RuntimeError: HTTP 502"),
+        StreamResult(0.0, []),
+    ]
+    report = summary(results, [0.0, 0.1])
+    assert (report["completed"], report["failed"]) == (1, 2)
+    assert report["errors"] == {"RuntimeError": 1, "no chunks": 1}
+    assert report["ttft_p50"] == 1.0
+    json.dumps(report)
+
+
+def test_the_load_generator_runs_streams_against_the_hub_and_the_api() -> None:
+    import asyncio
+
+    hub = Hub(responder=words_responder(12), pace=0.001, max_turns=1000)
+    with HubThread(hub) as hub_url, ApiThread(ApiSettings(url=hub_url)) as api_url:
+        direct = asyncio.run(run("hub", hub_url, 3, 0.0))
+        through = asyncio.run(run("api", api_url, 3, 0.0))
+    assert [len(r.chunks) for r in direct] == [12, 12, 12]
+    assert [len(r.chunks) for r in through] == [12, 12, 12]
+    assert all(r.error is None for r in direct + through)
