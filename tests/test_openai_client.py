@@ -115,3 +115,18 @@ async def test_async_client_errors(hub: Hub, thread_hub: str) -> None:
     with pytest.raises(errors.ChallengeRequired) as caught:
         await client.chat.completions.create(model="gpt-4", messages=USER)
     assert caught.value.partial_text == HALF
+
+
+def test_the_servers_chunk_template_matches_the_chunk_objects() -> None:
+    from g4f.client.completions import ChunkBuilder, Part
+
+    fast = ChunkBuilder(model="bing-creative", conversation_id='c"1')
+    slow = ChunkBuilder(
+        model="bing-creative", conversation_id='c"1', id=fast.id, created=fast.created
+    )
+    import json
+
+    assert json.loads(fast.chunk_json()) == slow.first().model_dump()
+    for part in (Part('He said "hi" \\u00e9\n'), Part("Привет"), Part(finish_reason="length")):
+        assert json.loads(fast.chunk_json(part)) == slow.chunk(part).model_dump()
+    assert fast.text == slow.text

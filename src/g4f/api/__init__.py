@@ -12,10 +12,10 @@ from __future__ import annotations
 
 try:
     from .app import ApiSettings, ConversationStore, create_app
-    from .server import ApiThread, serve
+    from .server import ApiThread, run, serve
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "the API server needs FastAPI and uvicorn: pip install 'g4f-bing[api]'"
     ) from exc
 
-__all__ = ["ApiSettings", "ApiThread", "ConversationStore", "create_app", "serve"]
+__all__ = ["ApiSettings", "ApiThread", "ConversationStore", "create_app", "run", "serve"]

@@ -207,6 +207,28 @@ def limit_body(app: ASGIApp, max_bytes: int) -> ASGIApp:
     return middleware
 
 
+def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
+    """ASGI middleware answering 401 under ``/v1/`` unless ``Authorization: Bearer api_key``.
+
+    The key is compared in constant time. (A plain ASGI wrapper: Starlette's ``BaseHTTPMiddleware``
+    would pass every streamed chunk through an extra in-memory stream.)
+    """
+    expected = f"Bearer {api_key}".encode()
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, expected):
+                response = openai_error(
+                    401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+                )
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return middleware
+
+
 async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
     response = openai_error(
         413,
@@ -265,18 +287,6 @@ def create_app(settings: ApiSettings | None = None) -> Any:
             "invalid_request",
             param,
         )
-
-    @app.middleware("http")
-    async def authorize(request: Request, call_next: Any) -> Response:
-        if settings.api_key and request.url.path.startswith("/v1/"):
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {settings.api_key}"
-            if not hmac.compare_digest(given.encode(), expected.encode()):
-                return openai_error(
-                    401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
-                )
-        response: Response = await call_next(request)
-        return response
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -366,7 +376,10 @@ def create_app(settings: ApiSettings | None = None) -> Any:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    return limit_body(app, settings.max_body_bytes)
+    wrapped: ASGIApp = app
+    if settings.api_key:
+        wrapped = require_key(wrapped, settings.api_key)
+    return limit_body(wrapped, settings.max_body_bytes)
 
 
 class _EventStream(StreamingResponse):
@@ -392,11 +405,10 @@ async def _stream(
     A client that disconnects cancels this generator, which closes the upstream turn.
     """
     async with contextlib.aclosing(parts):  # type: ignore[type-var]
-        yield _sse(builder.first().model_dump())
-        yield _sse(builder.chunk(first).model_dump())
+        yield f"data: {builder.chunk_json()}\n\ndata: {builder.chunk_json(first)}\n\n".encode()
         try:
             async for part in parts:
-                yield _sse(builder.chunk(part).model_dump())
+                yield f"data: {builder.chunk_json(part)}\n\n".encode()
         except errors.G4FError as exc:
             status, type_, code = _upstream(exc)
             yield _sse(

@@ -322,7 +322,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _api(args: argparse.Namespace) -> int:
     try:
-        from ..api import ApiSettings, serve
+        from ..api import ApiSettings, run
     except ImportError as exc:
         raise ValueError(str(exc)) from None
     from ..client import Cookies, Timeouts
@@ -345,7 +345,7 @@ def _api(args: argparse.Namespace) -> int:
         max_conversations=args.max_conversations,
         timeouts=Timeouts(read=args.timeout),
     )
-    asyncio.run(serve(settings, host=args.host, port=args.port, log_level=args.log_level))
+    run(settings, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
