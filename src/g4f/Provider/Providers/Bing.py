@@ -10,7 +10,8 @@ Usage, as in the seed::
 
 Set ``G4F_BING_URL`` (e.g. ``http://127.0.0.1:8765``, a hub started by ``g4f hub``) or pass
 ``url=`` to talk to another server than Bing. Unlike the seed, this module sends no forged client
-address and has no "jailbreak" option set: :class:`optionsSets` holds the three official styles.
+address and has no option set for getting around the service's rules: :class:`optionsSets`
+holds the three official styles instead.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _option_set(style: Style) -> dict[str, Any]:
 class optionsSets:
     """Option sets per conversation style; ``optionSet`` describes their structure.
 
-    The seed's ``jailbreak`` set is replaced by the three official styles; ``default`` is
+    The seed's rule-bypassing set is replaced by the three official styles; ``default`` is
     ``precise``, the tone the seed's set carried (``h3precise``).
     """
 
