@@ -120,3 +120,24 @@ async def test_stopping_at_the_final_event_keeps_the_websocket(
                 break
         await stream.aclose()  # type: ignore[attr-defined]
     assert hub.websockets_opened == 1
+
+
+async def test_two_turns_of_one_conversation_at_once_leave_no_websocket_behind(
+    hub: Hub, hub_url: str
+) -> None:
+    import asyncio
+
+    from g4f import errors
+
+    async with BingClient(url=hub_url) as client:
+        conversation = await client.create_conversation()
+        results = await asyncio.gather(
+            client.ask_text("one", conversation=conversation),
+            client.ask_text("two", conversation=conversation),
+            return_exceptions=True,
+        )
+        assert any(isinstance(r, str) for r in results)
+        assert all(isinstance(r, str | errors.Busy | errors.ConversationInvalid) for r in results)
+        await hub.wait_closed(at_most=1)  # one kept for the conversation; none leaked
+        assert len(client._idle) == 1
+    await hub.wait_closed()

@@ -98,6 +98,8 @@ class BingClient:
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
+        if max_idle_connections < 1:
+            raise ValueError("max_idle_connections must be at least 1")
         self.max_idle_connections = max_idle_connections
         # Open websockets of conversations between turns, least recently used first.
         self._idle: OrderedDict[str, ChatHubConnection] = OrderedDict()
@@ -208,6 +210,9 @@ class BingClient:
         return connection
 
     async def _keep(self, conversation_id: str, connection: ChatHubConnection) -> None:
+        previous = self._idle.pop(conversation_id, None)
+        if previous is not None and previous is not connection:
+            await previous.aclose()  # two turns of one conversation ran at once: keep one
         self._idle[conversation_id] = connection
         while len(self._idle) > self.max_idle_connections:
             _, oldest = self._idle.popitem(last=False)
