@@ -224,6 +224,7 @@ def test_every_option_is_explained_in_help() -> None:
             "--conversation-ttl",
             "--max-conversations",
             "--timeout",
+            "--idle-websockets",
             "--log-level",
         ],
         "hub": [

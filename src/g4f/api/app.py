@@ -58,6 +58,8 @@ class ApiSettings:
         max_conversations: how many conversations are kept (the least recently used go first).
         timeouts: upstream timeouts.
         retry: how creating an upstream conversation retries transient failures.
+        idle_websockets: upstream websockets kept open between the turns of kept
+            conversations (a continued conversation then answers after one round trip).
     """
 
     url: str | None = None
@@ -71,6 +73,7 @@ class ApiSettings:
     max_conversations: int = 1000
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    idle_websockets: int = 256
 
 
 class ConversationStore:
@@ -259,6 +262,7 @@ def create_app(settings: ApiSettings | None = None) -> Any:
             proxy=settings.proxy,
             timeouts=settings.timeouts,
             retry=settings.retry,
+            max_idle_connections=settings.idle_websockets,
         ) as client:
             state["client"] = client
             yield

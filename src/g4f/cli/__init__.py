@@ -247,6 +247,13 @@ def _api_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
         help="longest upstream silence while an answer streams (default: 60)",
     )
     api.add_argument(
+        "--idle-websockets",
+        type=int,
+        default=256,
+        metavar="N",
+        help="upstream websockets kept open between turns of kept conversations (default: 256)",
+    )
+    api.add_argument(
         "--log-level",
         default="info",
         choices=("critical", "error", "warning", "info", "debug"),
@@ -344,6 +351,7 @@ def _api(args: argparse.Namespace) -> int:
         conversation_ttl=args.conversation_ttl,
         max_conversations=args.max_conversations,
         timeouts=Timeouts(read=args.timeout),
+        idle_websockets=args.idle_websockets,
     )
     run(settings, host=args.host, port=args.port, log_level=args.log_level)
     return 0
