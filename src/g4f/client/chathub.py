@@ -34,6 +34,7 @@ __all__ = ["ChatHubConnection", "chathub_url"]
 
 log = logging.getLogger(__name__)
 
+_PING = int(RecordType.PING)
 _CLOSED_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
@@ -144,9 +145,9 @@ class ChatHubConnection:
             except ProtocolError as exc:
                 exc.partial_text = reader.text
                 raise
-            if any(record.get("type") != RecordType.PING for record in records):
-                deadline = loop.time() + link.timeouts.read
             for record in records:
+                if record.get("type") != _PING:
+                    deadline = loop.time() + link.timeouts.read
                 if not self._handshaken:
                     parse_handshake_response(record)
                     self._handshaken = True
