@@ -13,20 +13,10 @@ import pytest
 
 from g4f.hub import Hub, HubThread, TurnRequest, echo_responder
 
+from .seed import SEED_EXAMPLE
+
 PROMPT = "Tell me about the ChatHub protocol in a few words"
 ANSWER = echo_responder(TurnRequest(PROMPT)).text
-
-SEED_EXAMPLE = """\
-from g4f.Provider.Providers.Bing import _create_completion
-
-messages = [
-    {'role': 'user', 'content': 'Привет, как дела?'},
-    {'role': 'assistant', 'content': 'Хорошо, спасибо!'}
-]
-
-for token in _create_completion('gpt-4', messages, stream=True):
-    print(token, end='')
-"""
 
 
 def g4f(

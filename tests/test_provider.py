@@ -14,6 +14,8 @@ from g4f.hub import Hub, HubThread, TurnRequest, echo_responder
 from g4f.Provider.Providers import Bing
 from g4f.Provider.Providers.Bing import _create_completion
 
+from .seed import SEED_EXAMPLE
+
 SEED_MESSAGES = [
     {"role": "user", "content": "Привет, как дела?"},
     {"role": "assistant", "content": "Хорошо, спасибо!"},
@@ -33,18 +35,12 @@ def bing_url(thread_hub: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_the_seed_example_prints_the_answer_token_by_token(
     bing_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tokens = []
-    # The seed's usage example, verbatim:
-    messages = [
-        {"role": "user", "content": "Привет, как дела?"},
-        {"role": "assistant", "content": "Хорошо, спасибо!"},
-    ]
-
-    for token in _create_completion("gpt-4", messages, stream=True):
-        print(token, end="")
-        tokens.append(token)
+    exec(compile(SEED_EXAMPLE, "seed example", "exec"), {"__name__": "__main__"})
     assert capsys.readouterr().out == SEED_ANSWER
-    assert len(tokens) > 5
+
+
+def test_the_seed_example_streams_several_tokens(bing_url: str) -> None:
+    assert len(list(_create_completion("gpt-4", SEED_MESSAGES, stream=True))) > 5
 
 
 def test_the_module_has_the_seeds_names() -> None:

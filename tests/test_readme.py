@@ -52,3 +52,9 @@ def test_readme_python_example_runs(
         exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
     if "print(" in code:
         assert capsys.readouterr().out.strip()
+
+
+def test_readme_quotes_the_seeds_example_verbatim() -> None:
+    from .seed import SEED_EXAMPLE
+
+    assert SEED_EXAMPLE.strip() in _python_blocks()
