@@ -24,11 +24,10 @@ from ..client.completions import (
     MODELS,
     BadRequest,
     ChunkBuilder,
+    CompletionRequest,
     Part,
     UnknownModel,
     complete,
-    fold_messages,
-    style_for,
 )
 
 __all__ = ["ApiSettings", "ConversationStore", "create_app"]
@@ -333,9 +332,12 @@ def create_app(settings: ApiSettings | None = None) -> Any:
             )
         if body.n not in (None, 1):
             raise BadRequest("Only n=1 is supported.", param="n")
-        messages = [m.model_dump(exclude_none=True) for m in body.messages]
-        style = style_for(body.model)
-        prompt = fold_messages(messages)
+        request = CompletionRequest.build(
+            [m.model_dump(exclude_none=True) for m in body.messages],
+            model=body.model,
+            max_tokens=body.max_tokens,
+            stop=body.stop,
+        )
         client = state["client"]
         if body.conversation_id is not None:
             conversation = store.get(body.conversation_id)
@@ -348,21 +350,14 @@ def create_app(settings: ApiSettings | None = None) -> Any:
                     "conversation_id",
                 )
         else:
-            conversation = await client.start_conversation(style)
+            conversation = await client.start_conversation(request.style)
             store.put(conversation)
         builder = ChunkBuilder(
-            model=body.model,
-            prompt_tokens=prompt.tokens,
+            model=request.model,
+            prompt_tokens=request.prompt.tokens,
             conversation_id=conversation.conversation_id,
         )
-        parts = complete(
-            client,
-            messages,
-            model=body.model,
-            max_tokens=body.max_tokens,
-            stop=body.stop,
-            conversation=conversation,
-        )
+        parts = complete(client, request, conversation=conversation)
         if not body.stream:
             async with contextlib.aclosing(parts):  # type: ignore[type-var]
                 collected = [part async for part in parts]

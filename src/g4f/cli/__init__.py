@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, errors
-from ..client import ENV_COOKIES, ENV_URL
+from ..client import ENV_COOKIES, ENV_URL, Cookies, Timeouts
 from ..hub import CREATE_SCENARIOS, TURN_SCENARIOS, Hub, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
@@ -274,7 +274,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _hub(args: argparse.Namespace) -> int:
+def _hub(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "latency": args.latency,
         "create_shape": args.create_shape,
@@ -287,12 +287,16 @@ async def _hub(args: argparse.Namespace) -> int:
         hub = Hub.from_cassette(args.cassette, **options)
     else:
         hub = Hub(scenario=args.scenario, **options)
-    async with running_hub(hub, host=args.host, port=args.port) as url:
+    asyncio.run(_serve_hub(hub, args.host, args.port))
+    return 0
+
+
+async def _serve_hub(hub: Hub, host: str, port: int) -> None:
+    async with running_hub(hub, host=host, port=port) as url:
         sys.stderr.write(f"g4f hub listening on {url} (Ctrl-C stops it)\n")
         sys.stderr.write(f"point clients at it with: export {ENV_URL}={url}\n")
         sys.stderr.flush()
         await asyncio.Event().wait()
-    return 0
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -303,7 +307,7 @@ def _chat(args: argparse.Namespace) -> int:
         local=args.local,
         style=Style.parse(args.style),
         search=not args.no_search,
-        cookies=args.cookies,
+        cookies=Cookies.from_file(args.cookies) if args.cookies else None,
         proxy=args.proxy,
         timeout=args.timeout,
         json=args.json,
@@ -332,8 +336,6 @@ def _api(args: argparse.Namespace) -> int:
         from ..api import ApiSettings, run
     except ImportError as exc:
         raise ValueError(str(exc)) from None
-    from ..client import Cookies, Timeouts
-
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
         sys.stderr.write(
@@ -367,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _chat(args)
         if args.command == "api":
             return _api(args)
-        return asyncio.run(_hub(args))
+        return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -38,7 +38,7 @@ class ChatOptions:
     local: bool = False
     style: Style = Style.PRECISE
     search: bool = True
-    cookies: Path | None = None
+    cookies: Cookies | None = None
     proxy: str | None = None
     timeout: float = 60.0
     json: bool = False
@@ -62,10 +62,9 @@ async def open_client(options: ChatOptions) -> AsyncIterator[BingClient]:
         url = options.url
         if options.local:
             url = await stack.enter_async_context(running_hub(Hub(pace=0.02)))
-        cookies = Cookies.from_file(options.cookies) if options.cookies else None
         client = BingClient(
             url=url,
-            cookies=cookies,
+            cookies=options.cookies,
             proxy=options.proxy,
             timeouts=Timeouts(read=options.timeout),
             retry=RetryPolicy(attempts=max(1, options.retries)),

@@ -27,7 +27,7 @@ from ..protocol import (
 )
 from .markdown import DIM, RESET, render_markdown
 
-__all__ = ["JsonOutput", "Output", "PlainOutput", "TerminalOutput", "event_to_json"]
+__all__ = ["JsonOutput", "Output", "TerminalOutput", "event_to_json"]
 
 YELLOW, RED = "\x1b[33m", "\x1b[31m"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -93,9 +93,6 @@ class Output:
         self._wrote = True
         self.stdout.write(text)
         self.stdout.flush()
-
-
-PlainOutput = Output
 
 
 class JsonOutput(Output):

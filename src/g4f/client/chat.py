@@ -14,7 +14,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..sync import iterate_sync
@@ -24,43 +23,30 @@ from .completions import (
     ChatCompletion,
     ChatCompletionChunk,
     ChunkBuilder,
+    CompletionRequest,
     Part,
     complete,
-    fold_messages,
-    style_for,
 )
 from .conversation import Conversation
 
 __all__ = ["AsyncClient", "Client"]
 
 
-@dataclass
 class _Request:
-    """One completion request, validated when it is made (before any network work)."""
+    """One completion: checked when it is made (before any network work), run on demand."""
 
-    options: dict[str, Any]
-    model: str
-    messages: Sequence[Mapping[str, Any]]
-    max_tokens: int | None
-    stop: str | Sequence[str] | None
-    conversation: Conversation | None
-
-    def __post_init__(self) -> None:
-        style_for(self.model)
-        self.builder = ChunkBuilder(
-            model=self.model, prompt_tokens=fold_messages(self.messages).tokens
-        )
+    def __init__(
+        self,
+        options: dict[str, Any],
+        request: CompletionRequest,
+        conversation: Conversation | None,
+    ) -> None:
+        self.options, self.request, self.conversation = options, request, conversation
+        self.builder = ChunkBuilder(model=request.model, prompt_tokens=request.prompt.tokens)
 
     async def parts(self) -> AsyncIterator[Part]:
         async with BingClient(**self.options) as client:
-            async for part in complete(
-                client,
-                self.messages,
-                model=self.model,
-                max_tokens=self.max_tokens,
-                stop=self.stop,
-                conversation=self.conversation,
-            ):
+            async for part in complete(client, self.request, conversation=self.conversation):
                 yield part
 
     async def chunks(self) -> AsyncIterator[ChatCompletionChunk]:
@@ -97,8 +83,9 @@ class _AsyncCompletions:
         server-side conversation. Bad input raises ``ValueError`` at once; failures of the
         service raise :class:`~g4f.errors.G4FError` subclasses.
         """
-        request = _Request(self._options, model, messages, max_tokens, stop, conversation)
-        return request.chunks() if stream else await request.completion()
+        request = CompletionRequest.build(messages, model=model, max_tokens=max_tokens, stop=stop)
+        run = _Request(self._options, request, conversation)
+        return run.chunks() if stream else await run.completion()
 
 
 class _AsyncChat:
@@ -146,10 +133,11 @@ class _Completions:
         **ignored: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
         """As ``AsyncClient``'s, from sync code (a notebook's running loop included)."""
-        request = _Request(self._options, model, messages, max_tokens, stop, conversation)
+        request = CompletionRequest.build(messages, model=model, max_tokens=max_tokens, stop=stop)
+        run = _Request(self._options, request, conversation)
         if stream:
-            return iterate_sync(request.chunks())
-        [completion] = iterate_sync(_single(request))
+            return iterate_sync(run.chunks())
+        [completion] = iterate_sync(_single(run))
         return completion
 
 

@@ -1,4 +1,4 @@
-"""One turn over the ChatHub websocket: handshake, invocation, events until the final record."""
+"""A ChatHub websocket: the handshake once, then turns — an invocation, events until the final."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from ..errors import ConnectionClosed, ProtocolError, RequestRefused, ResponseTimeout
+from ..errors import ConnectionClosed, G4FError, ProtocolError, RequestRefused, ResponseTimeout
 from ..protocol import (
     HANDSHAKE_REQUEST,
     Close,
@@ -35,6 +35,7 @@ __all__ = ["ChatHubConnection", "chathub_url"]
 log = logging.getLogger(__name__)
 
 _PING = int(RecordType.PING)
+_COMPLETION = int(RecordType.COMPLETION)
 _CLOSED_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
 
 
@@ -92,7 +93,7 @@ class ChatHubConnection:
             ) from None
         connection = cls(_Link(ws, timeouts, recorder))
         try:
-            await connection._link.send(HANDSHAKE_REQUEST, "")
+            await connection._link.send(HANDSHAKE_REQUEST)
         except BaseException:
             await connection.aclose()
             raise
@@ -120,7 +121,7 @@ class ChatHubConnection:
         try:
             # The server handles records in order: the invocation need not wait for the
             # handshake's answer.
-            await self._link.send(encode_record(invocation), "")
+            await self._link.send(encode_record(invocation))
             if on_sent is not None:
                 on_sent()  # the invocation id is used now, whatever becomes of the turn
             async for event in self._read(str(invocation.get("invocationId"))):
@@ -134,47 +135,43 @@ class ChatHubConnection:
                 await self._link.recorder.flush()
 
     async def _read(self, invocation_id: str) -> AsyncIterator[Event]:
-        link, reader = self._link, TurnReader()
+        reader = TurnReader()
+        try:
+            async for event in self._events(reader, invocation_id):
+                yield event
+        except G4FError as exc:
+            exc.partial_text = exc.partial_text or reader.text  # nothing received is lost
+            raise
+
+    async def _events(self, reader: TurnReader, invocation_id: str) -> AsyncIterator[Event]:
+        link = self._link
         loop = asyncio.get_running_loop()
         # Only records about the turn count as progress: a server answering pings is silent.
         deadline = loop.time() + link.timeouts.read
         while True:
-            text = await link.receive(reader, deadline)
-            try:
-                records = self._decoder.feed(text)
-            except ProtocolError as exc:
-                exc.partial_text = reader.text
-                raise
-            for record in records:
-                if record.get("type") != _PING:
+            for record in self._decoder.feed(await link.receive(deadline)):
+                kind = record.get("type")
+                if kind != _PING:
                     deadline = loop.time() + link.timeouts.read
                 if not self._handshaken:
                     parse_handshake_response(record)
                     self._handshaken = True
                     continue
+                if kind == _COMPLETION and record.get("invocationId") not in (None, invocation_id):
+                    continue  # the end of an earlier turn on this connection
                 self.turn_records += 1
-                try:
-                    events = reader.read(record)
-                except ProtocolError as exc:
-                    exc.partial_text = reader.text
-                    raise
-                for event in events:
+                for event in reader.read(record):
                     if isinstance(event, Ping):
-                        await link.ping(reader.text)
+                        await link.ping()
                     elif isinstance(event, Close):
                         detail = f": {event.error}" if event.error else ""
-                        raise ConnectionClosed(
-                            f"the server closed the conversation{detail}",
-                            partial_text=reader.text,
-                        )
+                        raise ConnectionClosed(f"the server closed the conversation{detail}")
                     elif isinstance(event, ErrorResult):
-                        raise error_for_result(event.value, event.message, partial_text=reader.text)
+                        raise error_for_result(event.value, event.message)
                     elif isinstance(event, Completion):
-                        if event.invocation_id not in (None, invocation_id):
-                            self.turn_records -= 1  # the end of an earlier turn: not ours
-                            continue
-                        detail = event.error or "the invocation completed without a final record"
-                        raise RequestRefused(detail, partial_text=reader.text)
+                        raise RequestRefused(
+                            event.error or "the invocation completed without a final record"
+                        )
                     else:
                         yield event
                         if isinstance(event, Final):
@@ -182,7 +179,8 @@ class ChatHubConnection:
 
 
 class _Link:
-    """The websocket of one turn, with its timeouts and optional recorder."""
+    """A connection's websocket with its timeouts and optional recorder: sending, receiving,
+    keep-alive pings. Its errors carry no partial text; the turn being read adds it."""
 
     def __init__(
         self,
@@ -193,7 +191,7 @@ class _Link:
         self.ws, self.timeouts, self.recorder = ws, timeouts, recorder
         self._last_ping = -float("inf")
 
-    async def ping(self, partial_text: str) -> None:
+    async def ping(self) -> None:
         """Send a keep-alive ping, at most one per ``ping_interval``.
 
         Server pings are answered through this too; the limit keeps a server that answers
@@ -202,40 +200,39 @@ class _Link:
         now = asyncio.get_running_loop().time()
         if now - self._last_ping >= self.timeouts.ping_interval:
             self._last_ping = now
-            await self.send(encode_record(ping_record()), partial_text)
+            await self.send(encode_record(ping_record()))
 
-    async def send(self, text: str, partial_text: str) -> None:
+    async def send(self, text: str) -> None:
+        """Send one text message."""
         if self.recorder is not None:
             self.recorder.record("send", text)
         try:
             await self.ws.send_str(text)
         except (ConnectionError, aiohttp.ClientError) as exc:
             raise ConnectionClosed(
-                f"the ChatHub websocket closed while sending: {type(exc).__name__}",
-                partial_text=partial_text,
+                f"the ChatHub websocket closed while sending: {type(exc).__name__}"
             ) from None
 
-    async def receive(self, reader: TurnReader, deadline: float) -> str:
+    async def receive(self, deadline: float) -> str:
         """The next text message; sends keep-alive pings while waiting, until ``deadline``."""
-        text = await self._receive(reader, deadline)
+        text = await self._receive(deadline)
         if self.recorder is not None:
             self.recorder.record("recv", text)
         return text
 
-    async def _receive(self, reader: TurnReader, deadline: float) -> str:
+    async def _receive(self, deadline: float) -> str:
         loop = asyncio.get_running_loop()
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise ResponseTimeout(
-                    f"the server sent nothing for the turn in {self.timeouts.read:g}s",
-                    partial_text=reader.text,
+                    f"the server sent nothing for the turn in {self.timeouts.read:g}s"
                 )
             try:
                 message = await self.ws.receive(timeout=min(remaining, self.timeouts.ping_interval))
             except TimeoutError:
                 if deadline - loop.time() > 0:
-                    await self.ping(reader.text)
+                    await self.ping()
                 continue
             if message.type == aiohttp.WSMsgType.TEXT:
                 return str(message.data)
@@ -243,15 +240,9 @@ class _Link:
                 try:
                     return bytes(message.data).decode("utf-8")
                 except UnicodeDecodeError:
-                    raise ProtocolError(
-                        "binary websocket message that is not UTF-8", partial_text=reader.text
-                    ) from None
+                    raise ProtocolError("binary websocket message that is not UTF-8") from None
             if message.type in _CLOSED_TYPES:
                 raise ConnectionClosed(
-                    "the server closed the websocket before the answer was complete",
-                    partial_text=reader.text,
+                    "the server closed the websocket before the answer was complete"
                 )
-            raise ConnectionClosed(
-                f"the websocket failed: {type(self.ws.exception()).__name__}",
-                partial_text=reader.text,
-            )
+            raise ConnectionClosed(f"the websocket failed: {type(self.ws.exception()).__name__}")

@@ -177,16 +177,15 @@ class BingClient:
         trip, and the first answer comes one round trip sooner. The websocket is kept for the
         conversation's first turn (see ``max_idle_connections``).
         """
-        conversation, connection = await self._cold_start(Style.parse(style))
-        if connection is None:
-            connection = await self._open(conversation.encrypted_signature)
+        conversation, connection = await self._start(Style.parse(style))
         await self._keep(conversation.conversation_id, connection)
         return conversation
 
-    async def _cold_start(self, style: Style) -> tuple[Conversation, ChatHubConnection | None]:
-        """Create a conversation, opening the websocket meanwhile when no token will be needed."""
+    async def _start(self, style: Style) -> tuple[Conversation, ChatHubConnection]:
+        """A new conversation and an open websocket for it (opened early when possible)."""
         if not self._speculate:
-            return await self.create_conversation(style), None
+            conversation = await self.create_conversation(style)
+            return conversation, await self._open(conversation.encrypted_signature)
         opening = asyncio.ensure_future(self._open(None))
         try:
             conversation = await self.create_conversation(style)
@@ -194,20 +193,17 @@ class BingClient:
             await _discard(opening)
             raise
         self._speculate = conversation.encrypted_signature is None
-        if not self._speculate:
+        if self._speculate:
+            with contextlib.suppress(G4FError):
+                return conversation, await opening
+        else:
             await _discard(opening)  # the websocket needs the access token: open another
-            return conversation, None
-        try:
-            return conversation, await opening
-        except G4FError:
-            return conversation, None  # the caller opens one the ordinary way
+        return conversation, await self._open(conversation.encrypted_signature)
 
-    async def _connection_for(self, conversation: Conversation) -> ChatHubConnection | None:
+    def _connection_for(self, conversation: Conversation) -> ChatHubConnection | None:
         """The websocket kept open for ``conversation``, if any."""
         connection = self._idle.pop(conversation.conversation_id, None)
-        if connection is not None and connection.closed:
-            return None
-        return connection
+        return None if connection is None or connection.closed else connection
 
     async def _keep(self, conversation_id: str, connection: ChatHubConnection) -> None:
         previous = self._idle.pop(conversation_id, None)
@@ -253,13 +249,13 @@ class BingClient:
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt must be a non-empty string")
         chosen = Style.parse(style) if style is not None else None
-        keep = conversation is not None
+        keep, reused = conversation is not None, False
         if conversation is None:
-            conversation = await self.start_conversation(chosen or Style.PRECISE)
-        connection = await self._connection_for(conversation)
-        reused = keep and connection is not None
-        if connection is None:
-            connection = await self._open(conversation.encrypted_signature)
+            conversation, connection = await self._start(chosen or Style.PRECISE)
+        else:
+            kept = self._connection_for(conversation)
+            reused = kept is not None
+            connection = kept or await self._open(conversation.encrypted_signature)
         invocation = build_invocation(
             prompt,
             conversation_id=conversation.conversation_id,

@@ -26,6 +26,7 @@ __all__ = [
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChunkBuilder",
+    "CompletionRequest",
     "Part",
     "Prompt",
     "StopLimiter",
@@ -199,31 +200,53 @@ class Part:
     apology: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    """An OpenAI-style request, checked and folded once, before any network work."""
+
+    model: str
+    style: Style
+    prompt: Prompt
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str = DEFAULT_MODEL,
+        max_tokens: int | None = None,
+        stop: str | Sequence[str] | None = None,
+    ) -> CompletionRequest:
+        """Check the request; :class:`BadRequest` (or :class:`UnknownModel`) if it is bad."""
+        if max_tokens is not None and max_tokens < 1:
+            raise BadRequest("max_tokens must be at least 1.", param="max_tokens")
+        stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
+        return cls(model, style_for(model), fold_messages(messages), max_tokens, stops)
+
+
 async def complete(
     client: BingClient,
-    messages: Sequence[Mapping[str, Any]],
+    request: CompletionRequest,
     *,
-    model: str = DEFAULT_MODEL,
-    max_tokens: int | None = None,
-    stop: str | Sequence[str] | None = None,
     conversation: Conversation | None = None,
 ) -> AsyncIterator[Part]:
-    """Run one turn for an OpenAI-style request; the last part has the finish reason.
+    """Run one turn for ``request``; the last part has the finish reason.
 
     A new conversation gets the earlier messages folded into its context; a conversation that
     already has turns gets only the last message: the server keeps its history.
     Upstream failures raise :class:`~g4f.errors.G4FError`; the upstream turn is closed as soon
     as a limit ends the answer or the caller stops iterating.
     """
-    style = style_for(model)
-    prompt = fold_messages(messages)
-    if max_tokens is not None and max_tokens < 1:
-        raise BadRequest("max_tokens must be at least 1.", param="max_tokens")
-    stops = [stop] if isinstance(stop, str) else list(stop or ())
-    limiter = StopLimiter(max_tokens, stops)
+    limiter = StopLimiter(request.max_tokens, request.stop)
     fresh = conversation is None or conversation.turn == 0
-    context = prompt.context if fresh else None
-    events = client.ask(prompt.text, conversation=conversation, style=style, context=context)
+    events = client.ask(
+        request.prompt.text,
+        conversation=conversation,
+        style=request.style,
+        context=request.prompt.context if fresh else None,
+    )
     async with contextlib.aclosing(events):  # type: ignore[type-var]
         async for event in events:
             if isinstance(event, TextDelta):
@@ -332,7 +355,6 @@ class ChunkBuilder:
     conversation_id: str | None = None
     id: str = field(default_factory=lambda: "chatcmpl-" + os.urandom(12).hex())
     created: int = field(default_factory=lambda: int(time.time()))
-    text: str = ""
     _template: tuple[str, str] | None = field(default=None, repr=False)
 
     def _chunk(self, delta: ChoiceDelta, finish_reason: str | None = None) -> ChatCompletionChunk:
@@ -365,7 +387,6 @@ class ChunkBuilder:
         elif part.finish_reason is not None:
             delta, reason = '{"content":null,"role":null}', f'"{part.finish_reason}"'
         else:
-            self.text += part.text
             delta = f'{{"content":{json.dumps(part.text, ensure_ascii=False)},"role":null}}'
             reason = "null"
         return f'{head}{delta},"finish_reason":{reason},"index":0}}],{tail}'
@@ -378,7 +399,6 @@ class ChunkBuilder:
         """The chunk for one part (text, or the last chunk with the finish reason)."""
         if part.finish_reason is not None:
             return self._chunk(ChoiceDelta(), part.finish_reason)
-        self.text += part.text
         return self._chunk(ChoiceDelta(content=part.text))
 
     def completion(self, parts: Sequence[Part]) -> ChatCompletion:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 
 from ..errors import ProtocolError
 from ..protocol import (
@@ -27,7 +27,7 @@ from ..protocol import (
 from ..protocol.cassette import parse_cassette, recorded_turns
 from ..protocol.constants import NO_SEARCH_OPTION_SET
 from ..protocol.framing import Record
-from .network import DelayLine
+from .network import Wire
 from .records import completion_record, failure_final
 from .responder import Reply, Responder, TurnRequest, echo_responder
 from .scenarios import (
@@ -61,81 +61,6 @@ class _Rejection:
 
     value: str
     message: str
-
-
-class _Wire:
-    """The hub's end of one websocket, through the network model when ``latency`` > 0."""
-
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, latency: float) -> None:
-        self.ws, self.request, self.latency = ws, request, latency
-        self._out: DelayLine[str | None] | None = DelayLine(latency) if latency else None
-        self._sender: asyncio.Task[None] | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._broken = False
-
-    async def send(self, text: str) -> None:
-        """Send a message (it arrives one latency later)."""
-        if self._broken:
-            raise ConnectionResetError("the client is gone")
-        if self._out is None:
-            await self.ws.send_str(text)
-            return
-        self._out.put(text)
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_loop(self._out))
-
-    async def _send_loop(self, line: DelayLine[str | None]) -> None:
-        while (text := await line.get()) is not None:
-            try:
-                await self.ws.send_str(text)
-            except ConnectionError:
-                self._broken = True
-                return
-
-    async def messages(self) -> AsyncIterator[str]:
-        """The client's text messages, each one latency after it was sent."""
-        if not self.latency:
-            async for message in self.ws:
-                if message.type == WSMsgType.TEXT:
-                    yield message.data
-            return
-        line: DelayLine[str | None] = DelayLine(self.latency)
-        self._reader = asyncio.create_task(self._read_loop(line))
-        while (text := await line.get()) is not None:
-            yield text
-
-    async def _read_loop(self, line: DelayLine[str | None]) -> None:
-        try:
-            async for message in self.ws:
-                if message.type == WSMsgType.TEXT:
-                    line.put(message.data)
-        finally:
-            line.put(None)
-
-    async def close(self) -> None:
-        """Deliver what is in flight, then close cleanly."""
-        await self._flush()
-        await self.ws.close()
-
-    async def abort(self) -> None:
-        """Drop the connection without a close frame, after what is in flight."""
-        await self._flush()
-        if self.request.transport is not None:
-            self.request.transport.abort()
-
-    async def _flush(self) -> None:
-        if self._sender is not None and self._out is not None:
-            self._out.put(None)
-            await self._sender
-            self._sender = None
-
-    async def finish(self) -> None:
-        """End the wire's helper tasks (the handler is returning)."""
-        await self._flush()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
 
 
 @dataclass
@@ -342,7 +267,7 @@ class Hub:
         await ws.prepare(request)
         self._websockets.add(ws)
         self.websockets_opened += 1
-        wire = _Wire(ws, request, self.latency)
+        wire = Wire(ws, request, self.latency)
         try:
             await self._serve(wire, request.query.get("sec_access_token"))
         finally:
@@ -352,7 +277,7 @@ class Hub:
                 self._closed.set()
         return ws
 
-    async def _serve(self, wire: _Wire, token: str | None) -> None:
+    async def _serve(self, wire: Wire, token: str | None) -> None:
         decoder = RecordDecoder()
         handshaken = False
         async for text in wire.messages():
@@ -378,7 +303,7 @@ class Hub:
                 ):
                     return
 
-    async def _turn(self, wire: _Wire, record: Record, token: str | None) -> bool:
+    async def _turn(self, wire: Wire, record: Record, token: str | None) -> bool:
         """Play one turn; ``False`` when the connection is gone afterwards."""
         invocation_id = str(record.get("invocationId", ""))
         checked = self._check_invocation(record, token)

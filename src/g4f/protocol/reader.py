@@ -219,13 +219,8 @@ class TurnReader:
         text = message.get("text")
         if type(text) is not str:
             return None
-        emitted = self._message_text
-        if len(text) <= len(emitted) or not text.startswith(emitted):
-            return []
-        piece = text[len(emitted) :]
-        self._message_text = text
-        self._pieces.append(piece)
-        return [TextDelta(piece)]
+        delta = self._extend(text)
+        return [delta] if delta is not None else []
 
     def _read_update(self, record: Record) -> list[Event]:
         if record.get("target") != UPDATE_TARGET:
@@ -279,22 +274,15 @@ class TurnReader:
                 separator = MESSAGE_SEPARATOR
             self._message_id = message_id
             self._message_text = ""
+        return self._extend(text, separator)
+
+    def _extend(self, text: str, separator: str = "") -> TextDelta | None:
+        """Emit what the cumulative ``text`` adds to the streaming message, if it extends it."""
         emitted = self._message_text
         if len(text) <= len(emitted) or not text.startswith(emitted):
             return None
         piece = separator + text[len(emitted) :]
         self._message_text = text
-        self._pieces.append(piece)
-        return TextDelta(piece)
-
-    def _complete(self, final_text: str) -> TextDelta | None:
-        """Emit the tail the final record's authoritative text adds to the streaming message."""
-        if self._retracted or len(final_text) <= len(self._message_text):
-            return None
-        if not final_text.startswith(self._message_text):
-            return None
-        piece = final_text[len(self._message_text) :]
-        self._message_text = final_text
         self._pieces.append(piece)
         return TextDelta(piece)
 
@@ -331,7 +319,8 @@ class TurnReader:
         if answer is not None and answer.get("contentOrigin") == ContentOrigin.APOLOGY:
             events.extend(self._retract(answer_text or ""))
         final_text = answer_text if answer_text is not None else (message or self.text)
-        delta = self._complete(final_text)
+        # The final record's authoritative text completes the streaming message.
+        delta = None if self._retracted else self._extend(final_text)
         if delta is not None:
             events.append(delta)
         if answer is not None:
