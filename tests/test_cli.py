@@ -90,7 +90,7 @@ def test_chat_error_is_one_line_on_stderr_with_an_exit_code() -> None:
     result = g4f("chat", "--url", "http://127.0.0.1:9", "--retries", "1", "Hi")
     assert result.returncode == 9
     assert result.stdout.strip() == ""
-    assert result.stderr.strip().startswith("g4f: error: ConnectionClosed:")
+    assert result.stderr.strip().startswith("g4f: error: ConnectError:")
     assert len(result.stderr.strip().splitlines()) == 1
 
 

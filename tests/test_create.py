@@ -7,7 +7,6 @@ import json
 import pytest
 
 from g4f.client import BingClient
-from g4f.client.create import parse_create
 from g4f.errors import (
     AccessDenied,
     ChallengeRequired,
@@ -18,6 +17,7 @@ from g4f.errors import (
     ServerError,
 )
 from g4f.hub import Hub
+from g4f.services.bing import parse_create
 
 IDS = {"conversationId": "c1", "clientId": "u1", "result": {"value": "Success", "message": None}}
 

@@ -118,7 +118,7 @@ async def test_async_client_errors(hub: Hub, thread_hub: str) -> None:
 
 
 def test_the_servers_chunk_template_matches_the_chunk_objects() -> None:
-    from g4f.client.completions import ChunkBuilder, Part
+    from g4f.openai import ChunkBuilder, Part
 
     fast = ChunkBuilder(model="bing-creative", conversation_id='c"1')
     slow = ChunkBuilder(

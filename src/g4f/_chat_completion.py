@@ -7,18 +7,18 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
-__all__ = ["ChatCompletion"]
+from .models import MODELS
 
-_MODEL_PROVIDERS = {"gpt-4": "g4f.Provider.Providers.Bing"}
-"""Model name → the module of its best provider (imported on first use)."""
+__all__ = ["ChatCompletion"]
 
 
 def _provider_for(model: str) -> ModuleType:
-    try:
-        return importlib.import_module(_MODEL_PROVIDERS[model])
-    except KeyError:
-        known = ", ".join(sorted(_MODEL_PROVIDERS))
-        raise ValueError(f"unknown model {model!r}; this package serves: {known}") from None
+    """The module of ``model``'s provider (imported on first use), from the model table."""
+    entry = MODELS.get(model)
+    if entry is None or entry.provider is None:
+        known = ", ".join(sorted(m.id for m in MODELS.values() if m.provider))
+        raise ValueError(f"unknown model {model!r}; this package serves: {known}")
+    return importlib.import_module(entry.provider)
 
 
 class ChatCompletion:

@@ -5,8 +5,11 @@ Every failure a caller can act on is one class under :class:`G4FError`::
     G4FError
     ├── ProtocolError              the peer broke the ChatHub protocol (malformed record)
     ├── TransportError             the connection failed
-    │   ├── ConnectionClosed       type-7 close, websocket closed early, connection refused
+    │   ├── ConnectionClosed       type-7 close, websocket closed mid-answer
+    │   │   └── ConnectError       never reached the service: refused, unreachable, closed before
+    │   │                          the service took the turn (resending is safe)
     │   └── ResponseTimeout        nothing arrived within the read timeout
+    │       └── ConnectTimeout     opening the connection timed out (resending is safe)
     └── ServiceError               the service answered, with a refusal
         ├── RateLimited            Throttled, PerHourThrottled, HTTP 404/429 on create
         ├── ChallengeRequired      CaptchaChallenge, an HTML/empty body instead of JSON
@@ -21,6 +24,12 @@ Every failure a caller can act on is one class under :class:`G4FError`::
 Each error carries the server's ``message`` and ``partial_text``, the answer text streamed before
 the failure, so nothing already received is lost. Messages never include cookies or signatures.
 
+What a caller can do about an error is said by its class, in one place (here): ``transient``
+(trying again may help; the retry policy reads it), ``resend_safe`` (the request never reached the
+service, so sending it again cannot run it twice), ``exit_code`` (the ``g4f`` command's exit
+status), ``http_status``, ``openai_type`` and ``openai_code`` (the API server's error response),
+and ``hint`` (what the user can do). Subclasses inherit what they do not change.
+
 Example::
 
     try:
@@ -31,10 +40,14 @@ Example::
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "AccessDenied",
     "Busy",
     "ChallengeRequired",
+    "ConnectError",
+    "ConnectTimeout",
     "ConnectionClosed",
     "ConversationExpired",
     "ConversationInvalid",
@@ -72,7 +85,13 @@ class G4FError(Exception):
         hint: what the user can do about it.
     """
 
-    hint = ""
+    hint: ClassVar[str] = ""
+    transient: ClassVar[bool] = False
+    resend_safe: ClassVar[bool] = False
+    exit_code: ClassVar[int] = 1
+    http_status: ClassVar[int] = 502
+    openai_type: ClassVar[str] = "upstream_error"
+    openai_code: ClassVar[str] = "upstream_error"
 
     def __init__(
         self,
@@ -102,23 +121,48 @@ class G4FError(Exception):
 class ProtocolError(G4FError):
     """The peer sent something the ChatHub protocol does not allow."""
 
+    exit_code = 10
+    openai_code = "protocol_error"
+
     hint = "the server does not speak ChatHub as expected; check the endpoint URL"
 
 
 class TransportError(G4FError):
     """The connection to the service failed."""
 
+    hint = "try again; if it persists, check the network"
+    transient = True
+    openai_code = "transport_error"
+
 
 class ConnectionClosed(TransportError):
     """The connection closed, or could not be opened, before the turn ended."""
 
     hint = "try again; if it persists, check the network or the endpoint URL"
+    exit_code = 9
+    openai_code = "connection_closed"
+
+
+class ConnectError(ConnectionClosed):
+    """The request never reached the service: the connection could not be opened, or it was
+    found closed before the service took the turn. Sending it again is safe."""
+
+    resend_safe = True
 
 
 class ResponseTimeout(TransportError):
     """Nothing arrived from the service within the configured timeout."""
 
     hint = "try again, or raise the timeout"
+    exit_code = 8
+    http_status = 504
+    openai_code = "upstream_timeout"
+
+
+class ConnectTimeout(ResponseTimeout):
+    """Opening the connection timed out: the request never reached the service."""
+
+    resend_safe = True
 
 
 class ServiceError(G4FError):
@@ -143,15 +187,27 @@ class ServiceError(G4FError):
         self.result_value = result_value
         self.status = status
 
+    hint = "the service refused the request; its message says why"
+    openai_code = "service_error"
+
 
 class RateLimited(ServiceError):
     """Too many requests: the service throttled this user or client."""
+
+    transient = True
+    exit_code = 3
+    http_status = 429
+    openai_type = "rate_limit_error"
+    openai_code = "upstream_rate_limited"
 
     hint = "wait and retry later, and reuse conversations instead of creating new ones"
 
 
 class ChallengeRequired(ServiceError):
     """The service wants a human check (CAPTCHA) before it answers."""
+
+    exit_code = 4
+    openai_code = "challenge_required"
 
     hint = (
         "open https://www.bing.com/chat in a browser, solve the challenge, "
@@ -162,11 +218,17 @@ class ChallengeRequired(ServiceError):
 class NotAuthorized(ServiceError):
     """The request lacks valid credentials (cookies or conversation signature)."""
 
+    exit_code = 5
+    openai_code = "not_authorized"
+
     hint = "sign in to Bing in a browser and pass your own cookies"
 
 
 class AccessDenied(ServiceError):
     """The service refuses this network or region (HTTP 403)."""
+
+    exit_code = 5
+    openai_code = "access_denied"
 
     hint = "the service blocks this network or region; try from another network"
 
@@ -174,11 +236,17 @@ class AccessDenied(ServiceError):
 class ConversationExpired(ServiceError):
     """The conversation does not exist any more (``InvalidSession``)."""
 
+    exit_code = 6
+    openai_code = "conversation_expired"
+
     hint = "start a new conversation"
 
 
 class ConversationInvalid(ServiceError):
     """The conversation cannot take this turn (``InvalidRequest``), e.g. it is full."""
+
+    exit_code = 6
+    openai_code = "conversation_invalid"
 
     hint = "start a new conversation"
 
@@ -186,16 +254,27 @@ class ConversationInvalid(ServiceError):
 class Busy(ServiceError):
     """A turn is still running in this conversation (``ProcessingMessage``)."""
 
+    exit_code = 7
+    http_status = 429
+    openai_type = "rate_limit_error"
+    openai_code = "upstream_rate_limited"
+
     hint = "wait for the running answer to finish, then retry"
 
 
 class ServerError(ServiceError):
     """The service failed on its side (HTTP 5xx)."""
 
+    transient = True
+    exit_code = 11
+    openai_code = "server_error"
+
     hint = "a temporary failure of the service; retry later"
 
 
 class RequestRefused(ServiceError):
     """The service refused the request for a reason without a class of its own."""
+
+    openai_code = "request_refused"
 
     hint = "the service refused the request; its message says why"

@@ -13,7 +13,9 @@ from __future__ import annotations
 try:
     from .app import ApiSettings, ConversationStore, create_app
     from .server import ApiThread, run, serve
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without the extra
+    if exc.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+        raise
     raise ImportError(
         "the API server needs FastAPI and uvicorn: pip install 'g4f-bing[api]'"
     ) from exc

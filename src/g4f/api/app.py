@@ -19,16 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__, errors
 from ..client import BingClient, Conversation, Cookies, RetryPolicy, Timeouts
-from ..client.completions import (
-    DEFAULT_MODEL,
-    MODELS,
-    BadRequest,
-    ChunkBuilder,
-    CompletionRequest,
-    Part,
-    UnknownModel,
-    complete,
-)
+from ..models import DEFAULT_MODEL, MODELS
+from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
 
 __all__ = ["ApiSettings", "ConversationStore", "create_app"]
 
@@ -151,16 +143,8 @@ def openai_error(
 
 
 def _upstream(error: errors.G4FError) -> tuple[int, str, str]:
-    """Status, error type and code for an upstream failure."""
-    if isinstance(error, errors.RateLimited | errors.Busy):
-        return 429, "rate_limit_error", "upstream_rate_limited"
-    if isinstance(error, errors.ResponseTimeout):
-        return 504, "upstream_error", "upstream_timeout"
-    return 502, "upstream_error", _snake(type(error).__name__)
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    """Status, error type and code for an upstream failure, as its class says."""
+    return error.http_status, error.openai_type, error.openai_code
 
 
 def upstream_error(error: errors.G4FError) -> JSONResponse:
@@ -359,14 +343,14 @@ def create_app(settings: ApiSettings | None = None) -> Any:
         )
         parts = complete(client, request, conversation=conversation)
         if not body.stream:
-            async with contextlib.aclosing(parts):  # type: ignore[type-var]
+            async with contextlib.aclosing(parts):
                 collected = [part async for part in parts]
             return JSONResponse(builder.completion(collected).model_dump())
         # The first part decides the status: failures before any text are plain errors.
         try:
             first = await anext(parts)
         except BaseException:
-            await parts.aclose()  # type: ignore[attr-defined]
+            await parts.aclose()
             raise
         return _EventStream(
             _stream(builder, first, parts),

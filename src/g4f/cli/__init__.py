@@ -2,7 +2,7 @@
 the OpenAI-compatible server.
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 130 interrupted, and
-per error class the codes in :data:`EXIT_CODES` (a table in the README).
+per error class its ``exit_code`` (see :mod:`g4f.errors`, and the table in the README).
 """
 
 from __future__ import annotations
@@ -22,24 +22,9 @@ from ..hub import CREATE_SCENARIOS, TURN_SCENARIOS, Hub, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
 
-__all__ = ["EXIT_CODES", "exit_code_for", "main"]
+__all__ = ["exit_code_for", "main"]
 
 log = logging.getLogger(__name__)
-
-EXIT_CODES: dict[type[errors.G4FError], int] = {
-    errors.RateLimited: 3,
-    errors.ChallengeRequired: 4,
-    errors.NotAuthorized: 5,
-    errors.AccessDenied: 5,
-    errors.ConversationExpired: 6,
-    errors.ConversationInvalid: 6,
-    errors.Busy: 7,
-    errors.ResponseTimeout: 8,
-    errors.ConnectionClosed: 9,
-    errors.ProtocolError: 10,
-    errors.ServerError: 11,
-}
-"""Exit status per error class; any other :class:`~g4f.errors.G4FError` exits with 1."""
 
 ENV_API_KEY = "G4F_API_KEY"
 """Environment variable with the API key ``g4f api`` requires."""
@@ -50,11 +35,8 @@ EXIT_BROKEN_PIPE = 141
 
 
 def exit_code_for(error: errors.G4FError) -> int:
-    """The documented exit status for ``error`` (most specific class first)."""
-    for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 1
+    """The documented exit status for ``error``: its class's ``exit_code`` (:mod:`g4f.errors`)."""
+    return error.exit_code
 
 
 def _chat_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -92,7 +92,7 @@ async def run_turn(
             async for event in stream:
                 output.event(event)
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
     output.end_turn()
 
 

@@ -1,12 +1,14 @@
-"""The clients: :class:`BingClient`, the async engine (conversations over HTTPS, turns over the
-ChatHub websocket), and :class:`Client` / :class:`AsyncClient`, shaped like the openai package's.
+"""The clients: :class:`ChatHubClient`, the async engine for any ChatHub service;
+:class:`BingClient`, the same for Bing's 2023 ChatHub (conversations over HTTPS, turns over the
+websocket); and :class:`Client` / :class:`AsyncClient`, shaped like the openai package's (they
+live in :mod:`g4f.openai` and are re-exported here).
 """
 
-from .chat import AsyncClient, Client
-from .client import BingClient
-from .config import ENV_URL, Endpoints, Timeouts
-from .conversation import Conversation
-from .cookies import ENV_COOKIES, Cookies
+from ..openai import AsyncClient, Client
+from ..protocol.conversation import Conversation
+from ..services import ENV_COOKIES, ENV_URL, Cookies, Endpoints
+from .client import BingClient, ChatHubClient
+from .config import Timeouts
 from .retry import NO_RETRY, RetryPolicy
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "NO_RETRY",
     "AsyncClient",
     "BingClient",
+    "ChatHubClient",
     "Client",
     "Conversation",
     "Cookies",

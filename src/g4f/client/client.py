@@ -5,114 +5,87 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import logging
 import os
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
 
 import aiohttp
 
-from .. import __version__
-from ..errors import ConnectionClosed, G4FError
-from ..protocol import Event, Final, Locale, Style, TextDelta, build_invocation
-from .chathub import ChatHubConnection
-from .config import Endpoints, Timeouts
-from .conversation import Conversation
-from .cookies import Cookies
-from .create import create_conversation
+from ..errors import ConnectError, G4FError
+from ..protocol import Event, Final, Locale, Style, TextDelta
+from ..protocol.conversation import Conversation
+from ..services import BingService, Cookies, Endpoints, Service, Turn
+from .chathub import ChatHubSocket
+from .config import Timeouts
+from .http import AiohttpGet
 from .proxy import check_proxy, is_socks, redact_url, socks_connector
 from .recorder import CassetteRecorder
 from .retry import RetryPolicy
 
-__all__ = ["BingClient"]
-
-log = logging.getLogger(__name__)
-
-DEFAULT_HEADERS: Mapping[str, str] = {
-    "Accept": "application/json",
-    "Accept-Language": "en-US,en;q=0.9",
-    "User-Agent": f"g4f-bing/{__version__} (+https://pypi.org/project/g4f-bing/)",
-}
+__all__ = ["BingClient", "ChatHubClient"]
 
 
 def _advance_turn(conversation: Conversation) -> None:
     conversation.turn += 1
 
 
-async def _discard(opening: asyncio.Future[ChatHubConnection]) -> None:
+async def _discard(opening: asyncio.Future[ChatHubSocket]) -> None:
     """Close a speculatively opened websocket, whether it opened, failed or is still opening."""
     if not opening.done():
         opening.cancel()
     with contextlib.suppress(BaseException):
-        connection = await opening
-        await connection.aclose()
+        socket = await opening
+        await socket.aclose()
 
 
-class BingClient:
-    """An async ChatHub client.
+class ChatHubClient:
+    """An async client for any ChatHub :class:`~g4f.services.Service`.
 
     Use it as an async context manager; it owns one HTTP session, closed on exit.
 
     Args:
-        url: a server serving both ChatHub paths (e.g. the local hub); defaults to
-            ``$G4F_BING_URL``, then Bing's own hosts.
-        cookies: the user's own Bing cookies — a ``Cookie`` header value, a dict, or
-            :class:`~g4f.client.Cookies` (e.g. ``Cookies.from_file(path)``); defaults to
-            ``$BING_COOKIES``. Never logged, shown or written.
+        service: what to talk to and how (e.g. :class:`~g4f.services.BingService`).
         timeouts: how long each network step may take.
-        locale: language and market hints.
-        proxy: ``http://``, ``https://`` or ``socks5://`` proxy URL for both connections
+        proxy: ``http://``, ``https://`` or ``socks5://`` proxy URL for every connection
             (SOCKS needs the ``socks`` extra). TLS certificates are always verified.
         retry: how conversation create retries transient failures.
         record: a cassette file to append every websocket message of every turn to.
         max_idle_connections: websockets kept open between the turns of conversations (the
-            next turn then costs one round trip); the least recently used close first.
-
-    Example::
-
-        async with BingClient(url="http://127.0.0.1:8765") as client:
-            async for event in client.ask("Hello"):
-                if isinstance(event, TextDelta):
-                    print(event.text, end="")
+            next turn then costs one round trip); the least recently used close first. Unused
+            for services that want one websocket per turn.
     """
 
     def __init__(
         self,
+        service: Service,
         *,
-        url: str | None = None,
-        cookies: Cookies | str | Mapping[str, str] | None = None,
         timeouts: Timeouts | None = None,
-        locale: Locale | None = None,
         proxy: str | None = None,
         retry: RetryPolicy | None = None,
         record: str | os.PathLike[str] | None = None,
         max_idle_connections: int = 16,
     ) -> None:
-        self.endpoints = Endpoints.resolve(url)
+        if max_idle_connections < 1:
+            raise ValueError("max_idle_connections must be at least 1")
+        self.service = service
         self.timeouts = timeouts or Timeouts()
-        self.locale = locale or Locale()
         self.retry = retry or RetryPolicy()
-        self._cookies = Cookies.coerce(cookies) if cookies is not None else Cookies.from_env()
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
-        if max_idle_connections < 1:
-            raise ValueError("max_idle_connections must be at least 1")
         self.max_idle_connections = max_idle_connections
         # Open websockets of conversations between turns, least recently used first.
-        self._idle: OrderedDict[str, ChatHubConnection] = OrderedDict()
-        # Whether the last create put the signature in the body, so that the websocket can be
-        # opened while the conversation is being created (it then needs no access token).
-        self._speculate = True
+        self._idle: OrderedDict[str, ChatHubSocket] = OrderedDict()
+        # Whether the last create gave a conversation whose websocket URL is the one known
+        # before it, so that the websocket can be opened while the conversation is created.
+        self._speculate = service.websocket_url(None) is not None
 
     def __repr__(self) -> str:
-        cookies = "<redacted>" if self._cookies else None
         proxy = redact_url(self._proxy) if self._proxy else None
-        return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies}, proxy={proxy!r})"
+        return f"{type(self).__name__}(service={self.service!r}, proxy={proxy!r})"
 
-    async def __aenter__(self) -> BingClient:
+    async def __aenter__(self) -> ChatHubClient:
         return self
 
     async def __aexit__(
@@ -126,8 +99,8 @@ class BingClient:
     async def aclose(self) -> None:
         """Close every websocket kept open between turns, and the HTTP session."""
         while self._idle:
-            _, connection = self._idle.popitem()
-            await connection.aclose()
+            _, socket = self._idle.popitem()
+            await socket.aclose()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -152,64 +125,67 @@ class BingClient:
         """The proxy aiohttp applies per request (SOCKS goes through the connector instead)."""
         return self._proxy if self._proxy and not is_socks(self._proxy) else None
 
-    def _headers(self) -> dict[str, str]:
-        headers = dict(DEFAULT_HEADERS)
-        if self._cookies:
-            headers["Cookie"] = self._cookies.header()
-        return headers
-
-    async def _open(self, access_token: str | None) -> ChatHubConnection:
-        return await ChatHubConnection.open(
+    async def _open(self, url: str) -> ChatHubSocket:
+        return await ChatHubSocket.open(
             self._get_session(),
-            self.endpoints.chathub_url,
-            headers=self._headers(),
+            url,
+            headers=self.service.headers(),
             timeouts=self.timeouts,
-            access_token=access_token,
             proxy=self._http_proxy,
             recorder=self._recorder,
         )
 
+    async def _open_for(self, conversation: Conversation) -> ChatHubSocket:
+        url = self.service.websocket_url(conversation)
+        assert url is not None  # a conversation always has a websocket URL
+        return await self._open(url)
+
     async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a conversation and open its websocket, together where the service allows.
 
-        When the service puts the signature in the create response's body, the websocket needs
-        no access token, so it is opened while the conversation is created: both take one round
-        trip, and the first answer comes one round trip sooner. The websocket is kept for the
-        conversation's first turn (see ``max_idle_connections``).
+        When the conversation's websocket URL is known before it is created (Bing's 2023 shape,
+        with the signature in the create response's body), the websocket is opened while the
+        conversation is created: both take one round trip, and the first answer comes one round
+        trip sooner. The websocket is kept for the conversation's first turn (see
+        ``max_idle_connections``).
         """
-        conversation, connection = await self._start(Style.parse(style))
-        await self._keep(conversation.conversation_id, connection)
+        conversation, socket = await self._start(Style.parse(style))
+        await self._keep(conversation, socket)
         return conversation
 
-    async def _start(self, style: Style) -> tuple[Conversation, ChatHubConnection]:
+    async def _start(self, style: Style) -> tuple[Conversation, ChatHubSocket]:
         """A new conversation and an open websocket for it (opened early when possible)."""
-        if not self._speculate:
+        early = self.service.websocket_url(None) if self._speculate else None
+        if early is None:
             conversation = await self.create_conversation(style)
-            return conversation, await self._open(conversation.encrypted_signature)
-        opening = asyncio.ensure_future(self._open(None))
+            return conversation, await self._open_for(conversation)
+        opening = asyncio.ensure_future(self._open(early))
         try:
             conversation = await self.create_conversation(style)
         except BaseException:
             await _discard(opening)
             raise
-        self._speculate = conversation.encrypted_signature is None
+        self._speculate = self.service.websocket_url(conversation) == early
         if self._speculate:
             with contextlib.suppress(G4FError):
                 return conversation, await opening
         else:
-            await _discard(opening)  # the websocket needs the access token: open another
-        return conversation, await self._open(conversation.encrypted_signature)
+            await _discard(opening)  # the websocket needs the conversation's URL: open another
+        return conversation, await self._open_for(conversation)
 
-    def _connection_for(self, conversation: Conversation) -> ChatHubConnection | None:
+    def _socket_for(self, conversation: Conversation) -> ChatHubSocket | None:
         """The websocket kept open for ``conversation``, if any."""
-        connection = self._idle.pop(conversation.conversation_id, None)
-        return None if connection is None or connection.closed else connection
+        socket = self._idle.pop(conversation.conversation_id, None)
+        return None if socket is None or socket.closed else socket
 
-    async def _keep(self, conversation_id: str, connection: ChatHubConnection) -> None:
-        previous = self._idle.pop(conversation_id, None)
-        if previous is not None and previous is not connection:
+    async def _keep(self, conversation: Conversation, socket: ChatHubSocket) -> None:
+        if self.service.websocket_per_turn:
+            await socket.aclose()
+            return
+        previous = self._idle.pop(conversation.conversation_id, None)
+        if previous is not None and previous is not socket:
             await previous.aclose()  # two turns of one conversation ran at once: keep one
-        self._idle[conversation_id] = connection
+        self._idle[conversation.conversation_id] = socket
         while len(self._idle) > self.max_idle_connections:
             _, oldest = self._idle.popitem(last=False)
             await oldest.aclose()
@@ -217,16 +193,10 @@ class BingClient:
     async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a new server-side conversation, retrying transient failures."""
         chosen = Style.parse(style)
+        get = AiohttpGet(self._get_session(), self._http_proxy)
 
         async def attempt() -> Conversation:
-            return await create_conversation(
-                self._get_session(),
-                self.endpoints.create_url,
-                headers=self._headers(),
-                total_timeout=self.timeouts.create,
-                style=chosen,
-                proxy=self._http_proxy,
-            )
+            return await self.service.create_conversation(get, chosen, self.timeouts.create)
 
         return await self.retry.run(attempt)
 
@@ -238,7 +208,7 @@ class BingClient:
         style: Style | str | None = None,
         context: str | None = None,
         search: bool = True,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Send one user turn and yield its events, ending with :class:`~g4f.protocol.Final`.
 
         Without ``conversation`` a new one is created for this turn alone (the seed's stateless
@@ -251,34 +221,27 @@ class BingClient:
         chosen = Style.parse(style) if style is not None else None
         keep, reused = conversation is not None, False
         if conversation is None:
-            conversation, connection = await self._start(chosen or Style.PRECISE)
+            conversation, socket = await self._start(chosen or Style.PRECISE)
         else:
-            kept = self._connection_for(conversation)
+            kept = self._socket_for(conversation)
             reused = kept is not None
-            connection = kept or await self._open(conversation.encrypted_signature)
-        invocation = build_invocation(
-            prompt,
-            conversation_id=conversation.conversation_id,
-            client_id=conversation.client_id,
-            invocation_id=conversation.turn,
-            trace_id=os.urandom(16).hex(),
-            timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
-            signature=None if conversation.encrypted_signature else conversation.signature,
-            style=chosen or conversation.style,
-            context=context,
-            search=search,
-            locale=self.locale,
+            socket = kept or await self._open_for(conversation)
+        records = self.service.invocation(
+            conversation,
+            Turn(prompt, chosen or conversation.style, context=context, search=search),
         )
         if self._recorder is not None:
-            self._recorder.add_secret(conversation.signature)
-            self._recorder.add_secret(conversation.encrypted_signature)
+            for secret in self.service.secrets(conversation):
+                self._recorder.add_secret(secret)
         on_sent: Callable[[], None] | None = functools.partial(_advance_turn, conversation)
+        stop = self.service.stop_record(conversation)
         finished = False
         try:
             while True:
                 try:
-                    events = connection.turn(invocation, on_sent=on_sent)
-                    async with contextlib.aclosing(events):  # type: ignore[type-var]
+                    async with contextlib.aclosing(
+                        socket.turn(records, on_sent=on_sent, stop=stop)
+                    ) as events:
                         async for event in events:
                             if isinstance(event, Final):
                                 finished = True
@@ -287,17 +250,18 @@ class BingClient:
                                 )
                             yield event
                     break
-                except ConnectionClosed:
-                    # A kept websocket the server closed while idle: reopen it once and resend.
-                    if not reused or connection.turn_records:
+                except ConnectError:
+                    # A kept websocket the server closed while idle: the turn never reached
+                    # the service, so reopen once and resend.
+                    if not reused:
                         raise
                     reused, on_sent = False, None
-                    connection = await self._open(conversation.encrypted_signature)
+                    socket = await self._open_for(conversation)
         finally:
-            if keep and finished and not connection.closed:
-                await self._keep(conversation.conversation_id, connection)
+            if keep and finished and not socket.closed:
+                await self._keep(conversation, socket)
             else:
-                await connection.aclose()
+                await socket.aclose()
 
     async def ask_text(
         self,
@@ -316,3 +280,72 @@ class BingClient:
             if isinstance(event, TextDelta):
                 parts.append(event.text)
         return "".join(parts)
+
+
+class BingClient(ChatHubClient):
+    """An async client for Bing's 2023 ChatHub (or a server speaking it, such as the hub).
+
+    Use it as an async context manager; it owns one HTTP session, closed on exit.
+
+    Args:
+        url: a server serving both ChatHub paths (e.g. the local hub); defaults to
+            ``$G4F_BING_URL``, then Bing's own hosts.
+        cookies: the user's own Bing cookies — a ``Cookie`` header value, a dict, or
+            :class:`~g4f.client.Cookies` (e.g. ``Cookies.from_file(path)``); defaults to
+            ``$BING_COOKIES``. Never logged, shown or written.
+        locale: language and market hints.
+        timeouts, proxy, retry, record, max_idle_connections: as for :class:`ChatHubClient`.
+
+    Example::
+
+        async with BingClient(url="http://127.0.0.1:8765") as client:
+            async for event in client.ask("Hello"):
+                if isinstance(event, TextDelta):
+                    print(event.text, end="")
+    """
+
+    service: BingService
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        cookies: Cookies | str | Mapping[str, str] | None = None,
+        timeouts: Timeouts | None = None,
+        locale: Locale | None = None,
+        proxy: str | None = None,
+        retry: RetryPolicy | None = None,
+        record: str | os.PathLike[str] | None = None,
+        max_idle_connections: int = 16,
+    ) -> None:
+        service = BingService(
+            endpoints=Endpoints.resolve(url),
+            cookies=Cookies.coerce(cookies) if cookies is not None else Cookies.from_env(),
+            locale=locale or Locale(),
+        )
+        super().__init__(
+            service,
+            timeouts=timeouts,
+            proxy=proxy,
+            retry=retry,
+            record=record,
+            max_idle_connections=max_idle_connections,
+        )
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Where conversations are created and the websocket is."""
+        return self.service.endpoints
+
+    @property
+    def locale(self) -> Locale:
+        """Language and market hints."""
+        return self.service.locale
+
+    def __repr__(self) -> str:
+        cookies = "<redacted>" if self.service.cookies else None
+        proxy = redact_url(self._proxy) if self._proxy else None
+        return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies}, proxy={proxy!r})"
+
+    async def __aenter__(self) -> BingClient:
+        return self

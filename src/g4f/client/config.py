@@ -1,52 +1,11 @@
-"""Where the client connects and how long it waits."""
+"""How long the client waits."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-__all__ = ["ENV_URL", "Endpoints", "Timeouts", "host_of"]
-
-ENV_URL = "G4F_BING_URL"
-"""Environment variable naming another server that serves both ChatHub paths."""
-
-CREATE_PATH = "/turing/conversation/create"
-CHATHUB_PATH = "/sydney/ChatHub"
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoints:
-    """The two URLs a conversation needs: HTTPS create, and the ChatHub websocket."""
-
-    create_url: str = "https://www.bing.com" + CREATE_PATH
-    chathub_url: str = "wss://sydney.bing.com" + CHATHUB_PATH
-
-    @classmethod
-    def from_base(cls, base: str) -> Endpoints:
-        """Both paths under one server, e.g. ``http://127.0.0.1:8765`` (the local hub).
-
-        >>> Endpoints.from_base("http://127.0.0.1:8765").chathub_url
-        'ws://127.0.0.1:8765/sydney/ChatHub'
-        """
-        parts = urlsplit(base.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"expected an http:// or https:// base URL, got {base!r}")
-        path = parts.path.rstrip("/")
-        ws_scheme = "wss" if parts.scheme == "https" else "ws"
-        return cls(
-            create_url=urlunsplit((parts.scheme, parts.netloc, path + CREATE_PATH, "", "")),
-            chathub_url=urlunsplit((ws_scheme, parts.netloc, path + CHATHUB_PATH, "", "")),
-        )
-
-    @classmethod
-    def resolve(cls, url: str | None = None) -> Endpoints:
-        """``url`` if given, else ``$G4F_BING_URL`` if set, else Bing's own hosts.
-
-        Read at call time, never at import time, so a change of the variable takes effect.
-        """
-        base = url or os.environ.get(ENV_URL, "").strip()
-        return cls.from_base(base) if base else cls()
+__all__ = ["Timeouts", "host_of"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ..errors import ConnectionClosed, G4FError, RateLimited, ResponseTimeout, ServerError
+from ..errors import G4FError
 
 __all__ = ["NO_RETRY", "RetryPolicy", "is_transient"]
 
@@ -20,11 +20,10 @@ T = TypeVar("T")
 
 
 def is_transient(error: G4FError) -> bool:
-    """Whether trying again may help: rate limits, 5xx, lost connections, timeouts.
-
-    Authorization, challenge and protocol failures are final: retrying cannot fix them.
-    """
-    return isinstance(error, RateLimited | ServerError | ConnectionClosed | ResponseTimeout)
+    """Whether trying again may help, as the error's class says (:mod:`g4f.errors`): rate
+    limits, 5xx, lost connections, timeouts. Authorization, challenge and protocol failures
+    are final: retrying cannot fix them."""
+    return error.transient
 
 
 @dataclass(frozen=True, slots=True)

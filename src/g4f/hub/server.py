@@ -25,7 +25,14 @@ from ..protocol import (
     encode_records,
 )
 from ..protocol.cassette import parse_cassette, recorded_turns
-from ..protocol.constants import NO_SEARCH_OPTION_SET
+from ..protocol.constants import (
+    ACCESS_TOKEN_PARAM,
+    CHATHUB_PATH,
+    CREATE_PATH,
+    ENCRYPTED_SIGNATURE_HEADER,
+    NO_SEARCH_OPTION_SET,
+    SIGNATURE_HEADER,
+)
 from ..protocol.framing import Record
 from .network import Wire
 from .records import completion_record, failure_final
@@ -45,8 +52,6 @@ __all__ = ["Hub", "HubConversation", "running_hub"]
 
 log = logging.getLogger(__name__)
 
-CREATE_PATH = "/turing/conversation/create"
-CHATHUB_PATH = "/sydney/ChatHub"
 CREATE_SHAPES = ("both", "body", "headers")
 
 _CHALLENGE_PAGE = (
@@ -225,8 +230,8 @@ class Hub:
         if self.create_shape in ("both", "body"):
             body["conversationSignature"] = conversation.signature
         if self.create_shape in ("both", "headers"):
-            headers["X-Sydney-Conversationsignature"] = conversation.signature
-            headers["X-Sydney-Encryptedconversationsignature"] = conversation.encrypted_signature
+            headers[SIGNATURE_HEADER] = conversation.signature
+            headers[ENCRYPTED_SIGNATURE_HEADER] = conversation.encrypted_signature
         return web.json_response(body, headers=headers)
 
     @staticmethod
@@ -269,7 +274,7 @@ class Hub:
         self.websockets_opened += 1
         wire = Wire(ws, request, self.latency)
         try:
-            await self._serve(wire, request.query.get("sec_access_token"))
+            await self._serve(wire, request.query.get(ACCESS_TOKEN_PARAM))
         finally:
             await wire.finish()
             self._websockets.discard(ws)
@@ -406,7 +411,7 @@ class Hub:
         conversation: HubConversation, argument: dict[str, Any], token: str | None
     ) -> str | None:
         if token is not None and token == conversation.encrypted_signature:
-            return "sec_access_token"
+            return ACCESS_TOKEN_PARAM
         if argument.get("conversationSignature") == conversation.signature:
             return "conversationSignature"
         return None

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, get_type_hints
 
 from ...client import BingClient, Timeouts
+from ...models import seed_models
 from ...protocol import (
     RECORD_SEPARATOR,
     Retraction,
@@ -31,6 +32,7 @@ from ...protocol import (
     option_sets_for,
 )
 from ...protocol.constants import ALLOWED_MESSAGE_TYPES
+from ...protocol.history import fold, format_context
 from ...sync import iterate_sync
 
 __all__ = [
@@ -51,10 +53,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_MODELS = ("gpt-4",)
-
 url = "https://bing.com/chat"
-model = list(_MODELS)
+model = seed_models(__name__)
 supports_stream = True
 needs_auth = False
 
@@ -172,10 +172,7 @@ def convert(messages: list[dict[str, str]]) -> str:
     >>> convert([{"role": "user", "content": "Hi"}])
     '[user](#message)\\nHi\\n\\n'
     """
-    context = ""
-    for message in messages:
-        context += "[%s](#message)\n%s\n\n" % (message["role"], message["content"])
-    return context
+    return format_context([(message["role"], message["content"]) for message in messages])
 
 
 def _check_messages(messages: object) -> list[dict[str, str]]:
@@ -204,12 +201,10 @@ def _create_completion(
     holds the answer received before the failure.
     """
     checked = _check_messages(messages)
-    if model not in _MODELS:
-        raise ValueError(f"the Bing provider serves {list(_MODELS)}, not {model!r}")
-    if len(checked) < 2:
-        prompt, context = checked[0]["content"], ""
-    else:
-        prompt, context = checked[-1]["content"], convert(checked[:-1])
+    served = seed_models(__name__)  # the module's `model` list, hidden by the seed's parameter
+    if model not in served:
+        raise ValueError(f"the Bing provider serves {served}, not {model!r}")
+    prompt, context = fold([(m["role"], m["content"]) for m in checked])
     mode = kwargs.pop("mode", None) or kwargs.pop("style", None)
     unknown = set(kwargs) - {"url", "cookies", "proxy", "timeouts", "search", "auth"}
     if unknown:

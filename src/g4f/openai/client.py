@@ -13,21 +13,16 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
+from ..client.client import BingClient
+from ..models import DEFAULT_MODEL
+from ..protocol.conversation import Conversation
 from ..sync import iterate_sync
-from .client import BingClient
-from .completions import (
-    DEFAULT_MODEL,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChunkBuilder,
-    CompletionRequest,
-    Part,
-    complete,
-)
-from .conversation import Conversation
+from .completion import Part, complete
+from .request import CompletionRequest
+from .responses import ChatCompletionChunk, ChunkBuilder, CompletionResponse
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -44,12 +39,12 @@ class _Request:
         self.options, self.request, self.conversation = options, request, conversation
         self.builder = ChunkBuilder(model=request.model, prompt_tokens=request.prompt.tokens)
 
-    async def parts(self) -> AsyncIterator[Part]:
+    async def parts(self) -> AsyncGenerator[Part, None]:
         async with BingClient(**self.options) as client:
             async for part in complete(client, self.request, conversation=self.conversation):
                 yield part
 
-    async def chunks(self) -> AsyncIterator[ChatCompletionChunk]:
+    async def chunks(self) -> AsyncGenerator[ChatCompletionChunk, None]:
         first = True
         async for part in self.parts():
             if first:
@@ -57,7 +52,7 @@ class _Request:
                 yield self.builder.first()
             yield self.builder.chunk(part)
 
-    async def completion(self) -> ChatCompletion:
+    async def completion(self) -> CompletionResponse:
         return self.builder.completion([part async for part in self.parts()])
 
 
@@ -75,8 +70,9 @@ class _AsyncCompletions:
         stop: str | Sequence[str] | None = None,
         conversation: Conversation | None = None,
         **ignored: Any,
-    ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
-        """A ``ChatCompletion``, or with ``stream=True`` an async iterator of chunks.
+    ) -> CompletionResponse | AsyncIterator[ChatCompletionChunk]:
+        """A :class:`CompletionResponse` (``chat.completion``), or with ``stream=True`` an async
+        iterator of chunks.
 
         ``temperature``, ``top_p``, ``user`` and other OpenAI parameters are accepted and
         ignored: ChatHub has no such settings. ``conversation`` (an extension) continues a
@@ -113,7 +109,7 @@ class AsyncClient:
         self.chat = _AsyncChat(options)
 
 
-async def _single(request: _Request) -> AsyncIterator[ChatCompletion]:
+async def _single(request: _Request) -> AsyncGenerator[CompletionResponse, None]:
     yield await request.completion()
 
 
@@ -131,7 +127,7 @@ class _Completions:
         stop: str | Sequence[str] | None = None,
         conversation: Conversation | None = None,
         **ignored: Any,
-    ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
+    ) -> CompletionResponse | Iterator[ChatCompletionChunk]:
         """As ``AsyncClient``'s, from sync code (a notebook's running loop included)."""
         request = CompletionRequest.build(messages, model=model, max_tokens=max_tokens, stop=stop)
         run = _Request(self._options, request, conversation)

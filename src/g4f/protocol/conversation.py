@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import Style
+from .constants import Style
 
 __all__ = ["Conversation"]
 

@@ -1,0 +1,65 @@
+"""Running one OpenAI-style completion over a ChatHub client: events in, text parts out."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+from ..client.client import ChatHubClient
+from ..protocol import Final, Retraction, TextDelta
+from ..protocol.conversation import Conversation
+from .limits import StopLimiter
+from .request import CompletionRequest, FinishReason
+
+__all__ = ["Part", "complete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A piece of a completion: text, or the end with its finish reason."""
+
+    text: str = ""
+    finish_reason: FinishReason | None = None
+    apology: str | None = None
+
+
+async def complete(
+    client: ChatHubClient,
+    request: CompletionRequest,
+    *,
+    conversation: Conversation | None = None,
+) -> AsyncGenerator[Part, None]:
+    """Run one turn for ``request``; the last part has the finish reason.
+
+    A new conversation gets the earlier messages folded into its context; a conversation that
+    already has turns gets only the last message: the server keeps its history.
+    Upstream failures raise :class:`~g4f.errors.G4FError`; the upstream turn is closed as soon
+    as a limit ends the answer or the caller stops iterating.
+    """
+    limiter = StopLimiter(request.max_tokens, request.stop)
+    fresh = conversation is None or conversation.turn == 0
+    events = client.ask(
+        request.prompt.text,
+        conversation=conversation,
+        style=request.style,
+        context=request.prompt.context if fresh else None,
+    )
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, TextDelta):
+                text = limiter.feed(event.text)
+                if text:
+                    yield Part(text)
+                if limiter.finish_reason is not None:
+                    yield Part(finish_reason=limiter.finish_reason)
+                    return
+            elif isinstance(event, Retraction):
+                yield Part(finish_reason="content_filter", apology=event.apology)
+                return
+            elif isinstance(event, Final):
+                tail = limiter.flush()
+                if tail:
+                    yield Part(tail)
+                yield Part(finish_reason=limiter.finish_reason or "stop")
+                return

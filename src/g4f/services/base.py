@@ -1,0 +1,101 @@
+"""The service seam: what differs between the services that speak ChatHub.
+
+Everything else — the websocket transport, the protocol connection, reading events, retries,
+keeping websockets between turns — is the same for every service and lives in
+:class:`g4f.client.ChatHubClient`. A service only describes; it does no I/O of its own (creating
+a conversation over HTTP goes through the :class:`HttpGet` the client hands it), so it can be
+tested without a socket, as httpx's ``MockTransport`` allows.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from ..protocol.constants import Style
+from ..protocol.conversation import Conversation
+from ..protocol.framing import Record
+
+__all__ = ["HttpGet", "HttpResponse", "Service", "Turn"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """What a service needs of an HTTP response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: str
+
+
+class HttpGet(Protocol):
+    """``GET url`` with these headers, within ``time_limit`` seconds (the client's transport).
+
+    Failures to connect raise :class:`~g4f.errors.ConnectError` or
+    :class:`~g4f.errors.ConnectTimeout`; any HTTP status is returned, not raised.
+    """
+
+    async def __call__(
+        self, url: str, *, headers: Mapping[str, str], time_limit: float
+    ) -> HttpResponse: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One user turn, as the caller asked for it."""
+
+    prompt: str
+    style: Style
+    context: str | None = None
+    search: bool = True
+
+
+class Service(ABC):
+    """One ChatHub service: how to reach it and what to send it.
+
+    Attributes:
+        name: a short name (``"bing"``).
+        websocket_per_turn: ``True`` when the service wants a new websocket for every turn;
+            ``False`` when one websocket serves a conversation's turns one after another.
+    """
+
+    name: ClassVar[str]
+    websocket_per_turn: ClassVar[bool]
+
+    @abstractmethod
+    def headers(self) -> dict[str, str]:
+        """Headers for every HTTP request and websocket upgrade (credentials included)."""
+
+    @abstractmethod
+    def websocket_url(self, conversation: Conversation | None) -> str | None:
+        """The websocket URL for ``conversation``'s turns.
+
+        With ``None``: a URL that can be opened before the conversation exists (so that the
+        websocket opens while the conversation is being created), or ``None`` if there is none.
+        The early websocket is used only if it equals the conversation's URL.
+        """
+
+    @abstractmethod
+    async def create_conversation(
+        self, get: HttpGet, style: Style, time_limit: float
+    ) -> Conversation:
+        """A new conversation: created by an HTTP call, or made up by the client.
+
+        Raises the fitting :class:`~g4f.errors.G4FError` (one attempt: the client retries).
+        """
+
+    @abstractmethod
+    def invocation(self, conversation: Conversation, turn: Turn) -> Sequence[Record]:
+        """The records that start ``turn`` in ``conversation``, sent in one websocket message:
+        the invocation first, then any record the service wants right after it."""
+
+    def stop_record(self, conversation: Conversation) -> Record | None:
+        """The record that stops a streaming answer, or ``None`` when closing the websocket is
+        the only way to stop one (the default)."""
+        return None
+
+    def secrets(self, conversation: Conversation) -> Sequence[str]:
+        """Credential strings that must never be recorded (a cassette redacts them)."""
+        return ()

@@ -1,0 +1,241 @@
+"""Bing's 2023 ChatHub (CHATHUB.md): cookies, conversations created over HTTPS, one websocket
+for many turns, the signature in the invocation or as the websocket's access token."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from .. import __version__
+from ..errors import (
+    AccessDenied,
+    ChallengeRequired,
+    NotAuthorized,
+    ProtocolError,
+    RateLimited,
+    RequestRefused,
+    ServerError,
+    ServiceError,
+    truncate,
+)
+from ..protocol.constants import (
+    ACCESS_TOKEN_PARAM,
+    CHATHUB_PATH,
+    CREATE_PATH,
+    ENCRYPTED_SIGNATURE_HEADER,
+    SIGNATURE_HEADER,
+    ResultValue,
+    Style,
+)
+from ..protocol.conversation import Conversation
+from ..protocol.framing import Record
+from ..protocol.invocation import Locale, build_invocation
+from ..protocol.results import error_for_result
+from .base import HttpGet, Service, Turn
+from .cookies import Cookies
+
+__all__ = [
+    "DEFAULT_HEADERS",
+    "ENV_URL",
+    "BingService",
+    "Endpoints",
+    "error_for_status",
+    "parse_create",
+]
+
+ENV_URL = "G4F_BING_URL"
+"""Environment variable naming another server that serves both ChatHub paths."""
+
+DEFAULT_HEADERS: Mapping[str, str] = {
+    "Accept": "application/json",
+    "Accept-Language": "en-US,en;q=0.9",
+    "User-Agent": f"g4f-bing/{__version__} (+https://pypi.org/project/g4f-bing/)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """The two URLs a conversation needs: HTTPS create, and the ChatHub websocket."""
+
+    create_url: str = "https://www.bing.com" + CREATE_PATH
+    chathub_url: str = "wss://sydney.bing.com" + CHATHUB_PATH
+
+    @classmethod
+    def from_base(cls, base: str) -> Endpoints:
+        """Both paths under one server, e.g. ``http://127.0.0.1:8765`` (the local hub).
+
+        >>> Endpoints.from_base("http://127.0.0.1:8765").chathub_url
+        'ws://127.0.0.1:8765/sydney/ChatHub'
+        """
+        parts = urlsplit(base.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"expected an http:// or https:// base URL, got {base!r}")
+        path = parts.path.rstrip("/")
+        ws_scheme = "wss" if parts.scheme == "https" else "ws"
+        return cls(
+            create_url=urlunsplit((parts.scheme, parts.netloc, path + CREATE_PATH, "", "")),
+            chathub_url=urlunsplit((ws_scheme, parts.netloc, path + CHATHUB_PATH, "", "")),
+        )
+
+    @classmethod
+    def resolve(cls, url: str | None = None) -> Endpoints:
+        """``url`` if given, else ``$G4F_BING_URL`` if set, else Bing's own hosts.
+
+        Read at call time, never at import time, so a change of the variable takes effect.
+        """
+        base = url or os.environ.get(ENV_URL, "").strip()
+        return cls.from_base(base) if base else cls()
+
+
+@dataclass(frozen=True)
+class BingService(Service):
+    """Bing's 2023 ChatHub.
+
+    Args:
+        endpoints: where conversations are created and the websocket is.
+        cookies: the user's own Bing cookies (sent on create and on the websocket upgrade).
+        locale: language and market hints sent with every message.
+    """
+
+    name = "bing"
+    websocket_per_turn = False
+
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    cookies: Cookies | None = field(default=None, repr=False)
+    locale: Locale = field(default_factory=Locale)
+
+    def headers(self) -> dict[str, str]:
+        """The default headers, plus ``Cookie`` when the user gave cookies."""
+        headers = dict(DEFAULT_HEADERS)
+        if self.cookies:
+            headers["Cookie"] = self.cookies.header()
+        return headers
+
+    def websocket_url(self, conversation: Conversation | None) -> str:
+        """The ChatHub URL, with ``sec_access_token`` when the signature came encrypted."""
+        url = self.endpoints.chathub_url
+        token = conversation.encrypted_signature if conversation is not None else None
+        if not token:
+            return url
+        separator = "&" if "?" in url else "?"
+        return f"{url}{separator}{ACCESS_TOKEN_PARAM}={quote(token, safe='')}"
+
+    async def create_conversation(
+        self, get: HttpGet, style: Style, time_limit: float
+    ) -> Conversation:
+        """``GET`` the create URL and read the new conversation from the response."""
+        url, headers = self.endpoints.create_url, self.headers()
+        response = await get(url, headers=headers, time_limit=time_limit)
+        return parse_create(response.status, response.headers, response.body, style=style)
+
+    def invocation(self, conversation: Conversation, turn: Turn) -> Sequence[Record]:
+        """The type-4 ``chat`` invocation (CHATHUB.md §3)."""
+        return [
+            build_invocation(
+                turn.prompt,
+                conversation_id=conversation.conversation_id,
+                client_id=conversation.client_id,
+                invocation_id=conversation.turn,
+                trace_id=os.urandom(16).hex(),
+                timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+                signature=None if conversation.encrypted_signature else conversation.signature,
+                style=turn.style,
+                context=turn.context,
+                search=turn.search,
+                locale=self.locale,
+            )
+        ]
+
+    def secrets(self, conversation: Conversation) -> Sequence[str]:
+        """The conversation's signatures."""
+        return [s for s in (conversation.signature, conversation.encrypted_signature) if s]
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: too rare here to be worth parsing
+
+
+def error_for_status(status: int, headers: Mapping[str, str]) -> ServiceError | None:
+    """The exception for a failed HTTP status of the create request, ``None`` for 200."""
+    if status == 200:
+        return None
+    retry_after = _retry_after(headers)
+    text = f"conversation create failed with HTTP {status}"
+    if status in (404, 429):
+        return RateLimited(text, status=status, retry_after=retry_after)
+    if status == 401:
+        return NotAuthorized(text, status=status)
+    if status == 403:
+        return AccessDenied(text, status=status)
+    if status >= 500:
+        return ServerError(text, status=status, retry_after=retry_after)
+    return RequestRefused(text, status=status)
+
+
+def parse_create(
+    status: int, headers: Mapping[str, str], body: str, *, style: Style = Style.PRECISE
+) -> Conversation:
+    """Turn a create response into a :class:`Conversation`, or raise the fitting error.
+
+    Accepts both shapes: the signature in the JSON body (2023) or in the ``X-Sydney-*`` headers
+    (Oct 2023+). Pure, so both shapes and every failure are testable without a server.
+    """
+    error = error_for_status(status, headers)
+    if error is not None:
+        raise error
+    data = _json_body(body)
+    result = data.get("result")
+    if isinstance(result, dict):
+        value = result.get("value")
+        if value is not None and value != ResultValue.SUCCESS:
+            raise error_for_result(str(value), str(result.get("message") or ""))
+    conversation_id = data.get("conversationId")
+    client_id = data.get("clientId")
+    if not isinstance(conversation_id, str) or not conversation_id:
+        raise RequestRefused("conversation create returned no conversationId")
+    if not isinstance(client_id, str) or not client_id:
+        raise RequestRefused("conversation create returned no clientId")
+    # A signature in the body (2023) travels inside the invocation; one only in the headers
+    # (Oct 2023+) means the websocket needs the encrypted one as its access token.
+    body_signature = data.get("conversationSignature")
+    signature = body_signature or headers.get(SIGNATURE_HEADER)
+    encrypted = None if body_signature else headers.get(ENCRYPTED_SIGNATURE_HEADER)
+    if not signature and not encrypted:
+        raise NotAuthorized("conversation create returned no conversation signature")
+    return Conversation(
+        conversation_id=conversation_id,
+        client_id=client_id,
+        signature=str(signature) if signature else None,
+        encrypted_signature=encrypted or None,
+        style=style,
+    )
+
+
+def _json_body(body: str) -> dict[str, Any]:
+    stripped = body.strip()
+    if not stripped:
+        raise ChallengeRequired("conversation create returned an empty body")
+    if stripped.startswith("<"):
+        raise ChallengeRequired(
+            "conversation create returned a web page (a challenge) instead of JSON"
+        )
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        raise ProtocolError(
+            f"conversation create returned a body that is not JSON: {truncate(stripped, 80)!r}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ProtocolError("conversation create returned JSON that is not an object")
+    return data
