@@ -1,16 +1,66 @@
-"""A sync bridge over async generators, safe inside a running event loop (a notebook)."""
+"""Sync code over async code: an event loop in a thread of its own (:class:`LoopThread`, used
+by the hub's and the API server's threads too), and a sync bridge over async generators that is
+safe inside a running event loop (a notebook)."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Iterator
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
-__all__ = ["iterate_sync"]
+__all__ = ["LoopThread", "iterate_sync"]
 
 T = TypeVar("T")
+
+
+class LoopThread:
+    """An event loop running in a daemon thread of its own, until :meth:`stop`.
+
+    Example::
+
+        loop = LoopThread("g4f-example")
+        try:
+            assert loop.run(asyncio.sleep(0, "done")) == "done"
+        finally:
+            loop.stop()
+    """
+
+    def __init__(
+        self,
+        name: str,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
+    ) -> None:
+        self.loop = loop_factory()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coroutine`` on the loop; its future can be waited on from any thread."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coroutine`` on the loop and return its result (``TimeoutError`` past
+        ``timeout`` seconds, the coroutine then cancelled)."""
+        future = self.submit(coroutine)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        """Finish the loop's async generators, stop it, join the thread and close the loop."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self.run(self.loop.shutdown_asyncgens())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+            self.loop.close()
 
 
 async def _next(agen: AsyncIterator[T]) -> T:
@@ -75,26 +125,20 @@ async def _cancel_and_close(agen: AsyncIterator[T], step: _Step) -> None:
         with contextlib.suppress(BaseException):
             await task
     await _close(agen)
-    await asyncio.get_running_loop().shutdown_asyncgens()
 
 
 def _iterate_in_thread(agen: AsyncIterator[T]) -> Iterator[T]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="g4f-sync-bridge", daemon=True)
-    thread.start()
+    thread = LoopThread("g4f-sync-bridge")
     step = _Step()
     try:
         while True:
-            future = asyncio.run_coroutine_threadsafe(_tracked_next(agen, step), loop)
             try:
-                item = future.result()
+                item = thread.run(_tracked_next(agen, step))
             except StopAsyncIteration:
                 return
             yield item
     finally:
         try:
-            asyncio.run_coroutine_threadsafe(_cancel_and_close(agen, step), loop).result()
+            thread.run(_cancel_and_close(agen, step))
         finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
+            thread.stop()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import socket
-import threading
 from types import TracebackType
 
 import uvicorn
 
+from ..sync import LoopThread
 from .app import ApiSettings, create_app
 
 __all__ = ["ApiThread", "run", "serve"]
@@ -90,7 +91,8 @@ class ApiThread:
         self.settings = settings or ApiSettings()
         self._host = host
         self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: LoopThread | None = None
+        self._serving: concurrent.futures.Future[None] | None = None
         self.url = ""
 
     def start(self) -> str:
@@ -98,20 +100,20 @@ class ApiThread:
         sock = socket.create_server((self._host, 0))
         self.url = f"http://{self._host}:{sock.getsockname()[1]}"
         self._server = uvicorn.Server(_config(self.settings, self._host, 0, "warning"))
-        server = self._server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="g4f-api", daemon=True
-        )
-        self._thread.start()
+        self._thread = LoopThread("g4f-api")
+        self._serving = self._thread.submit(self._server.serve(sockets=[sock]))
         return self.url
 
     def stop(self) -> None:
         """Stop serving and join the thread."""
         if self._server is not None:
             self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._thread is not None and self._serving is not None:
+            try:
+                self._serving.result()
+            finally:
+                self._thread.stop()
+                self._thread = self._serving = None
 
     def __enter__(self) -> str:
         return self.start()

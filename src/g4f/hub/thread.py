@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
-from concurrent.futures import Future
+import contextlib
 from types import TracebackType
 
+from ..sync import LoopThread
 from .server import Hub, running_hub
 
 __all__ = ["HubThread"]
-
-log = logging.getLogger(__name__)
 
 
 class HubThread:
@@ -29,42 +25,42 @@ class HubThread:
     def __init__(self, hub: Hub | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.hub = hub or Hub()
         self._host, self._port = host, port
-        self._url: Future[str] = Future()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """The hub's base URL (waits until it is listening)."""
-        return self._url.result()
+        self._thread: LoopThread | None = None
+        self._serving: contextlib.AsyncExitStack | None = None
+        self.url = ""
+        """The hub's base URL, once started."""
 
     def start(self) -> str:
-        """Start serving; return the base URL."""
-        self._thread = threading.Thread(target=self._main, name="g4f-hub", daemon=True)
-        self._thread.start()
+        """Start serving; return the base URL (a failed start raises here, e.g. a busy port)."""
+        thread = LoopThread("g4f-hub")
+        serving = contextlib.AsyncExitStack()
+        try:
+            self.url = thread.run(
+                serving.enter_async_context(running_hub(self.hub, host=self._host, port=self._port))
+            )
+        except BaseException:
+            thread.stop()
+            raise
+        self._thread, self._serving = thread, serving
         return self.url
 
     def stop(self) -> None:
         """Stop serving and join the thread."""
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        thread, serving = self._thread, self._serving
+        self._thread = self._serving = None
+        if thread is not None and serving is not None:
+            try:
+                thread.run(serving.aclose())
+            finally:
+                thread.stop()
 
     def wait_closed(self, timeout: float | None = None) -> None:
         """Block until the hub has no open websocket (see :meth:`Hub.wait_closed`).
 
         ``timeout`` bounds the wait (``TimeoutError`` past it); ``None`` waits as long as it takes.
         """
-        if self._loop is not None:
-            future = asyncio.run_coroutine_threadsafe(self.hub.wait_closed(), self._loop)
-            try:
-                future.result(timeout)
-            except TimeoutError:
-                future.cancel()
-                raise
+        if self._thread is not None:
+            self._thread.run(self.hub.wait_closed(), timeout)
 
     def __enter__(self) -> str:
         return self.start()
@@ -76,19 +72,3 @@ class HubThread:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except Exception as exc:
-            if not self._url.done():  # a failed start: the caller of start() gets the error
-                self._url.set_exception(exc)
-            else:
-                log.exception("the local hub stopped with an error")
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with running_hub(self.hub, host=self._host, port=self._port) as url:
-            self._url.set_result(url)
-            await self._stop.wait()
