@@ -18,8 +18,9 @@ from typing import Any
 
 from .. import __version__, errors
 from ..client import ENV_COOKIES, ENV_URL, Cookies, Timeouts
-from ..hub import CREATE_SCENARIOS, TURN_SCENARIOS, Hub, running_hub
+from ..hub import Hub, running_hub
 from ..hub.responder import words_responder
+from ..hub.scenarios import usage as scenario_usage
 from ..protocol import Style
 
 __all__ = ["exit_code_for", "main"]
@@ -115,8 +116,7 @@ def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     hub.add_argument(
         "--scenario",
         default="stream",
-        help="what every conversation plays (default: stream): "
-        + ", ".join((*TURN_SCENARIOS, "fail:VALUE[:noerror][:nomessages]", *CREATE_SCENARIOS)),
+        help=f"what every conversation plays (default: stream): {scenario_usage()}",
     )
     hub.add_argument(
         "--cassette",

@@ -1,37 +1,17 @@
 """What the hub sends for one turn, per scenario: pure scripts of websocket messages.
 
-A scenario is chosen per conversation (see :class:`~g4f.hub.server.Hub`). Turn scenarios:
-
-=================== =====================================================================
-``stream``          the default: cumulative updates, some packed two to a message, then
-                    the final and completion records in one message
-``split``           as ``stream``, but one record is split across two websocket messages
-``search``          a first bot message, a search step (progress lines), then the answer
-                    with sources and suggestions: several bot messages in one turn
-``image-first``     the answer's card starts with an ``Image`` element
-``apology``         half the answer streams, then an ``Apology`` update retracts it
-``turn-limiter``    the answer is a ``TurnLimiter`` message
-``fail:VALUE``      a failed final with ``result.value`` VALUE; add ``:noerror`` and/or
-                    ``:nomessages`` to leave those fields out (e.g. ``fail:Throttled:noerror``)
-``close``           some text, then a type-7 close record and a websocket close
-``abrupt``          some text, then the connection drops without a close frame
-``silence``         handshake, then nothing at all
-``silence-mid``     some text, then nothing
-``ping-storm``      a burst of pings between every two updates
-``malformed``       some text, then a record that is not JSON
-``cassette``        turn *n* replays turn *n* of a recorded cassette (``Hub.from_cassette``)
-=================== =====================================================================
-
-Create scenarios make ``GET /turing/conversation/create`` fail: ``create-404``, ``create-429``
-(with ``Retry-After: 7``), ``create-403``, ``create-500``, ``create-html`` (a challenge page),
-``create-empty``, ``create-not-json``, ``create-missing-ids``, ``create-unauthorized``.
+A scenario is chosen per conversation (see :class:`~g4f.hub.server.Hub`). The registries
+:data:`TURN_SCENARIOS` (name → script) and :data:`CREATE_SCENARIOS` (name → the failing create
+response) list them with a line each; :func:`usage` names them all for help texts. Besides them,
+``fail:VALUE`` plays a failed final record with ``result.value`` VALUE (add ``:noerror`` and/or
+``:nomessages`` to leave those fields out, e.g. ``fail:Throttled:noerror``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol import MessageType, encode_record, encode_records
@@ -54,59 +34,15 @@ __all__ = [
     "TURN_SCENARIOS",
     "Abort",
     "CloseSocket",
+    "CreateFailure",
+    "Scenario",
     "Send",
     "Step",
     "TurnPlan",
     "check_scenario",
     "script",
+    "usage",
 ]
-
-TURN_SCENARIOS = (
-    "stream",
-    "split",
-    "search",
-    "image-first",
-    "apology",
-    "turn-limiter",
-    "close",
-    "abrupt",
-    "silence",
-    "silence-mid",
-    "ping-storm",
-    "malformed",
-    "cassette",
-)
-CREATE_SCENARIOS = (
-    "create-404",
-    "create-429",
-    "create-403",
-    "create-500",
-    "create-html",
-    "create-empty",
-    "create-not-json",
-    "create-missing-ids",
-    "create-unauthorized",
-)
-
-
-def check_scenario(name: str) -> str:
-    """Return ``name`` if it is a known scenario, else raise ``ValueError`` listing them."""
-    if name in TURN_SCENARIOS or name in CREATE_SCENARIOS:
-        return name
-    parts = name.split(":")
-    if (
-        parts[0] == "fail"
-        and len(parts) >= 2
-        and parts[1]
-        and set(parts[2:])
-        <= {
-            "noerror",
-            "nomessages",
-        }
-    ):
-        return name
-    known = ", ".join((*TURN_SCENARIOS, "fail:VALUE[:noerror][:nomessages]", *CREATE_SCENARIOS))
-    raise ValueError(f"unknown hub scenario {name!r}; known: {known}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,50 +154,6 @@ class _Turn:
         return self.updates(text[: max(1, len(text) // 2)])
 
 
-def script(scenario: str, plan: TurnPlan) -> list[Step]:
-    """The websocket messages the hub sends for one turn under ``scenario``."""
-    turn = _Turn(plan)
-    text = plan.reply.text
-    if scenario.startswith("fail:"):
-        return _failure(scenario, turn)
-    if scenario in ("stream", "split", "ping-storm"):
-        steps = [*_pack(turn.updates(text)), turn.final(turn.answer())]
-        if scenario == "split":
-            steps = _split_first_long(steps)
-        if scenario == "ping-storm":
-            ping = Send(encode_records(*([{"type": 6}] * 5)))
-            steps = [s for step in steps for s in (ping, step)]
-        return steps
-    if scenario == "search":
-        return _search(turn)
-    if scenario == "image-first":
-        return [
-            *_pack(turn.updates(text, image_first=True)),
-            turn.final(turn.answer(image_first=True)),
-        ]
-    if scenario == "apology":
-        apology = turn.message(APOLOGY_TEXT, content_origin="Apology")
-        return [
-            *_pack(turn.half()),
-            Send(encode_record(update_record(plan.request_id, [apology]))),
-            turn.final(apology),
-        ]
-    if scenario == "turn-limiter":
-        limiter = turn.message(TURN_LIMIT_TEXT, content_origin="TurnLimiter")
-        return [Send(encode_record(update_record(plan.request_id, [limiter]))), turn.final(limiter)]
-    if scenario == "close":
-        return [*_pack(turn.half()), Send(encode_record(close_record())), CloseSocket()]
-    if scenario == "abrupt":
-        return [*_pack(turn.half()), Abort()]
-    if scenario == "silence":
-        return []
-    if scenario == "silence-mid":
-        return list(_pack(turn.half()))
-    if scenario == "malformed":
-        return [*_pack(turn.half()), Send('{"type": 1, "target": "update", "arguments": [\x1e')]
-    raise ValueError(f"{scenario!r} is not a turn scenario")
-
-
 def _split_first_long(steps: list[Step]) -> list[Step]:
     """Split the first message longer than 20 characters into two websocket messages."""
     for i, step in enumerate(steps):
@@ -331,3 +223,184 @@ def _failure(scenario: str, turn: _Turn) -> list[Step]:
             )
         ),
     ]
+
+
+# -- turn scenarios -----------------------------------------------------------------------------
+
+
+def _stream(turn: _Turn) -> list[Step]:
+    return [*_pack(turn.updates(turn.plan.reply.text)), turn.final(turn.answer())]
+
+
+def _split(turn: _Turn) -> list[Step]:
+    return _split_first_long(_stream(turn))
+
+
+def _ping_storm(turn: _Turn) -> list[Step]:
+    ping = Send(encode_records(*([{"type": 6}] * 5)))
+    return [s for step in _stream(turn) for s in (ping, step)]
+
+
+def _image_first(turn: _Turn) -> list[Step]:
+    return [
+        *_pack(turn.updates(turn.plan.reply.text, image_first=True)),
+        turn.final(turn.answer(image_first=True)),
+    ]
+
+
+def _apology(turn: _Turn) -> list[Step]:
+    apology = turn.message(APOLOGY_TEXT, content_origin="Apology")
+    return [
+        *_pack(turn.half()),
+        Send(encode_record(update_record(turn.plan.request_id, [apology]))),
+        turn.final(apology),
+    ]
+
+
+def _turn_limiter(turn: _Turn) -> list[Step]:
+    limiter = turn.message(TURN_LIMIT_TEXT, content_origin="TurnLimiter")
+    return [
+        Send(encode_record(update_record(turn.plan.request_id, [limiter]))),
+        turn.final(limiter),
+    ]
+
+
+def _close(turn: _Turn) -> list[Step]:
+    return [*_pack(turn.half()), Send(encode_record(close_record())), CloseSocket()]
+
+
+def _abrupt(turn: _Turn) -> list[Step]:
+    return [*_pack(turn.half()), Abort()]
+
+
+def _silence(turn: _Turn) -> list[Step]:
+    return []
+
+
+def _silence_mid(turn: _Turn) -> list[Step]:
+    return list(_pack(turn.half()))
+
+
+def _malformed(turn: _Turn) -> list[Step]:
+    return [*_pack(turn.half()), Send('{"type": 1, "target": "update", "arguments": [\x1e')]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A turn scenario: its name, what it plays, and the script that plays it (``None`` for
+    ``cassette``, which the hub plays from its recording)."""
+
+    name: str
+    summary: str
+    script: Callable[[_Turn], list[Step]] | None = field(default=None, repr=False)
+
+
+TURN_SCENARIOS: Mapping[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("stream", "cumulative updates, some packed two to a message, then final", _stream),
+        Scenario("split", "as stream, one record split across two messages", _split),
+        Scenario("search", "an intro, search progress, then the answer with sources", _search),
+        Scenario("image-first", "the answer's card starts with an Image element", _image_first),
+        Scenario("apology", "half the answer, then an Apology retracts it", _apology),
+        Scenario("turn-limiter", "the answer is a TurnLimiter message", _turn_limiter),
+        Scenario("close", "some text, then a type-7 close and a websocket close", _close),
+        Scenario("abrupt", "some text, then the connection drops", _abrupt),
+        Scenario("silence", "handshake, then nothing at all", _silence),
+        Scenario("silence-mid", "some text, then nothing", _silence_mid),
+        Scenario("ping-storm", "a burst of pings between every two updates", _ping_storm),
+        Scenario("malformed", "some text, then a record that is not JSON", _malformed),
+        Scenario("cassette", "turn n replays turn n of a recorded cassette"),
+    )
+}
+"""Turn scenarios by name (``fail:VALUE[:noerror][:nomessages]`` is a family besides them)."""
+
+FAIL_SCENARIO = "fail:VALUE[:noerror][:nomessages]"
+_FAIL_FLAGS = frozenset({"noerror", "nomessages"})
+
+
+# -- create scenarios ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFailure:
+    """What a failing ``GET /turing/conversation/create`` answers."""
+
+    name: str
+    summary: str
+    status: int = 200
+    body: str = ""
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+_CHALLENGE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Verify you are human</title></head>"
+    "<body><h1>One last step</h1><p>Please solve the challenge to continue.</p></body></html>"
+)
+
+CREATE_SCENARIOS: Mapping[str, CreateFailure] = {
+    f.name: f
+    for f in (
+        CreateFailure("create-404", "HTTP 404", 404, "Not Found", "text/plain"),
+        CreateFailure(
+            "create-429",
+            "HTTP 429, Retry-After: 7",
+            429,
+            "Too Many Requests",
+            "text/plain",
+            {"Retry-After": "7"},
+        ),
+        CreateFailure("create-403", "HTTP 403", 403, "Forbidden", "text/plain"),
+        CreateFailure("create-500", "HTTP 500", 500, "Internal Server Error", "text/plain"),
+        CreateFailure(
+            "create-html", "a challenge page", body=_CHALLENGE_PAGE, content_type="text/html"
+        ),
+        CreateFailure("create-empty", "an empty body"),
+        CreateFailure(
+            "create-not-json",
+            "a text body",
+            body="conversation service unavailable",
+            content_type="text/plain",
+        ),
+        CreateFailure(
+            "create-missing-ids",
+            "Success without ids",
+            body='{"result": {"value": "Success", "message": null}}',
+        ),
+        CreateFailure(
+            "create-unauthorized",
+            "an UnauthorizedRequest result",
+            body='{"result": {"value": "UnauthorizedRequest", "message": '
+            '"Sorry, you need to login first to access this service."}}',
+        ),
+    )
+}
+"""Create scenarios by name: the create request fails as each says."""
+
+
+def usage() -> str:
+    """Every scenario name, for help texts."""
+    return ", ".join((*TURN_SCENARIOS, FAIL_SCENARIO, *CREATE_SCENARIOS))
+
+
+def check_scenario(name: str) -> str:
+    """Return ``name`` if it is a known scenario, else raise ``ValueError`` listing them."""
+    if name in TURN_SCENARIOS or name in CREATE_SCENARIOS:
+        return name
+    kind, _, rest = name.partition(":")
+    value, *flags = rest.split(":")
+    if kind == "fail" and value and set(flags) <= _FAIL_FLAGS:
+        return name
+    raise ValueError(f"unknown hub scenario {name!r}; known: {usage()}")
+
+
+def script(scenario: str, plan: TurnPlan) -> list[Step]:
+    """The websocket messages the hub sends for one turn under ``scenario``."""
+    turn = _Turn(plan)
+    if scenario.startswith("fail:"):
+        return _failure(scenario, turn)
+    entry = TURN_SCENARIOS.get(scenario)
+    if entry is None or entry.script is None:
+        raise ValueError(f"{scenario!r} is not a turn scenario")
+    return entry.script(turn)

@@ -54,12 +54,6 @@ log = logging.getLogger(__name__)
 
 CREATE_SHAPES = ("both", "body", "headers")
 
-_CHALLENGE_PAGE = (
-    "<!DOCTYPE html><html><head><title>Verify you are human</title></head>"
-    "<body><h1>One last step</h1><p>Please solve the challenge to continue.</p></body></html>"
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Rejection:
     """Why the hub refuses an invocation: a ``result.value`` and its message."""
@@ -236,32 +230,15 @@ class Hub:
 
     @staticmethod
     def _create_failure(scenario: str) -> web.Response | None:
-        if scenario == "create-404":
-            return web.Response(status=404, text="Not Found")
-        if scenario == "create-429":
-            return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "7"})
-        if scenario == "create-403":
-            return web.Response(status=403, text="Forbidden")
-        if scenario == "create-500":
-            return web.Response(status=500, text="Internal Server Error")
-        if scenario == "create-html":
-            return web.Response(text=_CHALLENGE_PAGE, content_type="text/html")
-        if scenario == "create-empty":
-            return web.Response(text="", content_type="application/json")
-        if scenario == "create-not-json":
-            return web.Response(text="conversation service unavailable", content_type="text/plain")
-        if scenario == "create-missing-ids":
-            return web.json_response({"result": {"value": "Success", "message": None}})
-        if scenario == "create-unauthorized":
-            return web.json_response(
-                {
-                    "result": {
-                        "value": "UnauthorizedRequest",
-                        "message": "Sorry, you need to login first to access this service.",
-                    }
-                }
-            )
-        return None
+        failure = CREATE_SCENARIOS.get(scenario)
+        if failure is None:
+            return None
+        return web.Response(
+            status=failure.status,
+            text=failure.body,
+            content_type=failure.content_type,
+            headers=failure.headers,
+        )
 
     # -- websocket ----------------------------------------------------------------------------
 
