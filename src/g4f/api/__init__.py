@@ -6,18 +6,38 @@ Example::
 
     with ApiThread(ApiSettings(url="http://127.0.0.1:8765")) as base_url:
         ...  # point an OpenAI client at base_url + "/v1"
+
+:class:`ApiSettings` is importable without the extra; the rest is loaded on first use and says
+how to install the extra when it is missing.
 """
 
 from __future__ import annotations
 
-try:
-    from .app import ApiSettings, ConversationStore, create_app
-    from .server import ApiThread, run, serve
-except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without the extra
-    if exc.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
-        raise
-    raise ImportError(
-        "the API server needs FastAPI and uvicorn: pip install 'g4f-bing[api]'"
-    ) from exc
+import importlib
+from typing import Any
+
+from .settings import ApiSettings
 
 __all__ = ["ApiSettings", "ApiThread", "ConversationStore", "create_app", "run", "serve"]
+
+_LAZY = {
+    "ApiThread": ".server",
+    "run": ".server",
+    "serve": ".server",
+    "ConversationStore": ".app",
+    "create_app": ".app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return getattr(importlib.import_module(module, __name__), name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+            raise
+        raise ImportError(
+            "the API server needs FastAPI and uvicorn: pip install 'g4f-bing[api]'"
+        ) from exc

@@ -8,8 +8,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -18,9 +17,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__, errors
-from ..client import BingClient, Conversation, Cookies, RetryPolicy, Timeouts
+from ..client import BingClient, Conversation
 from ..models import DEFAULT_MODEL, MODELS
 from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
+from .settings import ApiSettings
 
 __all__ = ["ApiSettings", "ConversationStore", "create_app"]
 
@@ -31,40 +31,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """How the server runs. Only the operator sets these; callers of the API cannot.
-
-    Attributes:
-        url: the ChatHub server to use (``None``: ``$G4F_BING_URL``, then Bing).
-        cookies: the operator's own Bing cookies.
-        proxy: a proxy for the upstream connections.
-        api_key: if set, requests need ``Authorization: Bearer <api_key>``.
-        cors_origins: origins allowed by CORS (none by default).
-        max_body_bytes: the largest request body accepted.
-        max_messages: the most messages one request may carry.
-        conversation_ttl: seconds a kept conversation lives after its last use.
-        max_conversations: how many conversations are kept (the least recently used go first).
-        timeouts: upstream timeouts.
-        retry: how creating an upstream conversation retries transient failures.
-        idle_websockets: upstream websockets kept open between the turns of kept
-            conversations (a continued conversation then answers after one round trip).
-    """
-
-    url: str | None = None
-    cookies: Cookies | None = field(default=None, repr=False)
-    proxy: str | None = field(default=None, repr=False)
-    api_key: str | None = field(default=None, repr=False)
-    cors_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 1 << 20
-    max_messages: int = 256
-    conversation_ttl: float = 3600.0
-    max_conversations: int = 1000
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    idle_websockets: int = 256
 
 
 class ConversationStore:
@@ -225,8 +191,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int)
     await response(scope, receive, send)
 
 
-def create_app(settings: ApiSettings | None = None) -> Any:
-    """The ASGI application (FastAPI, wrapped in the body-size limit).
+def create_app(settings: ApiSettings | None = None) -> ASGIApp:
+    """The ASGI application (FastAPI, wrapped in the key check and the body-size limit).
 
     Example::
 
@@ -238,7 +204,7 @@ def create_app(settings: ApiSettings | None = None) -> Any:
     state: dict[str, BingClient] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
         async with BingClient(
             url=settings.url,
             cookies=settings.cookies,
@@ -369,7 +335,9 @@ class _EventStream(StreamingResponse):
     """A streaming response that closes the upstream turn whatever happens to the response,
     even when the client leaves before its body is iterated."""
 
-    def __init__(self, content: AsyncIterator[bytes], parts: AsyncIterator[Part], **kwargs: Any):
+    def __init__(
+        self, content: AsyncIterator[bytes], parts: AsyncGenerator[Part, None], **kwargs: Any
+    ) -> None:
         super().__init__(content, **kwargs)
         self._parts = parts
 
@@ -377,17 +345,17 @@ class _EventStream(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self._parts.aclose()  # type: ignore[attr-defined]
+            await self._parts.aclose()
 
 
 async def _stream(
-    builder: ChunkBuilder, first: Part, parts: AsyncIterator[Part]
-) -> AsyncIterator[bytes]:
+    builder: ChunkBuilder, first: Part, parts: AsyncGenerator[Part, None]
+) -> AsyncGenerator[bytes, None]:
     """SSE: the role chunk, content chunks, the finish chunk, ``[DONE]``; or an error event.
 
     A client that disconnects cancels this generator, which closes the upstream turn.
     """
-    async with contextlib.aclosing(parts):  # type: ignore[type-var]
+    async with contextlib.aclosing(parts):
         yield f"data: {builder.chunk_json()}\n\ndata: {builder.chunk_json(first)}\n\n".encode()
         try:
             async for part in parts:

@@ -14,18 +14,26 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__, errors
-from ..client import ENV_COOKIES, ENV_URL, Cookies, Timeouts
+from ..api.settings import ApiSettings
+from ..client import ENV_COOKIES, ENV_URL, Cookies, RetryPolicy, Timeouts
 from ..hub import Hub, running_hub
 from ..hub.responder import words_responder
 from ..hub.scenarios import usage as scenario_usage
+from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
 
 __all__ = ["exit_code_for", "main"]
 
+if TYPE_CHECKING:  # generic only in typeshed
+    _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 log = logging.getLogger(__name__)
+
+# Defaults come from what the options configure, never repeated here.
+_TIMEOUTS, _RETRY, _API = Timeouts(), RetryPolicy(), ApiSettings()
 
 ENV_API_KEY = "G4F_API_KEY"
 """Environment variable with the API key ``g4f api`` requires."""
@@ -40,7 +48,7 @@ def exit_code_for(error: errors.G4FError) -> int:
     return error.exit_code
 
 
-def _chat_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _chat_parser(commands: _Commands) -> None:
     chat = commands.add_parser(
         "chat",
         help="ask Bing (or a hub); interactive when no prompt is given on a terminal",
@@ -76,16 +84,17 @@ def _chat_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     chat.add_argument(
         "--timeout",
         type=float,
-        default=60.0,
+        default=_TIMEOUTS.read,
         metavar="SECONDS",
-        help="longest silence allowed while an answer streams (default: 60)",
+        help=f"longest silence allowed while an answer streams (default: {_TIMEOUTS.read:g})",
     )
     chat.add_argument(
         "--retries",
         type=int,
-        default=4,
+        default=_RETRY.attempts,
         metavar="N",
-        help="attempts at creating a conversation on transient failures (default: 4)",
+        help="attempts at creating a conversation on transient failures "
+        f"(default: {_RETRY.attempts})",
     )
     chat.add_argument(
         "--json",
@@ -100,7 +109,7 @@ def _chat_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     )
 
 
-def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _hub_parser(commands: _Commands) -> None:
     hub = commands.add_parser(
         "hub",
         help="run the local ChatHub hub",
@@ -126,17 +135,17 @@ def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     hub.add_argument(
         "--create-shape",
-        choices=("both", "body", "headers"),
-        default="both",
+        choices=CREATE_SHAPES,
+        default=CREATE_SHAPES[0],
         help="where the conversation signature goes: JSON body (2023), X-Sydney-* headers "
         "(Oct 2023+), or both (default)",
     )
     hub.add_argument(
         "--pace",
         type=float,
-        default=0.03,
+        default=DEMO_PACE,
         metavar="SECONDS",
-        help="pause between two messages of an answer (default: 0.03)",
+        help=f"pause between two messages of an answer (default: {DEMO_PACE:g})",
     )
     hub.add_argument(
         "--latency",
@@ -154,13 +163,13 @@ def _hub_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     hub.add_argument(
         "--max-turns",
         type=int,
-        default=30,
+        default=DEFAULT_MAX_TURNS,
         metavar="N",
-        help="turns a conversation may have (default: 30)",
+        help=f"turns a conversation may have (default: {DEFAULT_MAX_TURNS})",
     )
 
 
-def _api_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _api_parser(commands: _Commands) -> None:
     api = commands.add_parser(
         "api",
         help="run the OpenAI-compatible HTTP server (needs the 'api' extra)",
@@ -196,44 +205,47 @@ def _api_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     api.add_argument(
         "--max-body-bytes",
         type=int,
-        default=1 << 20,
+        default=_API.max_body_bytes,
         metavar="N",
-        help="largest request body accepted (default: 1048576)",
+        help=f"largest request body accepted (default: {_API.max_body_bytes})",
     )
     api.add_argument(
         "--max-messages",
         type=int,
-        default=256,
+        default=_API.max_messages,
         metavar="N",
-        help="most messages in one request (default: 256)",
+        help=f"most messages in one request (default: {_API.max_messages})",
     )
     api.add_argument(
         "--conversation-ttl",
         type=float,
-        default=3600.0,
+        default=_API.conversation_ttl,
         metavar="SECONDS",
-        help="how long a kept conversation lives after its last use (default: 3600)",
+        help="how long a kept conversation lives after its last use "
+        f"(default: {_API.conversation_ttl:g})",
     )
     api.add_argument(
         "--max-conversations",
         type=int,
-        default=1000,
+        default=_API.max_conversations,
         metavar="N",
-        help="conversations kept in memory; the least recently used go first (default: 1000)",
+        help="conversations kept in memory; the least recently used go first "
+        f"(default: {_API.max_conversations})",
     )
     api.add_argument(
         "--timeout",
         type=float,
-        default=60.0,
+        default=_API.timeouts.read,
         metavar="SECONDS",
-        help="longest upstream silence while an answer streams (default: 60)",
+        help=f"longest upstream silence while an answer streams (default: {_API.timeouts.read:g})",
     )
     api.add_argument(
         "--idle-websockets",
         type=int,
-        default=256,
+        default=_API.idle_websockets,
         metavar="N",
-        help="upstream websockets kept open between turns of kept conversations (default: 256)",
+        help="upstream websockets kept open between turns of kept conversations "
+        f"(default: {_API.idle_websockets})",
     )
     api.add_argument(
         "--log-level",

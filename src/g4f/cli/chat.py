@@ -14,6 +14,7 @@ from typing import TextIO
 from .. import errors
 from ..client import BingClient, Conversation, Cookies, RetryPolicy, Timeouts
 from ..hub import Hub, running_hub
+from ..hub.server import DEMO_PACE
 from ..protocol import Style
 from .output import JsonOutput, Output, TerminalOutput
 
@@ -40,10 +41,10 @@ class ChatOptions:
     search: bool = True
     cookies: Cookies | None = None
     proxy: str | None = None
-    timeout: float = 60.0
+    timeout: float = Timeouts().read
     json: bool = False
     record: Path | None = None
-    retries: int = 4
+    retries: int = RetryPolicy().attempts
 
 
 def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
@@ -61,7 +62,7 @@ async def open_client(options: ChatOptions) -> AsyncIterator[BingClient]:
     async with contextlib.AsyncExitStack() as stack:
         url = options.url
         if options.local:
-            url = await stack.enter_async_context(running_hub(Hub(pace=0.02)))
+            url = await stack.enter_async_context(running_hub(Hub(pace=DEMO_PACE)))
         client = BingClient(
             url=url,
             cookies=options.cookies,

@@ -48,11 +48,18 @@ from .scenarios import (
     script,
 )
 
-__all__ = ["Hub", "HubConversation", "running_hub"]
+__all__ = ["DEFAULT_MAX_TURNS", "DEMO_PACE", "Hub", "HubConversation", "running_hub"]
 
 log = logging.getLogger(__name__)
 
 CREATE_SHAPES = ("both", "body", "headers")
+
+DEMO_PACE = 0.03
+"""Seconds between two messages of an answer when the hub is a demo (``g4f hub``,
+``g4f chat --local``), so that streaming can be seen; :class:`Hub` itself defaults to 0."""
+DEFAULT_MAX_TURNS = 30
+"""Turns a hub conversation may have unless told otherwise (Bing's 2023 limit)."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Rejection:
@@ -116,7 +123,7 @@ class Hub:
         scenario: str = "stream",
         create_shape: str = "both",
         pace: float = 0.0,
-        max_turns: int = 30,
+        max_turns: int = DEFAULT_MAX_TURNS,
         conversation_ttl: float = 6 * 3600,
         clock: Callable[[], float] = time.monotonic,
         cassette: Sequence[Sequence[str]] | None = None,
