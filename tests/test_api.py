@@ -11,13 +11,10 @@ import pytest
 
 from g4f.api import ApiSettings, ApiThread
 from g4f.client import NO_RETRY, Timeouts
-from g4f.hub import Hub, HubThread, Reply, TurnRequest, echo_responder
+from g4f.hub import Hub, HubThread, Reply
 from g4f.hub.records import APOLOGY_TEXT
 
-PROMPT = "Tell me about the ChatHub protocol in a few words"
-ANSWER = echo_responder(TurnRequest(PROMPT)).text
-HALF = ANSWER[: len(ANSWER) // 2]
-USER = [{"role": "user", "content": PROMPT}]
+from .common import ANSWER, HALF, USER, FakeClock
 
 
 @pytest.fixture
@@ -343,10 +340,10 @@ def test_the_conversation_store_expires_and_caps() -> None:
     from g4f.api import ConversationStore
     from g4f.client import Conversation
 
-    now = [0.0]
-    store = ConversationStore(ttl=10, cap=2, clock=lambda: now[0])
+    clock = FakeClock()
+    store = ConversationStore(ttl=10, cap=2, clock=clock)
     for name in "abc":
         store.put(Conversation(name, "u"))
     assert store.get("a") is None and len(store) == 2  # capped: the oldest went
-    now[0] = 11
+    clock.advance(11)
     assert store.get("b") is None and len(store) == 0  # expired

@@ -13,10 +13,8 @@ import pytest
 
 from g4f.hub import Hub, HubThread, TurnRequest, echo_responder
 
+from .common import ANSWER, PROMPT
 from .seed import SEED_EXAMPLE
-
-PROMPT = "Tell me about the ChatHub protocol in a few words"
-ANSWER = echo_responder(TurnRequest(PROMPT)).text
 
 
 def g4f(

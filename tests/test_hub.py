@@ -14,6 +14,8 @@ import pytest
 from g4f.hub import Hub, TurnRequest, running_hub
 from g4f.protocol import RecordDecoder, encode_record
 
+from .common import FakeClock
+
 Records = list[dict[str, Any]]
 
 
@@ -185,11 +187,11 @@ async def test_a_reused_invocation_id_is_rejected(
 async def test_an_expired_conversation_is_an_invalid_session(
     session: aiohttp.ClientSession,
 ) -> None:
-    now = [1000.0]
-    hub = Hub(conversation_ttl=60, clock=lambda: now[0])
+    clock = FakeClock(1000.0)
+    hub = Hub(conversation_ttl=60, clock=clock)
     async with running_hub(hub) as url:
         body, _ = await create(session, url)
-        now[0] += 61
+        clock.advance(61)
         async with await open_chathub(session, url) as ws:
             await ws.send_str(encode_record(invocation(body)))
             _, records = await read_turn(ws)

@@ -9,22 +9,11 @@ from g4f.hub import Hub, TurnRequest, echo_responder, running_hub
 from g4f.hub.network import DelayLine
 from g4f.protocol import Final
 
-
-class VirtualTime:
-    """A clock that moves only when something sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from .common import FakeClock
 
 
 async def test_the_delay_line_keeps_order_and_overlaps_messages() -> None:
-    time = VirtualTime()
+    time = FakeClock()
     line: DelayLine[str] = DelayLine(0.2, clock=time, sleep=time.sleep)
     for i in range(5):  # five messages sent 10 ms apart
         time.now = i * 0.01
@@ -38,7 +27,7 @@ async def test_the_delay_line_keeps_order_and_overlaps_messages() -> None:
 
 
 async def test_an_item_put_long_ago_is_available_at_once() -> None:
-    time = VirtualTime()
+    time = FakeClock()
     line: DelayLine[int] = DelayLine(0.05, clock=time, sleep=time.sleep)
     line.put(1)
     time.now = 10.0

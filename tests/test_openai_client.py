@@ -9,10 +9,7 @@ from g4f.client import NO_RETRY, AsyncClient, Client, Timeouts
 from g4f.hub import Hub, TurnRequest, echo_responder
 from g4f.hub.records import APOLOGY_TEXT
 
-PROMPT = "Tell me about the ChatHub protocol in a few words"
-ANSWER = echo_responder(TurnRequest(PROMPT)).text
-HALF = ANSWER[: len(ANSWER) // 2]
-USER = [{"role": "user", "content": PROMPT}]
+from .common import ANSWER, HALF, PROMPT, USER
 
 
 @pytest.fixture

@@ -24,30 +24,7 @@ from g4f.protocol import (
     TurnReader,
 )
 
-
-def bot(text: str, message_id: str = "m1", **extra: Any) -> dict[str, Any]:
-    return {
-        "author": "bot",
-        "text": text,
-        "messageId": message_id,
-        "contentOrigin": "DeepLeo",
-        "adaptiveCards": [
-            {
-                "type": "AdaptiveCard",
-                "version": "1.0",
-                "body": [{"type": "TextBlock", "text": text, "wrap": True}],
-            }
-        ],
-        **extra,
-    }
-
-
-def update(*messages: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": 1,
-        "target": "update",
-        "arguments": [{"requestId": "r", "messages": list(messages)}],
-    }
+from .common import bot, update
 
 
 def final(*messages: dict[str, Any], value: str = "Success", **item: Any) -> dict[str, Any]:

@@ -8,22 +8,8 @@ from g4f.client import BingClient, RetryPolicy
 from g4f.errors import NotAuthorized, RateLimited, ServerError
 from g4f.hub import Hub
 
+from .common import FakeClock
 from .conftest import FakeSleep
-
-
-class FakeClock:
-    """A clock that only moves when the fake sleep sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.delays: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.delays.append(seconds)
-        self.now += seconds
 
 
 async def test_a_transient_outage_is_retried_until_create_succeeds(

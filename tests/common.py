@@ -1,0 +1,65 @@
+"""What several test modules share: the standard prompt and its answers, one fake clock, and
+builders for the server's records (written here by hand, independently of the hub's builders)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from g4f.hub import TurnRequest, echo_responder
+
+PROMPT = "Tell me about the ChatHub protocol in a few words"
+"""The prompt most tests ask."""
+ANSWER = echo_responder(TurnRequest(PROMPT)).text
+"""The hub's default answer to :data:`PROMPT`."""
+HALF = ANSWER[: len(ANSWER) // 2]
+"""What the hub's broken scenarios stream before they break."""
+USER = [{"role": "user", "content": PROMPT}]
+""":data:`PROMPT` as OpenAI-style messages."""
+
+
+class FakeClock:
+    """A clock that moves only when something sleeps on it, or when a test moves it.
+
+    Call it for the time; pass :meth:`sleep` where a sleep is injectable; it records the delays.
+    """
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.delays: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.now += seconds
+
+
+def bot(text: str, message_id: str = "m1", **extra: Any) -> dict[str, Any]:
+    """A bot answer message in Bing's card shape."""
+    return {
+        "author": "bot",
+        "text": text,
+        "messageId": message_id,
+        "contentOrigin": "DeepLeo",
+        "adaptiveCards": [
+            {
+                "type": "AdaptiveCard",
+                "version": "1.0",
+                "body": [{"type": "TextBlock", "text": text, "wrap": True}],
+            }
+        ],
+        **extra,
+    }
+
+
+def update(*messages: dict[str, Any]) -> dict[str, Any]:
+    """A type-1 update record carrying ``messages``."""
+    return {
+        "type": 1,
+        "target": "update",
+        "arguments": [{"requestId": "r", "messages": list(messages)}],
+    }
