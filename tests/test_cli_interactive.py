@@ -17,7 +17,9 @@ LONG = " ".join(f"word{i}" for i in range(300))
 
 def responder(request: TurnRequest) -> Reply:
     if "long" in request.prompt:
-        return Reply(text=LONG)
+        # Half the words, then silence: the answer is still running whenever Ctrl-C arrives,
+        # however slow the machine.
+        return Reply(text=LONG, scenario="silence-mid")
     last = f"; before: {request.history[-1][0]}" if request.history else ""
     return Reply(
         text=f"**Answer** to {request.prompt} ({request.style}, turn {request.turn}{last})",

@@ -20,7 +20,8 @@ ALL = tree(errors.G4FError)[1:]  # the base class itself is never raised
 
 
 def test_the_tree_is_the_documented_one() -> None:
-    assert {c.__name__ for c in ALL} == set(errors.__all__) - {"G4FError", "truncate"}
+    helpers = {"G4FError", "MAX_RETRY_AFTER", "clamp_retry_after", "truncate"}
+    assert {c.__name__ for c in ALL} == set(errors.__all__) - helpers
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
@@ -46,6 +47,7 @@ def test_every_class_has_its_whole_policy(cls: type[errors.G4FError]) -> None:
         (errors.Busy, False, 7, 429, "upstream_rate_limited"),
         (errors.ResponseTimeout, True, 8, 504, "upstream_timeout"),
         (errors.ConnectTimeout, True, 8, 504, "upstream_timeout"),
+        (errors.TurnTimeout, True, 8, 504, "upstream_timeout"),
         (errors.ConnectionClosed, True, 9, 502, "connection_closed"),
         (errors.ConnectError, True, 9, 502, "connection_closed"),
         (errors.ProtocolError, False, 10, 502, "protocol_error"),

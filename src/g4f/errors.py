@@ -9,7 +9,8 @@ Every failure a caller can act on is one class under :class:`G4FError`::
     │   │   └── ConnectError       never reached the service: refused, unreachable, closed before
     │   │                          the service took the turn (resending is safe)
     │   └── ResponseTimeout        nothing arrived within the read timeout
-    │       └── ConnectTimeout     opening the connection timed out (resending is safe)
+    │       ├── ConnectTimeout     opening the connection timed out (resending is safe)
+    │       └── TurnTimeout        the turn did not end within its overall deadline
     └── ServiceError               the service answered, with a refusal
         ├── RateLimited            Throttled, PerHourThrottled, HTTP 404/429 on create
         ├── ChallengeRequired      CaptchaChallenge, an HTML/empty body instead of JSON
@@ -40,9 +41,11 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 __all__ = [
+    "MAX_RETRY_AFTER",
     "AccessDenied",
     "Busy",
     "ChallengeRequired",
@@ -60,6 +63,8 @@ __all__ = [
     "ServerError",
     "ServiceError",
     "TransportError",
+    "TurnTimeout",
+    "clamp_retry_after",
     "truncate",
 ]
 
@@ -73,6 +78,22 @@ def truncate(text: str, limit: int = 200) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}…({len(text)} chars)"
+
+
+MAX_RETRY_AFTER = 3600.0
+"""The longest wait an error ever asks for, whatever the server said (seconds)."""
+
+
+def clamp_retry_after(value: float | None) -> float | None:
+    """A server's ``Retry-After`` made safe: ``None`` unless a finite number, then within
+    0 … :data:`MAX_RETRY_AFTER`.
+
+    >>> clamp_retry_after(float("inf")), clamp_retry_after(-3.0), clamp_retry_after(7.0)
+    (None, 0.0, 7.0)
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    return min(max(0.0, value), MAX_RETRY_AFTER)
 
 
 class G4FError(Exception):
@@ -103,7 +124,7 @@ class G4FError(Exception):
         super().__init__(message)
         self.message = message
         self.partial_text = partial_text
-        self.retry_after = retry_after
+        self.retry_after = clamp_retry_after(retry_after)
 
     def __str__(self) -> str:
         text = self.message
@@ -163,6 +184,13 @@ class ConnectTimeout(ResponseTimeout):
     """Opening the connection timed out: the request never reached the service."""
 
     resend_safe = True
+
+
+class TurnTimeout(ResponseTimeout):
+    """The turn kept going past its overall deadline (``Timeouts.turn``), however busy the
+    server looked."""
+
+    hint = "the answer took longer than the turn deadline; try again, or raise Timeouts(turn=…)"
 
 
 class ServiceError(G4FError):

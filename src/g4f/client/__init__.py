@@ -8,7 +8,7 @@ from ..openai import AsyncClient, Client
 from ..protocol.conversation import Conversation
 from ..services import ENV_COOKIES, ENV_URL, Cookies, Endpoints
 from .client import BingClient, ChatHubClient
-from .config import Timeouts
+from .config import Limits, Timeouts
 from .retry import NO_RETRY, RetryPolicy
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Conversation",
     "Cookies",
     "Endpoints",
+    "Limits",
     "RetryPolicy",
     "Timeouts",
 ]

@@ -12,10 +12,18 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
 import aiohttp
 
-from ..errors import ConnectError, ConnectTimeout, ProtocolError, ResponseTimeout
+from ..errors import (
+    ConnectError,
+    ConnectTimeout,
+    G4FError,
+    ProtocolError,
+    ResponseTimeout,
+    TurnTimeout,
+)
 from ..protocol import Event, Final, Ping, Record
 from ..protocol.connection import Connection, State
-from .config import Timeouts, host_of
+from .config import Limits, Timeouts, host_of
+from .failures import connect_failure
 from .recorder import CassetteRecorder
 
 __all__ = ["ChatHubSocket"]
@@ -36,9 +44,11 @@ class ChatHubSocket:
         ws: aiohttp.ClientWebSocketResponse,
         timeouts: Timeouts,
         recorder: CassetteRecorder | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._ws, self.timeouts, self.recorder = ws, timeouts, recorder
-        self.connection = Connection()
+        self.limits = limits or Limits()
+        self.connection = Connection(max_record=self.limits.max_message_bytes)
         self._last_ping = -float("inf")
 
     @classmethod
@@ -49,27 +59,31 @@ class ChatHubSocket:
         *,
         headers: Mapping[str, str],
         timeouts: Timeouts,
+        limits: Limits | None = None,
         proxy: str | None = None,
+        via: str | None = None,
         recorder: CassetteRecorder | None = None,
     ) -> ChatHubSocket:
-        """Open the websocket and send the handshake (its answer is read with the first turn)."""
+        """Open the websocket and send the handshake (its answer is read with the first turn).
+
+        Connecting, TLS and the upgrade's answer together have ``timeouts.connect``. ``proxy``
+        is an HTTP proxy aiohttp applies; ``via`` names the proxy in use (SOCKS included) in
+        errors.
+        """
+        limits = limits or Limits()
         try:
-            ws = await session.ws_connect(
-                url,
-                headers=dict(headers),
-                proxy=proxy,
-                autoping=True,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
-            )
-        except TimeoutError:
-            raise ConnectTimeout(
-                f"opening the ChatHub websocket at {host_of(url)} timed out"
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise ConnectError(
-                f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
-            ) from None
-        socket = cls(ws, timeouts, recorder)
+            async with asyncio.timeout(timeouts.connect):
+                ws = await session.ws_connect(
+                    url,
+                    headers=dict(headers),
+                    proxy=proxy,
+                    autoping=True,
+                    max_msg_size=limits.max_message_bytes,
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
+                )
+        except Exception as exc:  # mapped to a typed error below, or raised as it is
+            raise _open_failure(exc, url, via or proxy, timeouts.connect) from None
+        socket = cls(ws, timeouts, recorder, limits)
         try:
             await socket._send(socket.connection.initiate())
         except BaseException:
@@ -130,6 +144,7 @@ class ChatHubSocket:
         connection = self.connection
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeouts.read
+        turn_deadline = loop.time() + self.timeouts.turn
         progress = 0
         while True:
             event = connection.next_event()
@@ -137,7 +152,7 @@ class ChatHubSocket:
                 if connection.progress != progress:  # pings alone are no progress
                     progress = connection.progress
                     deadline = loop.time() + self.timeouts.read
-                connection.receive_data(await self._receive(deadline))
+                connection.receive_data(await self._receive(deadline, turn_deadline))
             elif isinstance(event, Ping):
                 await self._ping()
             else:
@@ -166,30 +181,27 @@ class ChatHubSocket:
                 f"the ChatHub websocket closed while sending: {type(exc).__name__}"
             ) from None
 
-    async def _receive(self, deadline: float) -> str:
-        """The next text message; sends keep-alive pings while waiting, until ``deadline``."""
-        text = await self._next_text(deadline)
+    async def _receive(self, deadline: float, turn_deadline: float) -> str:
+        """The next text message; sends keep-alive pings while waiting, until ``deadline`` (or
+        the turn's own deadline, if sooner)."""
+        text = await self._next_text(deadline, turn_deadline)
         if self.recorder is not None:
             self.recorder.record("recv", text)
         return text
 
-    async def _next_text(self, deadline: float) -> str:
+    async def _next_text(self, deadline: float, turn_deadline: float) -> str:
         loop = asyncio.get_running_loop()
         connection = self.connection
         while True:
-            remaining = deadline - loop.time()
+            remaining = min(deadline, turn_deadline) - loop.time()
             if remaining <= 0:
-                raise connection.fail(
-                    ResponseTimeout(
-                        f"the server sent nothing for the turn in {self.timeouts.read:g}s"
-                    )
-                )
+                raise connection.fail(self._timeout(turn_deadline <= deadline))
             try:
                 message = await self._ws.receive(
                     timeout=min(remaining, self.timeouts.ping_interval)
                 )
             except TimeoutError:
-                if deadline - loop.time() > 0:
+                if min(deadline, turn_deadline) - loop.time() > 0:
                     await self._ping()
                 continue
             if message.type == aiohttp.WSMsgType.TEXT:
@@ -205,6 +217,47 @@ class ChatHubSocket:
                 raise connection.connection_lost(
                     "the server closed the websocket before the answer was complete"
                 )
-            raise connection.connection_lost(
-                f"the websocket failed: {type(self._ws.exception()).__name__}"
+            raise self._failed(message)
+
+    def _timeout(self, whole_turn: bool) -> ResponseTimeout:
+        if whole_turn:
+            return TurnTimeout(f"the turn did not end within {self.timeouts.turn:g}s")
+        if self.connection.progress:
+            return ResponseTimeout(
+                f"the server sent nothing more for {self.timeouts.read:g}s, "
+                f"after {self.connection.progress} record(s) of the turn"
             )
+        return ResponseTimeout(f"the server sent nothing for the turn in {self.timeouts.read:g}s")
+
+    def _failed(self, message: aiohttp.WSMessage) -> G4FError:
+        """The error for a websocket that failed (an ``ERROR`` message)."""
+        error = message.data if isinstance(message.data, BaseException) else self._ws.exception()
+        if (
+            isinstance(error, aiohttp.WebSocketError)
+            and error.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        ):
+            return self.connection.fail(
+                ProtocolError(
+                    "the server sent a websocket message larger than "
+                    f"{self.limits.max_message_bytes} bytes"
+                )
+            )
+        detail = f"{type(error).__name__}: {error}" if error is not None else "no reason given"
+        return self.connection.connection_lost(f"the websocket failed ({detail})")
+
+
+def _open_failure(exc: Exception, url: str, proxy: str | None, time_limit: float) -> Exception:
+    """The typed error for a websocket that could not be opened (``exc`` itself if unknown)."""
+    failure = connect_failure(exc, url, proxy)
+    if failure is not None:
+        return failure
+    if isinstance(exc, TimeoutError):
+        return ConnectTimeout(
+            f"the ChatHub websocket at {host_of(url)} was not opened within {time_limit:g}s "
+            "(no answer to the connection or the upgrade)"
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return ConnectError(
+            f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
+        )
+    return exc

@@ -17,7 +17,7 @@ from ..protocol import Event, Final, Locale, Style, TextDelta
 from ..protocol.conversation import Conversation
 from ..services import BingService, Cookies, Endpoints, Service, Turn
 from .chathub import ChatHubSocket
-from .config import Timeouts
+from .config import Limits, Timeouts
 from .http import AiohttpGet
 from .proxy import check_proxy, is_socks, redact_url, socks_connector
 from .recorder import CassetteRecorder
@@ -54,6 +54,7 @@ class ChatHubClient:
         max_idle_connections: websockets kept open between the turns of conversations (the
             next turn then costs one round trip); the least recently used close first. Unused
             for services that want one websocket per turn.
+        limits: how much the client accepts from a server (body and message sizes).
     """
 
     def __init__(
@@ -65,11 +66,13 @@ class ChatHubClient:
         retry: RetryPolicy | None = None,
         record: str | os.PathLike[str] | None = None,
         max_idle_connections: int = 16,
+        limits: Limits | None = None,
     ) -> None:
         if max_idle_connections < 1:
             raise ValueError("max_idle_connections must be at least 1")
         self.service = service
         self.timeouts = timeouts or Timeouts()
+        self.limits = limits or Limits()
         self.retry = retry or RetryPolicy()
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
@@ -131,7 +134,9 @@ class ChatHubClient:
             url,
             headers=self.service.headers(),
             timeouts=self.timeouts,
+            limits=self.limits,
             proxy=self._http_proxy,
+            via=self._proxy,
             recorder=self._recorder,
         )
 
@@ -193,7 +198,12 @@ class ChatHubClient:
     async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a new server-side conversation, retrying transient failures."""
         chosen = Style.parse(style)
-        get = AiohttpGet(self._get_session(), self._http_proxy)
+        get = AiohttpGet(
+            self._get_session(),
+            max_bytes=self.limits.max_create_bytes,
+            proxy=self._http_proxy,
+            via=self._proxy,
+        )
 
         async def attempt() -> Conversation:
             return await self.service.create_conversation(get, chosen, self.timeouts.create)
@@ -294,7 +304,8 @@ class BingClient(ChatHubClient):
             :class:`~g4f.client.Cookies` (e.g. ``Cookies.from_file(path)``); defaults to
             ``$BING_COOKIES``. Never logged, shown or written.
         locale: language and market hints.
-        timeouts, proxy, retry, record, max_idle_connections: as for :class:`ChatHubClient`.
+        timeouts, proxy, retry, record, max_idle_connections, limits: as for
+            :class:`ChatHubClient`.
 
     Example::
 
@@ -317,6 +328,7 @@ class BingClient(ChatHubClient):
         retry: RetryPolicy | None = None,
         record: str | os.PathLike[str] | None = None,
         max_idle_connections: int = 16,
+        limits: Limits | None = None,
     ) -> None:
         service = BingService(
             endpoints=Endpoints.resolve(url),
@@ -330,6 +342,7 @@ class BingClient(ChatHubClient):
             retry=retry,
             record=record,
             max_idle_connections=max_idle_connections,
+            limits=limits,
         )
 
     @property

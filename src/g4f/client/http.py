@@ -1,4 +1,4 @@
-"""HTTP for services: one ``GET`` through aiohttp, with typed transport errors."""
+"""HTTP for services: one ``GET`` through aiohttp, with typed transport errors and a size cap."""
 
 from __future__ import annotations
 
@@ -6,23 +6,41 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from ..errors import ConnectError, ConnectionClosed, ConnectTimeout, ResponseTimeout
+from ..errors import ConnectionClosed, ProtocolError, ResponseTimeout
 from ..services import HttpResponse
 from .config import host_of
+from .failures import connect_failure
 
 __all__ = ["AiohttpGet"]
 
 
 class AiohttpGet:
-    """A :class:`~g4f.services.HttpGet` over an aiohttp session (and an optional HTTP proxy)."""
+    """A :class:`~g4f.services.HttpGet` over an aiohttp session.
 
-    def __init__(self, session: aiohttp.ClientSession, proxy: str | None = None) -> None:
-        self._session, self._proxy = session, proxy
+    Args:
+        session: the client's session.
+        max_bytes: the largest body accepted (:class:`~g4f.errors.ProtocolError` past it).
+        proxy: an HTTP proxy aiohttp applies per request.
+        via: the proxy in use, SOCKS ones included (they sit in the session's connector), for
+            error messages.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        max_bytes: int,
+        proxy: str | None = None,
+        via: str | None = None,
+    ) -> None:
+        self._session, self._max_bytes = session, max_bytes
+        self._proxy, self._via = proxy, via or proxy
 
     async def __call__(
         self, url: str, *, headers: Mapping[str, str], time_limit: float
     ) -> HttpResponse:
         """The response to ``GET url``; never-reached and lost requests raise typed errors."""
+        host = host_of(url)
         try:
             async with self._session.get(
                 url,
@@ -31,17 +49,32 @@ class AiohttpGet:
                 proxy=self._proxy,
                 allow_redirects=True,
             ) as response:
-                body = await response.text(errors="replace")
+                body = await self._read(response, host)
                 return HttpResponse(response.status, response.headers, body)
-        except aiohttp.ConnectionTimeoutError:
-            raise ConnectTimeout(f"connecting to {host_of(url)} timed out") from None
-        except TimeoutError:
-            raise ResponseTimeout(
-                f"the request to {host_of(url)} timed out after {time_limit:g}s"
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectError(f"could not reach {host_of(url)}: {type(exc).__name__}") from None
-        except aiohttp.ClientError as exc:
-            raise ConnectionClosed(
-                f"the request to {host_of(url)} failed: {type(exc).__name__}"
-            ) from None
+        except ProtocolError:
+            raise
+        except Exception as exc:  # mapped to a typed error below, or raised as it is
+            failure = connect_failure(exc, url, self._via)
+            if failure is not None:
+                raise failure from None
+            if isinstance(exc, TimeoutError):
+                raise ResponseTimeout(
+                    f"the request to {host} timed out after {time_limit:g}s"
+                ) from None
+            if isinstance(exc, aiohttp.ClientError | OSError):
+                raise ConnectionClosed(
+                    f"the request to {host} failed: {type(exc).__name__}"
+                ) from None
+            raise
+
+    async def _read(self, response: aiohttp.ClientResponse, host: str) -> str:
+        """The body, read in pieces and refused past ``max_bytes`` (never read whole)."""
+        pieces, size = [], 0
+        async for piece in response.content.iter_chunked(64 * 1024):
+            size += len(piece)
+            if size > self._max_bytes:
+                raise ProtocolError(
+                    f"the response from {host} is larger than {self._max_bytes} bytes"
+                )
+            pieces.append(piece)
+        return b"".join(pieces).decode(response.get_encoding(), errors="replace")

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from ..errors import ConnectError, ConnectionClosed, G4FError, RequestRefused
+from ..errors import ConnectError, ConnectionClosed, G4FError, ProtocolError, RequestRefused
 from .constants import RecordType
 from .events import Close, Completion, ErrorResult, Event, Final
 from .framing import (
@@ -45,6 +45,10 @@ from .reader import TurnReader
 from .results import error_for_result
 
 __all__ = ["Connection", "State"]
+
+# What a reader bug on a malformed record would raise: the connection reports it as the
+# malformed record it is, never as a bare Python error.
+_READER_BUGS = (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError)
 
 _PING = int(RecordType.PING)
 _COMPLETION = int(RecordType.COMPLETION)
@@ -91,8 +95,8 @@ class Connection:
         "turn_records",
     )
 
-    def __init__(self) -> None:
-        self._decoder = RecordDecoder()
+    def __init__(self, *, max_record: int | None = None) -> None:
+        self._decoder = RecordDecoder(max_record)
         self._records: deque[Record] = deque()
         self._events: deque[Event] = deque()
         self._handshake_sent = False
@@ -214,6 +218,9 @@ class Connection:
             produced = self._reader.read(record)
         except G4FError as exc:
             raise self.fail(exc) from None
+        except _READER_BUGS as exc:
+            error = ProtocolError(f"malformed record ({type(exc).__name__} reading it)")
+            raise self.fail(error) from exc
         for event in produced:
             if isinstance(event, Close):
                 detail = f": {event.error}" if event.error else ""

@@ -21,6 +21,7 @@ __all__ = [
     "decode_record",
     "encode_record",
     "encode_records",
+    "load_json",
     "parse_handshake_response",
 ]
 
@@ -58,11 +59,23 @@ HANDSHAKE_RESPONSE = encode_record({})
 """What a server answers to a good handshake."""
 
 
+def load_json(text: str) -> Any:
+    """Parse JSON with the fastest parser installed; ``ValueError`` for anything that is not
+    JSON this parser can read — a syntax error, or nesting too deep for it (``json`` would raise
+    ``RecursionError``, ``orjson`` refuses past 1,024 levels)."""
+    try:
+        return _loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except _JSON_ERRORS as exc:
+        raise ValueError(str(exc)) from None
+
+
 def decode_record(text: str) -> Record:
     """Parse one record's JSON text (without separator) into a dict, or raise ProtocolError."""
     try:
-        value = _loads(text)
-    except _JSON_ERRORS:
+        value = load_json(text)
+    except ValueError:
         raise ProtocolError(f"malformed record (not JSON): {truncate(text)!r}") from None
     if type(value) is not dict:
         raise ProtocolError(f"malformed record (not a JSON object): {truncate(text)!r}")
@@ -73,7 +86,10 @@ class RecordDecoder:
     """Turns websocket text into complete records.
 
     Feed it each text message; it returns the complete records in order, keeps a trailing partial
-    record for the next feed, and skips empty pieces between separators.
+    record for the next feed, and skips empty pieces between separators. A partial record is kept
+    as its pieces and joined once, when it ends, so a record split into many messages costs time
+    linear in its size; one longer than ``max_record`` characters is a
+    :class:`~g4f.errors.ProtocolError`.
 
     >>> decoder = RecordDecoder()
     >>> decoder.feed('{"type":6}\\x1e{"ty')
@@ -82,30 +98,47 @@ class RecordDecoder:
     [{'type': 3}]
     """
 
-    __slots__ = ("_tail",)
+    __slots__ = ("_pieces", "_size", "max_record")
 
-    def __init__(self) -> None:
-        self._tail = ""
+    def __init__(self, max_record: int | None = None) -> None:
+        self._pieces: list[str] = []
+        self._size = 0
+        self.max_record = max_record
 
     @property
     def pending(self) -> str:
         """Text of a record started but not yet ended by a separator."""
-        return self._tail
+        return "".join(self._pieces)
 
     def feed(self, text: str) -> list[Record]:
         """Add ``text`` and return the records it completes."""
-        if self._tail:
-            text = self._tail + text
-            self._tail = ""
-        end = text.find(RECORD_SEPARATOR)
+        end = text.find(RECORD_SEPARATOR)  # only the new text is scanned
         if end < 0:
-            self._tail = text
+            self._keep(text)
             return []
+        if self._pieces:
+            self._pieces.append(text)
+            text = "".join(self._pieces)
+            self._pieces.clear()
+            self._size = 0
+            end = text.find(RECORD_SEPARATOR)
         if end == len(text) - 1:  # the common case: exactly one whole record
             return [decode_record(text[:end])] if end else []
         pieces = text.split(RECORD_SEPARATOR)
-        self._tail = pieces.pop()
+        tail = pieces.pop()
+        if tail:
+            self._keep(tail)
         return [decode_record(piece) for piece in pieces if piece]
+
+    def _keep(self, text: str) -> None:
+        self._size += len(text)
+        if self.max_record is not None and self._size > self.max_record:
+            self._pieces.clear()
+            self._size = 0
+            raise ProtocolError(
+                f"a record longer than {self.max_record} characters without its end"
+            )
+        self._pieces.append(text)
 
 
 def parse_handshake_response(record: Record) -> None:

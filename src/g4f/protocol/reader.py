@@ -41,7 +41,10 @@ MESSAGE_SEPARATOR = "\n\n"
 
 
 def _describe(record: Record) -> str:
-    return truncate(json.dumps(record, ensure_ascii=False, default=str))
+    try:
+        return truncate(json.dumps(record, ensure_ascii=False, default=str))
+    except (RecursionError, ValueError):
+        return "(a record nested too deeply to show)"
 
 
 def _malformed(record: Record, why: str) -> ProtocolError:
@@ -211,6 +214,7 @@ class TurnReader:
             type(message) is not dict
             or message.get("author") != "bot"
             or message.get("messageType")
+            or type(message.get("contentOrigin", "")) is not str
             or message.get("contentOrigin") in _SPECIAL_ORIGINS
             or self._retracted
             or message.get("messageId") != self._message_id

@@ -3,7 +3,6 @@ for many turns, the signature in the invocation or as the websocket's access tok
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from ..protocol.constants import (
     Style,
 )
 from ..protocol.conversation import Conversation
-from ..protocol.framing import Record
+from ..protocol.framing import Record, load_json
 from ..protocol.invocation import Locale, build_invocation
 from ..protocol.results import error_for_result
 from .base import HttpGet, Service, Turn
@@ -157,11 +156,13 @@ class BingService(Service):
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds; ``None`` when absent, unreadable or not finite (an error
+    clamps what is left to a sane range)."""
     value = headers.get("Retry-After")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        return float(value)
     except ValueError:
         return None  # an HTTP date: too rare here to be worth parsing
 
@@ -231,7 +232,7 @@ def _json_body(body: str) -> dict[str, Any]:
             "conversation create returned a web page (a challenge) instead of JSON"
         )
     try:
-        data = json.loads(stripped)
+        data = load_json(stripped)
     except ValueError:
         raise ProtocolError(
             f"conversation create returned a body that is not JSON: {truncate(stripped, 80)!r}"
