@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,12 @@ def hub() -> Hub:
     return Hub(responder=responder, pace=0.01)
 
 
+def default_sigint() -> None:
+    # A test runner started as a background job hands SIGINT down ignored; a user's terminal
+    # does not, and Ctrl-C is what these tests are about.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn(url: str) -> pexpect.spawn:
     child = pexpect.spawn(
         sys.executable,
@@ -39,6 +46,7 @@ def spawn(url: str) -> pexpect.spawn:
         encoding="utf-8",
         timeout=20,
         dimensions=(40, 200),
+        preexec_fn=default_sigint,
     )
     child.expect("> ")
     return child

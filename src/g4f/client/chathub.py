@@ -102,8 +102,11 @@ class ChatHubSocket:
         return self.connection.turn_records
 
     async def aclose(self) -> None:
-        """Close the websocket."""
-        await self._ws.close()
+        """Close the websocket: the closing handshake within ``timeouts.close``, after which
+        the connection is dropped (a server still flooding the socket never answers it)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.timeouts.close):
+                await self._ws.close()
 
     async def turn(
         self,

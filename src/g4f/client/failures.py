@@ -14,11 +14,17 @@ __all__ = ["connect_failure"]
 
 def _socks_errors() -> tuple[type[BaseException], ...]:
     try:
-        from python_socks import ProxyConnectionError as SocksConnectionError
-        from python_socks import ProxyError, ProxyTimeoutError
+        import aiohttp_socks
+        import python_socks
     except ImportError:  # the socks extra is not installed: no SOCKS proxy can be in use
         return ()
-    return (ProxyError, SocksConnectionError, ProxyTimeoutError)
+    # aiohttp-socks re-raises python-socks' errors as its own classes of the same names.
+    return tuple(
+        getattr(module, name)
+        for module in (python_socks, aiohttp_socks)
+        for name in ("ProxyError", "ProxyConnectionError", "ProxyTimeoutError")
+        if hasattr(module, name)
+    )
 
 
 def _proxy_failure(exc: BaseException, proxy: str) -> G4FError | None:

@@ -73,26 +73,37 @@ def parse_context(context: str | None) -> list[tuple[str, str]]:
     return [(pieces[i], pieces[i + 1].rstrip("\n")) for i in range(1, len(pieces) - 1, 2)]
 
 
+QUOTE_LIMIT = 200
+"""The most characters of a prompt (or of a context message) the echo responder quotes, so an
+answer's size does not grow with what a caller sends."""
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_LIMIT else f"{text[:QUOTE_LIMIT]}…"
+
+
 def echo_responder(request: TurnRequest) -> Reply:
     """The default responder: deterministic, in any language, and showing what it was told.
 
-    The answer quotes the prompt (so it is never the bare prompt), counts the history it saw, and
-    names the style and turn, so a test can tell that context and conversation state arrived.
+    The answer quotes the prompt (so it is never the bare prompt; at most :data:`QUOTE_LIMIT`
+    characters of it), counts the history it saw, and names the style and turn, so a test can
+    tell that context and conversation state arrived.
 
     >>> echo_responder(TurnRequest("Hi")).text
     'You said: «Hi». No earlier messages. Style: Precise, turn 1.'
     """
-    parts = [f"You said: «{request.prompt}»."]
+    parts = [f"You said: «{_quote(request.prompt)}»."]
     earlier = parse_context(request.context)
     if earlier:
         role, content = earlier[-1]
         parts.append(
-            f"I see {len(earlier)} earlier message(s); the last, from {role}: «{content}»."
+            f"I see {len(earlier)} earlier message(s); the last, from {role}: «{_quote(content)}»."
         )
     elif request.history:
         last_prompt, _ = request.history[-1]
         parts.append(
-            f"We spoke {len(request.history)} time(s) before; you last said: «{last_prompt}»."
+            f"We spoke {len(request.history)} time(s) before; "
+            f"you last said: «{_quote(last_prompt)}»."
         )
     else:
         parts.append("No earlier messages.")

@@ -35,6 +35,7 @@ __all__ = [
     "Abort",
     "CloseSocket",
     "CreateFailure",
+    "Repeat",
     "Scenario",
     "Send",
     "Step",
@@ -53,6 +54,16 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
+class Repeat:
+    """Send this text again and again, ``interval`` seconds apart, until the client leaves or
+    ``seconds`` have passed (a hostile server that never finishes)."""
+
+    text: str
+    interval: float = 0.0
+    seconds: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
 class Abort:
     """Drop the connection without a websocket close frame."""
 
@@ -62,7 +73,7 @@ class CloseSocket:
     """Close the websocket cleanly."""
 
 
-Step = Send | Abort | CloseSocket
+Step = Send | Repeat | Abort | CloseSocket
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +94,20 @@ class TurnPlan:
 _TOKEN = re.compile(r"\s*\S+")
 
 
+MAX_UPDATES = 500
+"""The most updates one answer streams: longer answers add several words per update, so the
+cumulative updates of a long answer cannot grow quadratically without bound."""
+
+
 def _prefixes(text: str) -> list[str]:
-    """The cumulative texts of a stream that adds one word at a time."""
+    """The cumulative texts of a stream that adds one word at a time (several at a time past
+    :data:`MAX_UPDATES` words)."""
     ends = [m.end() for m in _TOKEN.finditer(text)] or [len(text)]
     if ends[-1] != len(text):
         ends.append(len(text))
+    step = -(-len(ends) // MAX_UPDATES)  # ceiling division
+    if step > 1:
+        ends = sorted({*ends[step - 1 :: step], len(text)})
     return [text[:end] for end in ends]
 
 
@@ -285,6 +305,26 @@ def _malformed(turn: _Turn) -> list[Step]:
     return [*_pack(turn.half()), Send('{"type": 1, "target": "update", "arguments": [\x1e')]
 
 
+# -- hostile servers: what no ChatHub service sends, to prove the client survives it -----------
+
+
+def _trickle(turn: _Turn) -> list[Step]:
+    # Records about nothing (a target the client does not read), forever: only the client's
+    # overall turn deadline ends this.
+    idle = encode_record({"type": 1, "target": "heartbeat", "arguments": []})
+    return [*_pack(turn.half()), Repeat(idle, interval=0.05)]
+
+
+def _endless_record(turn: _Turn) -> list[Step]:
+    start = '{"type":1,"target":"update","arguments":[{"messages":[{"text":"'
+    return [*_pack(turn.half()), Send(start), Repeat("x" * 65536)]
+
+
+def _huge_message(turn: _Turn) -> list[Step]:
+    huge = update_record(turn.plan.request_id, [turn.message("y" * (8 << 20), "huge")])
+    return [*_pack(turn.half()), Send(encode_record(huge))]
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """A turn scenario: its name, what it plays, and the script that plays it (``None`` for
@@ -311,6 +351,16 @@ TURN_SCENARIOS: Mapping[str, Scenario] = {
         Scenario("ping-storm", "a burst of pings between every two updates", _ping_storm),
         Scenario("malformed", "some text, then a record that is not JSON", _malformed),
         Scenario("cassette", "turn n replays turn n of a recorded cassette"),
+        Scenario("upgrade-hang", "hostile: the websocket upgrade is never answered"),
+        Scenario(
+            "trickle", "hostile: some text, then a record about nothing every 50 ms", _trickle
+        ),
+        Scenario(
+            "endless-record", "hostile: some text, then a record that never ends", _endless_record
+        ),
+        Scenario(
+            "huge-message", "hostile: some text, then an 8 MiB websocket message", _huge_message
+        ),
     )
 }
 """Turn scenarios by name (``fail:VALUE[:noerror][:nomessages]`` is a family besides them)."""
@@ -332,6 +382,8 @@ class CreateFailure:
     body: str = ""
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
+    endless: bool = False
+    """Hostile: send ``body`` again and again, never ending the response."""
 
 
 _CHALLENGE_PAGE = (
@@ -369,6 +421,17 @@ CREATE_SCENARIOS: Mapping[str, CreateFailure] = {
             body='{"result": {"value": "Success", "message": null}}',
         ),
         CreateFailure(
+            "create-huge",
+            "hostile: a 2 MiB JSON body",
+            body='{"padding": "' + "z" * (2 << 20) + '"}',
+        ),
+        CreateFailure(
+            "create-endless",
+            "hostile: a body that never ends",
+            body='{"padding": "' + "z" * 65536,
+            endless=True,
+        ),
+        CreateFailure(
             "create-unauthorized",
             "an UnauthorizedRequest result",
             body='{"result": {"value": "UnauthorizedRequest", "message": '
@@ -401,6 +464,6 @@ def script(scenario: str, plan: TurnPlan) -> list[Step]:
     if scenario.startswith("fail:"):
         return _failure(scenario, turn)
     entry = TURN_SCENARIOS.get(scenario)
-    if entry is None or entry.script is None:
+    if entry is None or entry.script is None:  # cassette and upgrade-hang are the hub's to play
         raise ValueError(f"{scenario!r} is not a turn scenario")
     return entry.script(turn)

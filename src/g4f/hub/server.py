@@ -41,6 +41,7 @@ from .scenarios import (
     CREATE_SCENARIOS,
     Abort,
     CloseSocket,
+    Repeat,
     Send,
     Step,
     TurnPlan,
@@ -108,6 +109,8 @@ class Hub:
             this much later, messages in flight overlapping. RTT = 2 × latency.
         cassette: recorded turns to replay (from :meth:`from_cassette`); sets the scenario
             ``cassette``, which plays turn *n* of a conversation as recorded turn *n*.
+        max_conversations: conversations kept; past it the oldest are forgotten, as expired
+            ones are (on each create, without a scan of the table).
 
     Example::
 
@@ -128,6 +131,7 @@ class Hub:
         clock: Callable[[], float] = time.monotonic,
         cassette: Sequence[Sequence[str]] | None = None,
         latency: float = 0.0,
+        max_conversations: int = 10_000,
     ) -> None:
         if create_shape not in CREATE_SHAPES:
             raise ValueError(f"create_shape must be one of {CREATE_SHAPES}")
@@ -135,6 +139,9 @@ class Hub:
             raise ValueError(
                 "pace and latency must be >= 0, max_turns >= 1 and conversation_ttl > 0"
             )
+        if max_conversations < 1:
+            raise ValueError("max_conversations must be at least 1")
+        self.max_conversations = max_conversations
         self.latency = latency
         self.responder = responder
         self.cassette = [list(turn) for turn in cassette] if cassette is not None else None
@@ -210,7 +217,7 @@ class Hub:
         self.create_requests += 1
         self.create_cookie_names.append(sorted(request.cookies))  # names only, never values
         scenario = self._create_failures.pop(0) if self._create_failures else self.scenario
-        failure = self._create_failure(scenario)
+        failure = await self._create_failure(scenario, request)
         if failure is not None:
             return failure
         conversation = HubConversation(
@@ -221,6 +228,7 @@ class Hub:
             scenario=self.scenario,
             expires_at=self.clock() + self.conversation_ttl,
         )
+        self._forget_old_conversations()
         self.conversations[conversation.conversation_id] = conversation
         body: dict[str, Any] = {
             "conversationId": conversation.conversation_id,
@@ -235,11 +243,27 @@ class Hub:
             headers[ENCRYPTED_SIGNATURE_HEADER] = conversation.encrypted_signature
         return web.json_response(body, headers=headers)
 
-    @staticmethod
-    def _create_failure(scenario: str) -> web.Response | None:
+    def _forget_old_conversations(self) -> None:
+        """Drop expired conversations, and the oldest past ``max_conversations``.
+
+        The table is in creation order and every conversation lives ``conversation_ttl``, so
+        the expired ones are at its front: this looks at no more than it drops, plus one.
+        """
+        now, table = self.clock(), self.conversations
+        while table:
+            oldest = next(iter(table.values()))
+            if oldest.expires_at > now and len(table) < self.max_conversations:
+                return
+            del table[oldest.conversation_id]
+
+    async def _create_failure(
+        self, scenario: str, request: web.Request
+    ) -> web.StreamResponse | None:
         failure = CREATE_SCENARIOS.get(scenario)
         if failure is None:
             return None
+        if failure.endless:
+            return await _endless_response(request, failure.body)
         return web.Response(
             status=failure.status,
             text=failure.body,
@@ -252,6 +276,9 @@ class Hub:
     async def _chathub(self, request: web.Request) -> web.StreamResponse:
         if self.latency:
             await asyncio.sleep(2 * self.latency)  # the upgrade request and its answer travel
+        if self.scenario == "upgrade-hang":
+            await _until_gone(request)
+            return web.Response(status=503, text="the upgrade was never meant to be answered")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._websockets.add(ws)
@@ -259,6 +286,10 @@ class Hub:
         wire = Wire(ws, request, self.latency)
         try:
             await self._serve(wire, request.query.get(ACCESS_TOKEN_PARAM))
+        except ConnectionError:
+            # The client left (e.g. a websocket it opened speculatively and did not need):
+            # nothing went wrong on this side.
+            log.debug("a client left its websocket")
         finally:
             await wire.finish()
             self._websockets.discard(ws)
@@ -313,6 +344,9 @@ class Hub:
                     await wire.send(step.text)
                     if self.pace:
                         await asyncio.sleep(self.pace)
+                elif isinstance(step, Repeat):
+                    await _repeat(wire, step)
+                    return False
                 elif isinstance(step, CloseSocket):
                     await wire.close()
                     return False
@@ -439,6 +473,43 @@ class Hub:
             expiry_time=(now + timedelta(seconds=remaining)).isoformat(timespec="seconds"),
             timestamp=now.isoformat(timespec="seconds"),
         )
+
+
+HOSTILE_SECONDS = 300.0
+"""The longest a hostile scenario keeps a connection busy when its client does not leave."""
+
+
+async def _until_gone(request: web.Request) -> None:
+    """Wait until the client has closed its connection (at most :data:`HOSTILE_SECONDS`)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + HOSTILE_SECONDS
+    while loop.time() < end:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _repeat(wire: Wire, step: Repeat) -> None:
+    """Send ``step.text`` over and over until the client leaves or the step's time is up."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + min(step.seconds, HOSTILE_SECONDS)
+    while loop.time() < end:
+        await wire.send(step.text)  # raises ConnectionError once the client is gone
+        await asyncio.sleep(step.interval)
+
+
+async def _endless_response(request: web.Request, piece: str) -> web.StreamResponse:
+    """A response whose body never ends (until the client leaves, or the time is up)."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    data = piece.encode()
+    loop = asyncio.get_running_loop()
+    end = loop.time() + HOSTILE_SECONDS
+    with contextlib.suppress(ConnectionError):
+        while loop.time() < end:
+            await response.write(data)
+    return response
 
 
 @contextlib.asynccontextmanager
