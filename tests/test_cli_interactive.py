@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,22 +41,24 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def spawn(url: str) -> pexpect.spawn:
+def spawn(url: str, home: Path, *args: str, **env: str) -> pexpect.spawn:
+    """``g4f chat`` in a pseudo-terminal, its history file in ``home``."""
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "g4f", "chat", "--url", url],
+        ["-m", "g4f", "chat", "--url", url, *args],
         encoding="utf-8",
         timeout=20,
         dimensions=(40, 200),
         preexec_fn=default_sigint,
+        env={**os.environ, "G4F_HISTORY": str(home / "history"), **env},
     )
     child.expect("> ")
     return child
 
 
 @pytest.fixture
-def session(thread_hub: str) -> Iterator[pexpect.spawn]:
-    child = spawn(thread_hub)
+def session(thread_hub: str, tmp_path: Path) -> Iterator[pexpect.spawn]:
+    child = spawn(thread_hub, tmp_path)
     yield child
     child.close(force=True)
 
@@ -118,7 +122,7 @@ def test_save_and_load_continue_a_conversation(
     session.sendline("/quit")
     session.expect(pexpect.EOF)
 
-    second = spawn(thread_hub)
+    second = spawn(thread_hub, tmp_path)
     try:
         assert "the next question is turn 2" in ask(second, f"/load {saved}")
         assert "turn 2; before: remember this" in ask(second, "and now?")
@@ -144,3 +148,92 @@ def test_errors_keep_the_session(hub: Hub, session: pexpect.spawn) -> None:
     assert "AccessDenied" in ask(session, "hi")
     hub.scenario = "stream"
     assert "to hi again" in ask(session, "hi again")
+
+
+def test_save_writes_a_private_file_and_keeps_the_style(
+    thread_hub: str, session: pexpect.spawn, tmp_path: Path
+) -> None:
+    saved = tmp_path / "conversation.json"
+    ask(session, "hello")
+    ask(session, "/style creative")
+    ask(session, f"/save {saved}")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert json.loads(saved.read_text())["style"] == "creative"
+    second = spawn(thread_hub, tmp_path)
+    try:
+        assert "Loaded (creative); the next question is turn 2" in ask(second, f"/load {saved}")
+        assert "(Creative, turn 2" in ask(second, "and now?")
+    finally:
+        second.close(force=True)
+
+
+def test_save_to_a_missing_directory_names_the_path(session: pexpect.spawn, tmp_path: Path) -> None:
+    ask(session, "hello")
+    target = tmp_path / "no" / "such" / "dir.json"
+    assert f"Could not save to {target}: No such file or directory" in ask(
+        session, f"/save {target}"
+    )
+
+
+def test_load_announces_the_turns_answered_not_the_ids_used(
+    thread_hub: str, session: pexpect.spawn, tmp_path: Path
+) -> None:
+    saved = tmp_path / "conversation.json"
+    ask(session, "hello")
+    ask(session, f"/save {saved}")
+    data = json.loads(saved.read_text())
+    data["turn"] = 2  # a second turn was sent, then stopped before its answer
+    saved.write_text(json.dumps(data))
+    assert "the next question is turn 2." in ask(session, f"/load {saved}")
+
+
+def test_history_persists_across_sessions_in_a_private_file(
+    thread_hub: str, session: pexpect.spawn, tmp_path: Path
+) -> None:
+    ask(session, "a question worth remembering")
+    session.sendline("/quit")
+    session.expect(pexpect.EOF)
+    history = tmp_path / "history"
+    assert "a question worth remembering" in history.read_text()
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+
+
+def test_no_color_means_no_styles(thread_hub: str, tmp_path: Path) -> None:
+    child = spawn(thread_hub, tmp_path, NO_COLOR="1")
+    try:
+        out = ask(child, "hello")
+    finally:
+        child.close(force=True)
+    assert "**Answer** to hello" in out and "\x1b[1m" not in out and "\x1b[2m" not in out
+
+
+def test_one_shot_ctrl_c_ends_the_line_and_exits_130(thread_hub: str, tmp_path: Path) -> None:
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "g4f", "chat", "--url", thread_hub, "something long"],
+        encoding="utf-8",
+        timeout=20,
+        preexec_fn=default_sigint,
+    )
+    child.expect("word5 ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert str(child.before).endswith("\r\n")
+
+
+def test_retries_are_shown_on_a_terminal(hub: Hub, thread_hub: str, tmp_path: Path) -> None:
+    hub.fail_next_creates("create-500")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "g4f", "chat", "--url", thread_hub, "hello"],
+        encoding="utf-8",
+        timeout=20,
+        preexec_fn=default_sigint,
+    )
+    child.expect(r"ServerError: retrying in \d+ s \(2/4\)")
+    child.expect("to hello")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -177,3 +177,10 @@ async def test_a_client_dropping_its_websocket_logs_no_traceback(
                 await client.ask_text("hi")
             await hub.wait_closed()
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+async def test_a_lone_surrogate_in_a_prompt_is_a_value_error(client: BingClient) -> None:
+    with pytest.raises(ValueError, match="lone surrogate"):
+        await client.ask_text("\ud800")
+    with pytest.raises(ValueError, match="lone surrogate"):
+        await client.ask_text("fine", context="[user](#message)\n\udfff\n\n")

@@ -36,8 +36,8 @@ def __getattr__(name: str) -> Any:
     try:
         return getattr(importlib.import_module(module, __name__), name)
     except ModuleNotFoundError as exc:
-        if exc.name not in ("fastapi", "uvicorn", "starlette", "pydantic"):
+        if exc.name not in ("fastapi", "uvicorn", "starlette", "pydantic", "httptools"):
             raise
         raise ImportError(
-            "the API server needs FastAPI and uvicorn: pip install 'g4f-bing[api]'"
+            "the API server needs FastAPI, uvicorn and httptools: pip install 'g4f-bing[api]'"
         ) from exc

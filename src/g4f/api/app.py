@@ -1,36 +1,37 @@
-"""The OpenAI-compatible HTTP server: ``POST /v1/chat/completions`` and friends, over the engine."""
+"""The OpenAI-compatible HTTP server: ``POST /v1/chat/completions`` and friends, over the engine.
+
+Every error answer, whoever raises it (FastAPI's routing and validation, the middleware, the
+upstream), is in OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__, errors
 from ..client import BingClient, Conversation
 from ..models import DEFAULT_MODEL, MODELS
 from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
+from .middleware import ASGIApp, Receive, Scope, Send, limit_body, openai_error, require_key
 from .settings import ApiSettings
 
 __all__ = ["ApiSettings", "ConversationStore", "create_app"]
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class ConversationStore:
@@ -93,106 +94,103 @@ class ChatRequest(BaseModel):
     top_p: float | None = None  # accepted and ignored
     n: int | None = Field(default=None, ge=1)
     conversation_id: str | None = None
+    # Refused when given (ChatHub here has no tool calls), never silently ignored:
+    tools: list[Any] | None = None
+    functions: list[Any] | None = None
+    tool_choice: Any = None
+    function_call: Any = None
 
 
-def openai_error(
-    status: int,
-    message: str,
-    type_: str,
-    code: str | None = None,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """An error response in OpenAI's shape."""
-    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status, headers=headers)
+_UNSUPPORTED = ("tools", "functions", "tool_choice", "function_call")
 
 
-def _upstream(error: errors.G4FError) -> tuple[int, str, str]:
-    """Status, error type and code for an upstream failure, as its class says."""
-    return error.http_status, error.openai_type, error.openai_code
+def _check_request(body: ChatRequest, settings: ApiSettings) -> None:
+    """What the body's schema cannot say; :class:`BadRequest` naming the field at fault."""
+    for name in _UNSUPPORTED:
+        if getattr(body, name) not in (None, [], "none"):
+            raise BadRequest(
+                f"'{name}' is not supported by this server (no tool or function calls).",
+                param=name,
+                code="not_supported",
+            )
+    if len(body.messages) > settings.max_messages:
+        raise BadRequest(
+            f"At most {settings.max_messages} messages are accepted.", param="messages"
+        )
+    if body.n not in (None, 1):
+        raise BadRequest("Only n=1 is supported.", param="n")
+    where = _lone_surrogate(body.model_dump(), "")
+    if where is not None:
+        raise BadRequest(
+            "The request contains text that is not valid Unicode (a lone surrogate).",
+            param=where or None,
+        )
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """The path of the first string in ``value`` that UTF-8 cannot encode, or ``None``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        inner = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
+        found = _lone_surrogate(item, inner)
+        if found is not None:
+            return found
+    return None
 
 
 def upstream_error(error: errors.G4FError) -> JSONResponse:
-    """The response for an upstream failure before anything was streamed."""
-    status, type_, code = _upstream(error)
+    """The response for an upstream failure before anything was streamed, as its class says."""
     headers = {}
-    if status == 429 and error.retry_after is not None:
+    if error.http_status == 429 and error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    return openai_error(status, str(error), type_, code, headers=headers)
+    return openai_error(
+        error.http_status, str(error), error.openai_type, error.openai_code, headers=headers
+    )
 
 
 def _sse(data: Any) -> bytes:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-class _BodyTooLarge(Exception):
-    pass
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 400: "invalid_request"}
 
 
-def limit_body(app: ASGIApp, max_bytes: int) -> ASGIApp:
-    """ASGI middleware answering 413 to a body larger than ``max_bytes``, read or declared."""
+class _Readiness:
+    """The upstream check behind ``/ready``: one at a time, its result kept ``ttl`` seconds."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await _too_large(scope, receive, send, max_bytes)
-            return
-        seen = 0
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._result: tuple[float, errors.G4FError | None] | None = None
+        self._lock = asyncio.Lock()
 
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > max_bytes:
-                raise _BodyTooLarge
-            return message
-
-        try:
-            await app(scope, counted, send)
-        except _BodyTooLarge:
-            await _too_large(scope, receive, send, max_bytes)
-
-    return middleware
-
-
-def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
-    """ASGI middleware answering 401 under ``/v1/`` unless ``Authorization: Bearer api_key``.
-
-    The key is compared in constant time. (A plain ASGI wrapper: Starlette's ``BaseHTTPMiddleware``
-    would pass every streamed chunk through an extra in-memory stream.)
-    """
-    expected = f"Bearer {api_key}".encode()
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, expected):
-                response = openai_error(
-                    401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
-                )
-                await response(scope, receive, send)
-                return
-        await app(scope, receive, send)
-
-    return middleware
-
-
-async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-    response = openai_error(
-        413,
-        f"The request body is larger than {max_bytes} bytes.",
-        "invalid_request_error",
-        "request_too_large",
-    )
-    await response(scope, receive, send)
+    async def check(self, client: BingClient) -> errors.G4FError | None:
+        """``None`` when the upstream answered its handshake, else why not."""
+        async with self._lock:  # concurrent probes wait for one check, not one each
+            if self._result is not None and self.clock() - self._result[0] < self.ttl:
+                return self._result[1]
+            failure: errors.G4FError | None = None
+            try:
+                await client.check()
+            except errors.G4FError as exc:
+                failure = exc
+            self._result = (self.clock(), failure)
+            return failure
 
 
 def create_app(settings: ApiSettings | None = None) -> ASGIApp:
-    """The ASGI application (FastAPI, wrapped in the key check and the body-size limit).
+    """The ASGI application: FastAPI, inside the key check, the body-size limit and CORS.
 
     Example::
 
@@ -201,6 +199,7 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
     """
     settings = settings or ApiSettings()
     store = ConversationStore(settings.conversation_ttl, settings.max_conversations)
+    readiness = _Readiness(settings.ready_cache)
     state: dict[str, BingClient] = {}
 
     @contextlib.asynccontextmanager
@@ -217,33 +216,46 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
             yield
             state.clear()
 
-    app = FastAPI(title="g4f-bing", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="g4f-bing",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
+    )
     app.state.conversations = store
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
-        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return openai_error(400, "The body is not valid JSON.", code="invalid_json")
         param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-        return openai_error(
-            422,
-            f"Invalid request: {first.get('msg', 'bad body')}",
-            "invalid_request_error",
-            "invalid_request",
-            param,
-        )
+        message = f"Invalid request: {first.get('msg', 'bad body')}"
+        return openai_error(422, message, code="invalid_request", param=param)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers) if exc.headers else None
+        return openai_error(exc.status_code, str(exc.detail), code=code, headers=headers)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
+        """Liveness: the server runs (says nothing of the upstream; see ``/ready``)."""
         return {"status": "ok"}
+
+    @app.get("/ready", response_model=None)
+    async def ready() -> dict[str, str] | JSONResponse:
+        """Readiness: the upstream answers a ChatHub handshake (checked at most every
+        ``ready_cache`` seconds)."""
+        failure = await readiness.check(state["client"])
+        if failure is None:
+            return {"status": "ready"}
+        return openai_error(
+            503, f"The upstream is not ready: {failure}", "upstream_error", failure.openai_code
+        )
 
     def model_object(model_id: str) -> dict[str, Any]:
         return {"id": model_id, "object": "model", "created": 0, "owned_by": "g4f-bing"}
@@ -255,13 +267,8 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
     @app.get("/v1/models/{model_id}", response_model=None)
     async def model(model_id: str) -> dict[str, Any] | JSONResponse:
         if model_id not in MODELS:
-            return openai_error(
-                404,
-                f"The model '{model_id}' does not exist.",
-                "invalid_request_error",
-                "model_not_found",
-                "model",
-            )
+            message = f"The model '{model_id}' does not exist."
+            return openai_error(404, message, code="model_not_found", param="model")
         return model_object(model_id)
 
     @app.post("/v1/chat/completions", response_model=None)
@@ -269,19 +276,14 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         try:
             return await _completion(body)
         except UnknownModel as exc:
-            return openai_error(404, exc.message, "invalid_request_error", exc.code, exc.param)
+            return openai_error(404, exc.message, code=exc.code, param=exc.param)
         except BadRequest as exc:
-            return openai_error(400, exc.message, "invalid_request_error", exc.code, exc.param)
+            return openai_error(400, exc.message, code=exc.code, param=exc.param)
         except errors.G4FError as exc:
             return upstream_error(exc)
 
     async def _completion(body: ChatRequest) -> Response:
-        if len(body.messages) > settings.max_messages:
-            raise BadRequest(
-                f"At most {settings.max_messages} messages are accepted.", param="messages"
-            )
-        if body.n not in (None, 1):
-            raise BadRequest("Only n=1 is supported.", param="n")
+        _check_request(body, settings)
         request = CompletionRequest.build(
             [m.model_dump(exclude_none=True) for m in body.messages],
             model=body.model,
@@ -295,9 +297,8 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
                 return openai_error(
                     404,
                     f"No conversation '{body.conversation_id}' (unknown or expired).",
-                    "invalid_request_error",
-                    "conversation_not_found",
-                    "conversation_id",
+                    code="conversation_not_found",
+                    param="conversation_id",
                 )
         else:
             conversation = await client.start_conversation(request.style)
@@ -328,7 +329,17 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
     wrapped: ASGIApp = app
     if settings.api_key:
         wrapped = require_key(wrapped, settings.api_key)
-    return limit_body(wrapped, settings.max_body_bytes)
+    wrapped = limit_body(wrapped, settings.max_body_bytes)
+    if settings.cors_origins:
+        # Outermost: preflights are answered before the key is asked for, and every answer,
+        # a 401 included, carries the CORS headers a browser needs to read it.
+        wrapped = CORSMiddleware(
+            wrapped,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    return wrapped
 
 
 class _EventStream(StreamingResponse):
@@ -361,15 +372,14 @@ async def _stream(
             async for part in parts:
                 yield f"data: {builder.chunk_json(part)}\n\n".encode()
         except errors.G4FError as exc:
-            status, type_, code = _upstream(exc)
             yield _sse(
                 {
                     "error": {
                         "message": str(exc),
-                        "type": type_,
+                        "type": exc.openai_type,
                         "param": None,
-                        "code": code,
-                        "status": status,
+                        "code": exc.openai_code,
+                        "status": exc.http_status,
                     }
                 }
             )

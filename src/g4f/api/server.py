@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import socket
 from types import TracebackType
 
@@ -13,30 +14,101 @@ import uvicorn
 from ..sync import LoopThread
 from .app import ApiSettings, create_app
 
-__all__ = ["ApiThread", "run", "serve"]
+__all__ = ["ApiThread", "listen", "run", "serve"]
 
 
-def _no_delay_protocol() -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol with Nagle's algorithm off.
+def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message: str) -> None:
+    """Answer ``status`` with an OpenAI-shaped body and close (before any request is parsed)."""
+    body = json.dumps(
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": reason.lower().replace(" ", "_"),
+            }
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode()
+    if isinstance(transport, asyncio.WriteTransport):
+        transport.write(head + body)
+    transport.close()
+
+
+def _protocol(settings: ApiSettings) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol with Nagle's algorithm off and a guard on request headers.
 
     Without TCP_NODELAY, each small SSE chunk after the first waits for the client's delayed
-    ACK (~40 ms on Linux): every streamed token would be late by that much.
+    ACK (~40 ms on Linux): every streamed token would be late by that much. The guard answers
+    431 to a request line and headers longer than ``max_header_bytes`` and 408 to headers not
+    complete within ``header_timeout`` seconds, so slow or huge headers cannot hold memory or
+    connections. (httptools' parser is what tells where headers end; the api extra installs it.)
     """
-    base: type[asyncio.Protocol]
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as base
-    except ImportError:
-        from uvicorn.protocols.http.h11_impl import H11Protocol as base
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class NoDelayProtocol(base):  # type: ignore[valid-type,misc]
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    limit, deadline = settings.max_header_bytes, settings.header_timeout
+
+    class GuardedProtocol(HttpToolsProtocol):
+        _header_bytes = 0
+        _headers_done = False
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().connection_made(transport)
+            self._start_header_timer()
 
-    return NoDelayProtocol
+        def data_received(self, data: bytes) -> None:
+            if not self._headers_done:
+                end = data.find(b"\r\n\r\n")
+                self._header_bytes += end + 4 if end >= 0 else len(data)
+                if self._header_bytes > limit:
+                    self._stop_header_timer()
+                    message = f"The request line and headers are larger than {limit} bytes."
+                    _reject(self.transport, 431, "Request Header Fields Too Large", message)
+                    return
+            super().data_received(data)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._start_header_timer()
+
+        def on_headers_complete(self) -> None:
+            self._headers_done = True
+            self._stop_header_timer()
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._headers_done, self._header_bytes = False, 0  # what comes next is a new request
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_header_timer()
+            super().connection_lost(exc)
+
+        def _start_header_timer(self) -> None:
+            if self._header_timer is None:
+                loop = asyncio.get_running_loop()
+                self._header_timer = loop.call_later(deadline, self._headers_too_slow)
+
+        def _stop_header_timer(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            if not self._headers_done:
+                message = f"The request headers did not arrive within {deadline:g} s."
+                _reject(self.transport, 408, "Request Timeout", message)
+
+    return GuardedProtocol
 
 
 def _config(settings: ApiSettings, host: str, port: int, log_level: str) -> uvicorn.Config:
@@ -47,8 +119,35 @@ def _config(settings: ApiSettings, host: str, port: int, log_level: str) -> uvic
         log_level=log_level,
         lifespan="on",
         timeout_graceful_shutdown=5,
-        http=_no_delay_protocol(),
+        http=_protocol(settings),
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=max(1, round(settings.keep_alive)),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket for ``host:port``; ``OSError`` saying why not (a busy port)."""
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is not between 0 and 65535")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _raise_file_limit(settings: ApiSettings) -> None:
+    """Let the process hold every connection it may serve: each stream needs the caller's
+    socket and an upstream websocket."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 2 * settings.max_connections + 2 * settings.idle_websockets + 64
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
 async def serve(
@@ -57,9 +156,12 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 1337,
     log_level: str = "info",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve the API until cancelled (or until uvicorn receives a signal)."""
-    await uvicorn.Server(_config(settings, host, port, log_level)).serve()
+    """Serve the API until cancelled (or until uvicorn receives a signal), on ``sock`` if
+    given (see :func:`listen`), else on ``host:port``."""
+    server = uvicorn.Server(_config(settings, host, port, log_level))
+    await server.serve(sockets=[sock] if sock is not None else None)
 
 
 def run(
@@ -68,16 +170,18 @@ def run(
     host: str = "127.0.0.1",
     port: int = 1337,
     log_level: str = "info",
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve the API in the foreground until interrupted, on uvloop when it is installed
     (the ``api`` extra installs it and httptools: together several times the throughput)."""
+    _raise_file_limit(settings)
     loop_factory = None
     with contextlib.suppress(ImportError):
         import uvloop
 
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(settings, host=host, port=port, log_level=log_level))
+        runner.run(serve(settings, host=host, port=port, log_level=log_level, sock=sock))
 
 
 class ApiThread:

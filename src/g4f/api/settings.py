@@ -27,6 +27,13 @@ class ApiSettings:
         retry: how creating an upstream conversation retries transient failures.
         idle_websockets: upstream websockets kept open between the turns of kept
             conversations (a continued conversation then answers after one round trip).
+        docs: serve ``/docs`` and ``/openapi.json`` (behind the key; the docs page loads its
+            scripts from a CDN, so it needs a browser online).
+        max_connections: client connections served at once; more get 503.
+        max_header_bytes: the largest request line and header block (431 past it).
+        header_timeout: seconds a client has to send a request's headers.
+        keep_alive: seconds an idle keep-alive connection stays open.
+        ready_cache: seconds ``/ready`` reuses its last upstream check.
     """
 
     url: str | None = None
@@ -41,3 +48,20 @@ class ApiSettings:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     idle_websockets: int = 256
+    docs: bool = False
+    max_connections: int = 1024
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
+    keep_alive: float = 5.0
+    ready_cache: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_messages", "max_conversations", "max_connections"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.idle_websockets < 1 or self.max_header_bytes < 1024:
+            raise ValueError("idle_websockets must be >= 1 and max_header_bytes >= 1024")
+        for name in ("conversation_ttl", "header_timeout", "keep_alive", "ready_cache"):
+            value = getattr(self, name)
+            if not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds")

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__, errors
 from ..api.settings import ApiSettings
-from ..client import ENV_COOKIES, ENV_URL, Cookies, RetryPolicy, Timeouts
+from ..client import ENV_COOKIES, ENV_URL, Cookies, Endpoints, RetryPolicy, Timeouts
+from ..client.proxy import redact_url
 from ..hub import Hub, running_hub
 from ..hub.responder import words_responder
 from ..hub.scenarios import usage as scenario_usage
@@ -41,6 +42,50 @@ ENV_API_KEY = "G4F_API_KEY"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def _non_negative_seconds(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text!r}")
+    return value
+
+
+def _cookies(path: Path | None) -> Cookies | None:
+    """The cookies in ``path``; a file that cannot be read is a usage error naming it."""
+    if path is None:
+        return None
+    try:
+        return Cookies.from_file(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read the cookies file {path}: {exc.strerror or exc}") from None
 
 
 def exit_code_for(error: errors.G4FError) -> int:
@@ -78,19 +123,20 @@ def _chat_parser(commands: _Commands) -> None:
         "--cookies",
         type=Path,
         metavar="FILE",
-        help=f"your Bing cookies: a browser export (JSON) or cookies.txt (default: ${ENV_COOKIES})",
+        help="your Bing cookies: a browser export (JSON) or cookies.txt "
+        f"(default: ${ENV_COOKIES}, which holds a Cookie header value: name=value; name2=value2)",
     )
     chat.add_argument("--proxy", metavar="URL", help="http://, https:// or socks5:// proxy")
     chat.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=_TIMEOUTS.read,
         metavar="SECONDS",
         help=f"longest silence allowed while an answer streams (default: {_TIMEOUTS.read:g})",
     )
     chat.add_argument(
         "--retries",
-        type=int,
+        type=_positive_int,
         default=_RETRY.attempts,
         metavar="N",
         help="attempts at creating a conversation on transient failures "
@@ -120,7 +166,7 @@ def _hub_parser(commands: _Commands) -> None:
     )
     hub.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     hub.add_argument(
-        "--port", type=int, default=8765, help="port to bind; 0 picks a free one (default: 8765)"
+        "--port", type=_port, default=8765, help="port to bind; 0 picks a free one (default: 8765)"
     )
     hub.add_argument(
         "--scenario",
@@ -142,27 +188,27 @@ def _hub_parser(commands: _Commands) -> None:
     )
     hub.add_argument(
         "--pace",
-        type=float,
+        type=_non_negative_seconds,
         default=DEMO_PACE,
         metavar="SECONDS",
         help=f"pause between two messages of an answer (default: {DEMO_PACE:g})",
     )
     hub.add_argument(
         "--latency",
-        type=float,
+        type=_non_negative_seconds,
         default=0.0,
         metavar="SECONDS",
         help="network model: delay every message each way by SECONDS (RTT = 2x; default: 0)",
     )
     hub.add_argument(
         "--answer-words",
-        type=int,
+        type=_positive_int,
         metavar="N",
         help="answer every prompt with N words, one per update (for load tests)",
     )
     hub.add_argument(
         "--max-turns",
-        type=int,
+        type=_positive_int,
         default=DEFAULT_MAX_TURNS,
         metavar="N",
         help=f"turns a conversation may have (default: {DEFAULT_MAX_TURNS})",
@@ -180,7 +226,7 @@ def _api_parser(commands: _Commands) -> None:
         ),
     )
     api.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    api.add_argument("--port", type=int, default=1337, help="port to bind (default: 1337)")
+    api.add_argument("--port", type=_port, default=1337, help="port to bind (default: 1337)")
     api.add_argument(
         "--api-key",
         default=os.environ.get(ENV_API_KEY) or None,
@@ -192,7 +238,8 @@ def _api_parser(commands: _Commands) -> None:
         "--cookies",
         type=Path,
         metavar="FILE",
-        help=f"your Bing cookies for upstream requests (default: ${ENV_COOKIES})",
+        help="your Bing cookies for upstream requests, a browser export (JSON) or cookies.txt "
+        f"(default: ${ENV_COOKIES}, which holds a Cookie header value)",
     )
     api.add_argument("--proxy", metavar="URL", help="proxy for upstream connections")
     api.add_argument(
@@ -204,21 +251,21 @@ def _api_parser(commands: _Commands) -> None:
     )
     api.add_argument(
         "--max-body-bytes",
-        type=int,
+        type=_positive_int,
         default=_API.max_body_bytes,
         metavar="N",
         help=f"largest request body accepted (default: {_API.max_body_bytes})",
     )
     api.add_argument(
         "--max-messages",
-        type=int,
+        type=_positive_int,
         default=_API.max_messages,
         metavar="N",
         help=f"most messages in one request (default: {_API.max_messages})",
     )
     api.add_argument(
         "--conversation-ttl",
-        type=float,
+        type=_seconds,
         default=_API.conversation_ttl,
         metavar="SECONDS",
         help="how long a kept conversation lives after its last use "
@@ -226,7 +273,7 @@ def _api_parser(commands: _Commands) -> None:
     )
     api.add_argument(
         "--max-conversations",
-        type=int,
+        type=_positive_int,
         default=_API.max_conversations,
         metavar="N",
         help="conversations kept in memory; the least recently used go first "
@@ -234,18 +281,30 @@ def _api_parser(commands: _Commands) -> None:
     )
     api.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=_API.timeouts.read,
         metavar="SECONDS",
         help=f"longest upstream silence while an answer streams (default: {_API.timeouts.read:g})",
     )
     api.add_argument(
         "--idle-websockets",
-        type=int,
+        type=_positive_int,
         default=_API.idle_websockets,
         metavar="N",
         help="upstream websockets kept open between turns of kept conversations "
         f"(default: {_API.idle_websockets})",
+    )
+    api.add_argument(
+        "--docs",
+        action="store_true",
+        help="serve /docs and /openapi.json (behind --api-key; the page loads scripts from a CDN)",
+    )
+    api.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=_API.max_connections,
+        metavar="N",
+        help=f"client connections served at once; more get 503 (default: {_API.max_connections})",
     )
     api.add_argument(
         "--log-level",
@@ -265,7 +324,21 @@ def _parser() -> argparse.ArgumentParser:
     _chat_parser(commands)
     _hub_parser(commands)
     _api_parser(commands)
+    for sub in commands.choices.values():  # -v after the sub-command too
+        sub.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"
+        )
     return parser
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown option is reported with its sub-command's usage."""
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def _hub(args: argparse.Namespace) -> int:
@@ -301,7 +374,7 @@ def _chat(args: argparse.Namespace) -> int:
         local=args.local,
         style=Style.parse(args.style),
         search=not args.no_search,
-        cookies=Cookies.from_file(args.cookies) if args.cookies else None,
+        cookies=_cookies(args.cookies),
         proxy=args.proxy,
         timeout=args.timeout,
         json=args.json,
@@ -318,18 +391,36 @@ def _chat(args: argparse.Namespace) -> int:
         raise ValueError("the prompt is empty")
     try:
         asyncio.run(one_shot(options, prompt.strip(), output))
+    except KeyboardInterrupt:
+        output.end_turn()  # the answer so far ends with its line
+        raise
     except errors.G4FError as exc:
         code = exit_code_for(exc)
         output.error(exc, code)
+        if _offline_default(options, exc):
+            output.notice(OFFLINE_HINT)
         return code
     return 0
 
 
+OFFLINE_HINT = (
+    "g4f: Bing's service could not be reached. Offline? `g4f chat --local` answers from a hub "
+    f"started in-process; --url or ${ENV_URL} points at another server (e.g. `g4f hub`)."
+)
+
+
+def _offline_default(options: Any, error: errors.G4FError) -> bool:
+    """Whether ``error`` is the default upstream (Bing's own hosts) being unreachable."""
+    default = not options.url and not options.local and not os.environ.get(ENV_URL, "").strip()
+    return default and isinstance(error, errors.ConnectError | errors.ConnectTimeout)
+
+
 def _api(args: argparse.Namespace) -> int:
     try:
-        from ..api import ApiSettings, run
+        from ..api.server import listen, run
     except ImportError as exc:
         raise ValueError(str(exc)) from None
+    endpoints = Endpoints.resolve(args.url)  # a bad --url is a usage error, before anything runs
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
         sys.stderr.write(
@@ -338,7 +429,7 @@ def _api(args: argparse.Namespace) -> int:
         )
     settings = ApiSettings(
         url=args.url,
-        cookies=Cookies.from_file(args.cookies) if args.cookies else Cookies.from_env(),
+        cookies=_cookies(args.cookies) or Cookies.from_env(),
         proxy=args.proxy,
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
@@ -348,14 +439,24 @@ def _api(args: argparse.Namespace) -> int:
         max_conversations=args.max_conversations,
         timeouts=Timeouts(read=args.timeout),
         idle_websockets=args.idle_websockets,
+        docs=args.docs,
+        max_connections=args.max_connections,
     )
-    run(settings, host=args.host, port=args.port, log_level=args.log_level)
+    sock = listen(args.host, args.port)  # a busy port is reported before anything else runs
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    sys.stderr.write(
+        f"g4f api listening on http://{shown}:{port}/v1 "
+        f"(upstream: {redact_url(endpoints.chathub_url)})\n"
+    )
+    sys.stderr.flush()
+    run(settings, host=args.host, port=port, log_level=args.log_level, sock=sock)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``g4f`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -48,17 +49,21 @@ class ChatOptions:
 
 
 def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
-    """JSON lines for ``--json``, the terminal view when stdout is a terminal, else plain text."""
+    """JSON lines for ``--json``, the terminal view when stdout is a terminal (without colors
+    when ``NO_COLOR`` is set), else plain text."""
     if options.json:
         return JsonOutput(stdout, stderr)
     if stdout.isatty():
-        return TerminalOutput(stdout, stderr)
+        return TerminalOutput(stdout, stderr, color=not os.environ.get("NO_COLOR"))
     return Output(stdout, stderr)
 
 
 @contextlib.asynccontextmanager
-async def open_client(options: ChatOptions) -> AsyncIterator[BingClient]:
-    """A client for ``options``, with an in-process hub first when ``--local``."""
+async def open_client(
+    options: ChatOptions, output: Output | None = None
+) -> AsyncIterator[BingClient]:
+    """A client for ``options``, with an in-process hub first when ``--local``; retries of
+    conversation create are shown on ``output``."""
     async with contextlib.AsyncExitStack() as stack:
         url = options.url
         if options.local:
@@ -68,7 +73,10 @@ async def open_client(options: ChatOptions) -> AsyncIterator[BingClient]:
             cookies=options.cookies,
             proxy=options.proxy,
             timeouts=Timeouts(read=options.timeout),
-            retry=RetryPolicy(attempts=max(1, options.retries)),
+            retry=RetryPolicy(
+                attempts=options.retries,
+                on_retry=output.retrying if output is not None else None,
+            ),
             record=options.record,
         )
         yield await stack.enter_async_context(client)
@@ -99,7 +107,7 @@ async def run_turn(
 
 async def one_shot(options: ChatOptions, prompt: str, output: Output) -> None:
     """``g4f chat PROMPT``: one turn in a new conversation."""
-    async with open_client(options) as client:
+    async with open_client(options, output) as client:
         await run_turn(client, prompt, output, style=options.style, search=options.search)
 
 
@@ -129,6 +137,8 @@ class _Session:
             except ValueError as exc:
                 self.output.notice(str(exc))
             else:
+                if self.conversation is not None:
+                    self.conversation.style = self.style  # /save keeps the style in use
                 self.output.notice(f"Style: {self.style.value}.")
         elif name == "/save":
             self._save(argument)
@@ -145,9 +155,9 @@ class _Session:
             self.output.notice("Nothing to save yet: ask something first.")
         else:
             try:
-                Path(path).write_text(json.dumps(self.conversation.to_dict(), indent=2) + "\n")
+                write_private(Path(path), json.dumps(self.conversation.to_dict(), indent=2) + "\n")
             except OSError as exc:
-                self.output.notice(f"Could not save: {exc.strerror or exc}")
+                self.output.notice(f"Could not save to {path}: {exc.strerror or exc}")
             else:
                 self.output.notice(f"Saved to {path}.")
 
@@ -161,7 +171,10 @@ class _Session:
             self.output.notice(f"Could not load {path}: {exc}")
         else:
             self.style = self.conversation.style
-            self.output.notice(f"Loaded; the next question is turn {self.conversation.turn + 1}.")
+            self.output.notice(
+                f"Loaded ({self.style.value}); the next question is turn "
+                f"{self.conversation.answered + 1}."
+            )
 
     async def ask(self, client: BingClient, prompt: str) -> None:
         if self.conversation is None:
@@ -177,21 +190,61 @@ class _Session:
         )
 
 
-def _enable_line_editing() -> None:
-    with contextlib.suppress(ImportError):
-        import readline  # noqa: F401 - importing it gives input() editing and history
+ENV_HISTORY = "G4F_HISTORY"
+"""Environment variable naming the interactive history file (default: the state directory)."""
+HISTORY_LINES = 1000
+
+
+def history_path() -> Path:
+    """Where the interactive session keeps its history: ``$G4F_HISTORY``, else
+    ``$XDG_STATE_HOME/g4f/history`` (``~/.local/state/g4f/history``)."""
+    named = os.environ.get(ENV_HISTORY, "").strip()
+    if named:
+        return Path(named).expanduser()
+    state = os.environ.get("XDG_STATE_HOME", "").strip() or "~/.local/state"
+    return Path(state).expanduser() / "g4f" / "history"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable and writable by its owner only (mode 0600), as every
+    file holding credentials or a user's words must be."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps no wider mode
+        file.write(text)
+
+
+@contextlib.contextmanager
+def _line_editing() -> Iterator[None]:
+    """``input()`` with line editing and a history kept across sessions (when readline is
+    there); the history file is private to the user and never stops the session."""
+    try:
+        import readline
+    except ImportError:
+        yield
+        return
+    path = history_path()
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(HISTORY_LINES)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
+            path.chmod(0o600)
 
 
 def interactive(options: ChatOptions, output: Output, stdin: TextIO = sys.stdin) -> int:
     """The interactive session; returns the exit status."""
     from . import exit_code_for
 
-    _enable_line_editing()
     session = _Session(options, output)
     output.notice("g4f chat — /help for commands, Ctrl-D to quit.")
-    with asyncio.Runner() as runner:
+    with _line_editing(), asyncio.Runner() as runner:
         stack = contextlib.AsyncExitStack()
-        client = runner.run(stack.enter_async_context(open_client(options)))
+        client = runner.run(stack.enter_async_context(open_client(options, output)))
         try:
             while True:
                 try:

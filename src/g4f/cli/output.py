@@ -72,6 +72,10 @@ class Output:
             self._write("\n")
         self._wrote = False
 
+    def retrying(self, error: errors.G4FError, wait: float, attempt: int, attempts: int) -> None:
+        """Creating the conversation failed with ``error``; attempt ``attempt`` of
+        ``attempts`` follows in ``wait`` seconds (shown on a terminal only)."""
+
     def interrupted(self) -> None:
         """The user stopped the answer with Ctrl-C."""
         self.end_turn()
@@ -138,13 +142,21 @@ def rows_of(text: str, columns: int) -> int:
 
 class TerminalOutput(Output):
     """A terminal: spinner while connecting, dimmed progress, and the answer re-drawn as
-    rendered markdown once complete, followed by its sources and suggestions."""
+    rendered markdown once complete, followed by its sources and suggestions.
 
-    def __init__(self, stdout: TextIO, stderr: TextIO) -> None:
+    With ``color=False`` (``NO_COLOR`` set, see https://no-color.org) nothing is styled and the
+    answer is not re-drawn: it stays as it streamed.
+    """
+
+    def __init__(self, stdout: TextIO, stderr: TextIO, *, color: bool = True) -> None:
         super().__init__(stdout, stderr)
+        self.color = color
+        self._dim, self._reset_style, self._yellow, self._red = (
+            (DIM, RESET, YELLOW, RED) if color else ("", "", "", "")
+        )
         self._screen = ""  # what this turn wrote to the terminal, to re-draw it
-        self._progress: list[str] = []
-        self._answer = ""
+        # The turn as it streamed, in order: ("text", answer text) and ("progress", line).
+        self._segments: list[tuple[str, str]] = []
         self._extras: list[str] = []
         self._retraction: Retraction | None = None
 
@@ -162,34 +174,45 @@ class TerminalOutput(Output):
 
     async def _spin(self) -> None:
         for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
-            self.stderr.write(f"\r{DIM}{frame} connecting…{RESET}")
+            self.stderr.write(f"\r{self._dim}{frame} connecting…{self._reset_style}")
             self.stderr.flush()
             await asyncio.sleep(0.08)
 
+    def retrying(self, error: errors.G4FError, wait: float, attempt: int, attempts: int) -> None:
+        self.stderr.write(
+            f"\r\x1b[K{self._dim}{type(error).__name__}: retrying in {wait:.0f} s "
+            f"({attempt}/{attempts}){self._reset_style}\n"
+        )
+        self.stderr.flush()
+
     def event(self, event: Event) -> None:
+        dim, reset = self._dim, self._reset_style
         if isinstance(event, TextDelta):
-            self._answer += event.text
+            if self._segments and self._segments[-1][0] == "text":
+                self._segments[-1] = ("text", self._segments[-1][1] + event.text)
+            else:
+                self._segments.append(("text", event.text))
             self._show(event.text)
         elif isinstance(event, SearchProgress):
-            self._progress.append(event.text)
+            self._segments.append(("progress", event.text))
             self._show(
                 f"{'' if self._screen.endswith(chr(10)) or not self._screen else chr(10)}"
-                f"{DIM}{event.text}{RESET}\n"
+                f"{dim}{event.text}{reset}\n"
             )
         elif isinstance(event, Retraction):
             self._retraction = event
         elif isinstance(event, Sources):
             lines = [f"  [{i}] {s.title} — {s.url}" for i, s in enumerate(event.items, 1)]
-            self._extras.append(f"{DIM}Sources:\n" + "\n".join(lines) + RESET)
+            self._extras.append(f"{dim}Sources:\n" + "\n".join(lines) + reset)
         elif isinstance(event, SuggestedReplies):
-            self._extras.append(f"{DIM}Suggestions: {' · '.join(event.items)}{RESET}")
+            self._extras.append(f"{dim}Suggestions: {' · '.join(event.items)}{reset}")
         elif isinstance(event, TurnLimit):
             self._extras.append(
-                f"{YELLOW}This conversation reached its turn limit; "
-                f"type /new to start another.{RESET}"
+                f"{self._yellow}This conversation reached its turn limit; "
+                f"type /new to start another.{reset}"
             )
         elif isinstance(event, Throttling):
-            self._extras.append(f"{DIM}(turn {event.used} of {event.limit}){RESET}")
+            self._extras.append(f"{dim}(turn {event.used} of {event.limit}){reset}")
         elif isinstance(event, Final):
             self._redraw()
 
@@ -199,29 +222,38 @@ class TerminalOutput(Output):
         self.stdout.flush()
 
     def _redraw(self) -> None:
-        parts = [f"{DIM}{line}{RESET}" for line in self._progress]
+        """Draw the turn again, in the order it streamed, with its markdown rendered."""
         if self._retraction is not None:
-            parts.append(
-                f"{YELLOW}[the service retracted its answer]{RESET} {self._retraction.apology}"
+            notice = (
+                f"{self._yellow}[the service retracted its answer]{self._reset_style} "
+                f"{self._retraction.apology}"
             )
-        else:
-            parts.append(render_markdown(self._answer))
         columns, lines = shutil.get_terminal_size()
         rows = rows_of(self._screen, columns)
-        if self._screen and rows < lines:
+        if self.color and self._screen and rows < lines:
             up = f"\x1b[{rows - 1}F" if rows > 1 else "\r"
             self.stdout.write(up + "\x1b[J")
-            self.stdout.write("\n".join(parts))
+            self.stdout.write(self._rendered() if self._retraction is None else notice)
         elif self._retraction is not None:
-            self.stdout.write("\n" + parts[-1])
+            self.stdout.write("\n" + notice)
         self.stdout.write("\n")
         for extra in self._extras:
             self.stdout.write(extra + "\n")
         self.stdout.flush()
         self._reset()
 
+    def _rendered(self) -> str:
+        out = ""
+        for kind, text in self._segments:
+            if kind == "text":
+                out += render_markdown(text.lstrip("\n") if out.endswith("\n") else text)
+            else:
+                separator = "" if not out or out.endswith("\n") else "\n"
+                out += f"{separator}{DIM}{text}{RESET}\n"
+        return out.rstrip("\n")
+
     def _reset(self) -> None:
-        self._screen, self._answer, self._progress = "", "", []
+        self._screen, self._segments = "", []
         self._extras, self._retraction = [], None
         self._wrote = False
 
@@ -233,5 +265,5 @@ class TerminalOutput(Output):
 
     def error(self, error: errors.G4FError, exit_code: int) -> None:
         self.end_turn()
-        self.stderr.write(f"{RED}{error_line(error)}{RESET}\n")
+        self.stderr.write(f"{self._red}{error_line(error)}{self._reset_style}\n")
         self.stderr.flush()

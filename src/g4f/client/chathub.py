@@ -108,6 +108,15 @@ class ChatHubSocket:
             async with asyncio.timeout(self.timeouts.close):
                 await self._ws.close()
 
+    async def handshake(self) -> None:
+        """Wait for the server's answer to the handshake (within the read timeout)."""
+        connection = self.connection
+        deadline = asyncio.get_running_loop().time() + self.timeouts.read
+        while not connection.handshaken:
+            connection.receive_data(await self._receive(deadline, float("inf")))
+            while connection.next_event() is not None:
+                pass  # pings before any turn need no answer
+
     async def turn(
         self,
         records: Sequence[Record],

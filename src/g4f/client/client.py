@@ -26,6 +26,16 @@ from .retry import RetryPolicy
 __all__ = ["BingClient", "ChatHubClient"]
 
 
+def _check_unicode(text: str, what: str) -> None:
+    """``ValueError`` unless ``text`` can be sent (UTF-8 has no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{what} is not valid Unicode (a lone surrogate at position {exc.start})"
+        ) from None
+
+
 def _advance_turn(conversation: Conversation) -> None:
     conversation.turn += 1
 
@@ -145,6 +155,20 @@ class ChatHubClient:
         assert url is not None  # a conversation always has a websocket URL
         return await self._open(url)
 
+    async def check(self) -> None:
+        """Check that the service answers: open a websocket, complete the handshake, close it.
+
+        Raises the typed :class:`~g4f.errors.G4FError` when it does not (a readiness probe).
+        """
+        url = self.service.websocket_url(None)
+        if url is None:
+            raise ValueError(f"the {self.service.name} service has no websocket to check")
+        socket = await self._open(url)
+        try:
+            await socket.handshake()
+        finally:
+            await socket.aclose()
+
     async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a conversation and open its websocket, together where the service allows.
 
@@ -228,6 +252,9 @@ class ChatHubClient:
         """
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt must be a non-empty string")
+        _check_unicode(prompt, "the prompt")
+        if context is not None:
+            _check_unicode(context, "the context")
         chosen = Style.parse(style) if style is not None else None
         keep, reused = conversation is not None, False
         if conversation is None:
@@ -255,6 +282,7 @@ class ChatHubClient:
                         async for event in events:
                             if isinstance(event, Final):
                                 finished = True
+                                conversation.answered += 1
                                 conversation.expiry_time = (
                                     event.expiry_time or conversation.expiry_time
                                 )

@@ -33,6 +33,7 @@ class RetryPolicy:
     The n-th retry waits ``min(max_delay, base_delay * 2**n)`` scaled by a random factor in
     [0.5, 1) (jitter), or the server's ``Retry-After`` when it sent one; never past ``deadline``
     seconds after the first attempt. ``sleep``, ``random`` and ``clock`` can be replaced in tests.
+    ``on_retry(error, wait, attempt, attempts)`` is called before each wait (e.g. to show it).
     """
 
     attempts: int = 4
@@ -42,6 +43,9 @@ class RetryPolicy:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
     random: Callable[[], float] = field(default=_random.random, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    on_retry: Callable[[G4FError, float, int, int], None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.base_delay < 0 or self.max_delay < 0 or self.deadline < 0:
@@ -67,6 +71,8 @@ class RetryPolicy:
                 if self.clock() - start + wait > self.deadline:
                     raise
                 log.info("%s; retrying in %.2fs", type(error).__name__, wait)
+                if self.on_retry is not None:
+                    self.on_retry(error, wait, retry + 2, self.attempts)
                 await self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

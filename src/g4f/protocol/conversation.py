@@ -14,8 +14,9 @@ __all__ = ["Conversation"]
 class Conversation:
     """One server-side conversation.
 
-    ``turn`` is the next invocation id ("0" for the first turn). Signatures are credentials the
-    service issued for this conversation: they are left out of ``repr``.
+    ``turn`` is the next invocation id ("0" for the first turn; a stopped or failed turn used one
+    too); ``answered`` counts the turns that were answered to the end. Signatures are credentials
+    the service issued for this conversation: they are left out of ``repr``.
 
     Example::
 
@@ -31,6 +32,7 @@ class Conversation:
     style: Style = Style.PRECISE
     turn: int = 0
     expiry_time: str | None = None
+    answered: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A plain JSON-able dict, for saving and resuming in another process."""
@@ -42,6 +44,7 @@ class Conversation:
             "style": self.style.value,
             "turn": self.turn,
             "expiry_time": self.expiry_time,
+            "answered": self.answered,
         }
 
     @classmethod
@@ -56,9 +59,10 @@ class Conversation:
             ) from None
         if not isinstance(conversation_id, str) or not isinstance(client_id, str):
             raise ValueError("not a saved conversation: ids must be strings")
-        turn = data.get("turn", 0)
-        if not isinstance(turn, int) or turn < 0:
-            raise ValueError("not a saved conversation: turn must be a non-negative integer")
+        turn, answered = data.get("turn", 0), data.get("answered", 0)
+        for name, value in (("turn", turn), ("answered", answered)):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"not a saved conversation: {name} must be a whole number >= 0")
         return cls(
             conversation_id=conversation_id,
             client_id=client_id,
@@ -67,4 +71,5 @@ class Conversation:
             style=Style.parse(data.get("style") or Style.PRECISE),
             turn=turn,
             expiry_time=data.get("expiry_time"),
+            answered=answered,
         )

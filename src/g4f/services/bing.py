@@ -14,12 +14,12 @@ from .. import __version__
 from ..errors import (
     AccessDenied,
     ChallengeRequired,
+    G4FError,
     NotAuthorized,
     ProtocolError,
     RateLimited,
     RequestRefused,
     ServerError,
-    ServiceError,
     truncate,
 )
 from ..protocol.constants import (
@@ -59,10 +59,19 @@ DEFAULT_HEADERS: Mapping[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
-    """The two URLs a conversation needs: HTTPS create, and the ChatHub websocket."""
+    """The two URLs a conversation needs: HTTPS create, and the ChatHub websocket.
+
+    Its ``repr`` leaves out any user info in the URLs (a password is a credential).
+    """
 
     create_url: str = "https://www.bing.com" + CREATE_PATH
     chathub_url: str = "wss://sydney.bing.com" + CHATHUB_PATH
+
+    def __repr__(self) -> str:
+        return (
+            f"Endpoints(create_url={_redacted(self.create_url)!r}, "
+            f"chathub_url={_redacted(self.chathub_url)!r})"
+        )
 
     @classmethod
     def from_base(cls, base: str) -> Endpoints:
@@ -155,6 +164,13 @@ class BingService(Service):
         return [s for s in (conversation.signature, conversation.encrypted_signature) if s]
 
 
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=f"<redacted>@{parts.netloc.rpartition('@')[2]}").geturl()
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     """``Retry-After`` in seconds; ``None`` when absent, unreadable or not finite (an error
     clamps what is left to a sane range)."""
@@ -167,12 +183,31 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None  # an HTTP date: too rare here to be worth parsing
 
 
-def error_for_status(status: int, headers: Mapping[str, str]) -> ServiceError | None:
-    """The exception for a failed HTTP status of the create request, ``None`` for 200."""
+def _not_chathub(status: int, headers: Mapping[str, str], body: str) -> bool:
+    """Whether a 404 is some other server's: a web page or a JSON API error, where Bing's
+    throttling 404 (CHATHUB.md §1) carried no such body."""
+    if status != 404:
+        return False
+    kind = headers.get("Content-Type", "").split(";")[0].strip().lower()
+    start = body.lstrip()[:1]
+    return kind in ("text/html", "application/json") or start in ("<", "{")
+
+
+def error_for_status(status: int, headers: Mapping[str, str], body: str = "") -> G4FError | None:
+    """The exception for a failed HTTP status of the create request, ``None`` for 200.
+
+    A 404 is Bing's way of rate limiting, unless the body is a web page or a JSON error: then
+    the URL points at another kind of server (:class:`~g4f.errors.ProtocolError`).
+    """
     if status == 200:
         return None
     retry_after = _retry_after(headers)
     text = f"conversation create failed with HTTP {status}"
+    if _not_chathub(status, headers, body):
+        return ProtocolError(
+            f"not a ChatHub endpoint: {CREATE_PATH} answered HTTP 404 with "
+            f"{'a web page' if body.lstrip().startswith('<') else 'an error document'}"
+        )
     if status in (404, 429):
         return RateLimited(text, status=status, retry_after=retry_after)
     if status == 401:
@@ -192,7 +227,7 @@ def parse_create(
     Accepts both shapes: the signature in the JSON body (2023) or in the ``X-Sydney-*`` headers
     (Oct 2023+). Pure, so both shapes and every failure are testable without a server.
     """
-    error = error_for_status(status, headers)
+    error = error_for_status(status, headers, body)
     if error is not None:
         raise error
     data = _json_body(body)

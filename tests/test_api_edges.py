@@ -1,0 +1,172 @@
+"""The API server's edges: every error in OpenAI's shape, bounded headers and connections,
+CORS with a key, docs only when asked, liveness and readiness, refused tools."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from g4f.api import ApiSettings, ApiThread
+from g4f.client import NO_RETRY
+from g4f.hub import Hub
+
+KEY = "test-key"
+BODY = {"model": "gpt-4", "messages": [{"role": "user", "content": "Hi"}]}
+
+
+@pytest.fixture
+def api(thread_hub: str) -> Iterator[str]:
+    with ApiThread(ApiSettings(url=thread_hub, retry=NO_RETRY)) as url:
+        yield url
+
+
+def openai_shaped(response: httpx.Response) -> dict[str, object]:
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert isinstance(error["message"], str) and error["message"]
+    return dict(error)
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (
+            '{"model":"gpt-4","messages":[{"role":"user","content":"\\ud800"}]}',
+            "messages[0].content",
+        ),
+        ('{"model":"gpt-\\udfff","messages":[{"role":"user","content":"Hi"}]}', "model"),
+        (
+            '{"messages":[{"role":"user","content":"Hi"}],"conversation_id":"\\ud800x"}',
+            "conversation_id",
+        ),
+    ],
+)
+def test_a_lone_surrogate_is_a_400_naming_the_field(api: str, body: str, param: str) -> None:
+    response = httpx.post(
+        api + "/v1/chat/completions", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert openai_shaped(response)["param"] == param
+
+
+@pytest.mark.parametrize("field", ["tools", "functions"])
+def test_tools_and_functions_are_refused_not_ignored(api: str, field: str) -> None:
+    body = {**BODY, field: [{"type": "function", "function": {"name": "f"}}]}
+    response = httpx.post(api + "/v1/chat/completions", json=body)
+    assert response.status_code == 400
+    error = openai_shaped(response)
+    assert (error["param"], error["code"]) == (field, "not_supported")
+
+
+def test_unknown_routes_wrong_methods_and_bad_bodies_get_openai_errors(api: str) -> None:
+    assert httpx.get(api + "/v1/nothing").status_code == 404
+    assert openai_shaped(httpx.get(api + "/v1/nothing"))["code"] == "not_found"
+    wrong = httpx.get(api + "/v1/chat/completions")
+    assert wrong.status_code == 405 and openai_shaped(wrong)["code"] == "method_not_allowed"
+    headers = {"Content-Type": "application/json"}
+    broken = httpx.post(api + "/v1/chat/completions", content=b"{not json", headers=headers)
+    assert broken.status_code == 400
+    assert openai_shaped(broken)["param"] is None
+    latin = httpx.post(api + "/v1/chat/completions", content=b'{"a": "\xff"}', headers=headers)
+    assert latin.status_code in (400, 422) and openai_shaped(latin)
+
+
+def test_a_chunked_body_over_the_limit_is_413(thread_hub: str) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b" " * 1024
+
+    with ApiThread(ApiSettings(url=thread_hub, max_body_bytes=16 * 1024)) as url:
+        response = httpx.post(url + "/v1/chat/completions", content=chunks())
+    assert response.status_code == 413 and openai_shaped(response)["code"] == "request_too_large"
+
+
+def raw(url: str, data: bytes, *, wait: float = 10.0) -> bytes:
+    """Send ``data`` on a new connection and read until the server closes it."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def test_a_huge_header_block_is_refused_with_431(thread_hub: str) -> None:
+    with ApiThread(ApiSettings(url=thread_hub, max_header_bytes=8 * 1024)) as url:
+        answer = raw(
+            url, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
+        )
+        assert httpx.get(url + "/health").status_code == 200  # the server serves on
+    assert answer.startswith(b"HTTP/1.1 431 ")
+
+
+def test_headers_that_never_finish_are_cut_off_with_408(thread_hub: str) -> None:
+    with ApiThread(ApiSettings(url=thread_hub, header_timeout=0.3)) as url:
+        answer = raw(url, b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_connections_past_the_limit_get_503(thread_hub: str) -> None:
+    settings = ApiSettings(url=thread_hub, max_connections=2, header_timeout=30)
+    with ApiThread(settings) as url:
+        host, port = url.removeprefix("http://").split(":")
+        held = [socket.create_connection((host, int(port))) for _ in range(2)]
+        try:
+            for sock in held:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # headers not finished
+            response = httpx.get(url + "/health")
+        finally:
+            for sock in held:
+                sock.close()
+    assert response.status_code == 503
+
+
+def test_cors_preflight_passes_the_key_and_answers_carry_cors_headers(thread_hub: str) -> None:
+    origin = "https://example.com"
+    settings = ApiSettings(url=thread_hub, api_key=KEY, cors_origins=(origin,))
+    with ApiThread(settings) as url:
+        preflight = httpx.options(
+            url + "/v1/chat/completions",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        denied = httpx.get(url + "/v1/models", headers={"Origin": origin})
+        lower = httpx.get(url + "/v1/models", headers={"Authorization": f"bearer {KEY}"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == origin
+    assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == origin
+    assert lower.status_code == 200  # the scheme is case-insensitive
+
+
+def test_docs_are_served_only_when_asked_and_behind_the_key(thread_hub: str) -> None:
+    with ApiThread(ApiSettings(url=thread_hub, api_key=KEY)) as url:
+        assert httpx.get(url + "/docs").status_code in (401, 404)
+        assert (
+            httpx.get(url + "/docs", headers={"Authorization": f"Bearer {KEY}"}).status_code == 404
+        )
+        assert httpx.get(url + "/health").status_code == 200  # probes need no key
+    with ApiThread(ApiSettings(url=thread_hub, api_key=KEY, docs=True)) as url:
+        assert httpx.get(url + "/openapi.json").status_code == 401
+        auth = {"Authorization": f"Bearer {KEY}"}
+        assert httpx.get(url + "/openapi.json", headers=auth).status_code == 200
+
+
+def test_ready_checks_the_upstream_and_caches_the_answer(hub: Hub, api: str) -> None:
+    first = httpx.get(api + "/ready")
+    second = httpx.get(api + "/ready")
+    assert (first.status_code, first.json()) == (200, {"status": "ready"})
+    assert second.status_code == 200 and hub.websockets_opened == 1  # the second was cached
+
+
+def test_ready_is_503_when_the_upstream_is_down() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    with ApiThread(ApiSettings(url=f"http://127.0.0.1:{closed}", retry=NO_RETRY)) as url:
+        assert httpx.get(url + "/health").status_code == 200  # alive all the same
+        response = httpx.get(url + "/ready")
+    assert response.status_code == 503
+    assert openai_shaped(response)["code"] == "connection_closed"

@@ -1,0 +1,121 @@
+"""What a new user meets first on the command line: validated options, diagnoses that say what
+is wrong, and no traceback on any error path."""
+
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from g4f import cli
+from g4f.api import ApiSettings, ApiThread
+from g4f.cli.output import TerminalOutput
+from g4f.client import BingClient, Endpoints
+from g4f.protocol import Final, SearchProgress, TextDelta
+
+from .test_cli import g4f
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:
+    return "Traceback" not in result.stderr and "Traceback" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["chat", "--retries", "0", "hi"], "--retries: must be a whole number of at least 1"),
+        (["chat", "--retries", "-3", "hi"], "--retries: must be a whole number of at least 1"),
+        (["chat", "--timeout", "-1", "hi"], "--timeout: must be a positive number of seconds"),
+        (["chat", "--timeout", "inf", "hi"], "--timeout: must be a positive number of seconds"),
+        (["chat", "--bogus", "hi"], "usage: g4f chat"),
+        (["api", "--port", "99999"], "--port: must be a port number from 0 to 65535"),
+        (["hub", "--port", "-1"], "--port: must be a port number from 0 to 65535"),
+        (["api", "--url", "127.0.0.1:8765"], "expected an http:// or https:// base URL"),
+    ],
+)
+def test_bad_options_are_usage_errors_that_say_which(args: list[str], says: str) -> None:
+    result = g4f(*args)
+    assert result.returncode == 2
+    assert says in result.stderr and no_traceback(result)
+
+
+def test_verbose_works_after_the_sub_command(thread_hub: str) -> None:
+    result = g4f("chat", "-v", "--url", thread_hub, "hi")
+    assert result.returncode == 0 and "DEBUG" in result.stderr
+
+
+def test_a_busy_port_is_a_clear_error_not_a_rate_limit() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = g4f("api", "--url", "http://127.0.0.1:1", "--port", str(port))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and no_traceback(result)
+
+
+def test_the_api_start_up_line_names_the_upstream() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "g4f", "api", "--port", "0", "--url", "http://u:pw@127.0.0.1:9"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stderr is not None:
+            process.stderr.close()
+    assert line.startswith("g4f api listening on http://127.0.0.1:")
+    assert "(upstream: ws://<redacted>@127.0.0.1:9/sydney/ChatHub)" in line and "pw" not in line
+
+
+def test_a_server_that_is_not_chathub_is_diagnosed_as_such(thread_hub: str) -> None:
+    with ApiThread(ApiSettings(url=thread_hub)) as api_url:  # g4f api, not the hub
+        result = g4f("chat", "--url", api_url, "hi")
+    assert result.returncode == 10
+    assert "not a ChatHub endpoint" in result.stderr and "RateLimited" not in result.stderr
+
+
+def test_an_unreachable_default_service_suggests_the_local_hub(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    # Stand-in for Bing's own hosts, so that the test never leaves this machine.
+    monkeypatch.delenv("G4F_BING_URL", raising=False)
+    monkeypatch.setattr(
+        Endpoints,
+        "resolve",
+        classmethod(lambda cls, url=None: cls.from_base(f"http://127.0.0.1:{closed}")),
+    )
+    assert cli.main(["chat", "--retries", "1", "hi"]) == 9
+    err = capsys.readouterr().err
+    assert "ConnectError" in err and "g4f chat --local" in err and "G4F_BING_URL" in err
+
+
+def test_a_password_in_the_url_is_not_in_the_clients_repr() -> None:
+    client = BingClient(url="http://user:s3cret@127.0.0.1:8765")
+    assert "s3cret" not in repr(client) and "<redacted>@127.0.0.1:8765" in repr(client)
+
+
+def test_the_redrawn_answer_keeps_search_lines_where_they_streamed() -> None:
+    stdout = io.StringIO()
+    output = TerminalOutput(stdout, io.StringIO())
+    for event in (
+        TextDelta("Let me look that up."),
+        SearchProgress("Searching for: ChatHub", "InternalSearchQuery"),
+        TextDelta("\n\nChatHub is **a hub**."),
+        Final("ChatHub is a hub."),
+    ):
+        output.event(event)
+    redrawn = stdout.getvalue().rsplit("\x1b[J", 1)[1]
+    assert (
+        redrawn.index("Let me look that up.")
+        < redrawn.index("Searching for")
+        < redrawn.index("a hub")
+    )
