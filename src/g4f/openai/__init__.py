@@ -6,11 +6,10 @@ response objects and SSE chunks (:mod:`.responses`).
 
 from .client import AsyncClient, Client
 from .completion import Part, complete
-from .limits import StopLimiter
+from .limits import FinishReason, StopLimiter
 from .request import (
     BadRequest,
     CompletionRequest,
-    FinishReason,
     Prompt,
     UnknownModel,
     estimate_tokens,

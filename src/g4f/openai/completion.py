@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from ..client.client import ChatHubClient
 from ..protocol import Final, Retraction, TextDelta
 from ..protocol.conversation import Conversation
-from .limits import StopLimiter
-from .request import CompletionRequest, FinishReason
+from .limits import FinishReason, StopLimiter
+from .request import CompletionRequest
 
 __all__ = ["Part", "complete"]
 

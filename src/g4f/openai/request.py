@@ -5,24 +5,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from ..models import DEFAULT_MODEL, MODELS
 from ..protocol.constants import Style
 from ..protocol.history import fold
+from .limits import MAX_STOP_LENGTH, MAX_STOP_SEQUENCES
 
 __all__ = [
     "BadRequest",
     "CompletionRequest",
-    "FinishReason",
     "Prompt",
     "UnknownModel",
     "estimate_tokens",
     "fold_messages",
     "style_for",
 ]
-
-FinishReason = Literal["stop", "length", "content_filter"]
 
 
 class BadRequest(ValueError):
@@ -137,4 +135,12 @@ class CompletionRequest:
         if max_tokens is not None and max_tokens < 1:
             raise BadRequest("max_tokens must be at least 1.", param="max_tokens")
         stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
+        if len(stops) > MAX_STOP_SEQUENCES:
+            raise BadRequest(
+                f"At most {MAX_STOP_SEQUENCES} stop sequences are accepted.", param="stop"
+            )
+        if any(len(s) > MAX_STOP_LENGTH for s in stops):
+            raise BadRequest(
+                f"A stop sequence may be at most {MAX_STOP_LENGTH} characters long.", param="stop"
+            )
         return cls(model, style_for(model), fold_messages(messages), max_tokens, stops)
