@@ -73,3 +73,23 @@ def test_the_load_generator_runs_streams_against_the_hub_and_the_api() -> None:
     assert [len(r.chunks) for r in direct] == [12, 12, 12]
     assert [len(r.chunks) for r in through] == [12, 12, 12]
     assert all(r.error is None for r in direct + through)
+
+
+def test_the_soak_counts_every_session_and_reports_each_process() -> None:
+    from benchmarks.soak import soak
+
+    report = soak(6, 3, scenarios=("stream", "fail:Throttled", "trickle")).to_json()
+    assert report["sessions"] == 6 and report["ok"] == 2
+    assert report["typed_by_code"] == {"upstream_rate_limited": 2, "upstream_timeout": 2}
+    assert (report["untyped_failures"], report["hangs"]) == (0, 0)
+    assert set(report["processes"]) == {"api_before", "api_after", "soak_before", "soak_after"}
+
+
+def test_the_soak_tells_typed_from_untyped_answers() -> None:
+    from benchmarks.soak import classify
+
+    error = b'{"error": {"message": "m", "type": "t", "param": null, "code": "c"}}'
+    assert classify(429, error, stream=False) == "typed:c"
+    assert classify(500, b"Internal Server Error", stream=False).startswith("untyped:")
+    assert classify(200, b"data: {}\n\ndata: [DONE]\n\n", stream=True) == "ok"
+    assert classify(200, b"data: {}\n\n", stream=True).startswith("untyped:")

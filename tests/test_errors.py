@@ -78,3 +78,10 @@ def test_the_protocol_package_does_no_io() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "module", ["g4f.openai", "g4f.client", "g4f.api", "g4f.services", "g4f.cli"]
+)
+def test_every_package_imports_on_its_own(module: str) -> None:
+    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, timeout=60)

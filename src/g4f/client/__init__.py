@@ -4,12 +4,18 @@ websocket); and :class:`Client` / :class:`AsyncClient`, shaped like the openai p
 live in :mod:`g4f.openai` and are re-exported here).
 """
 
-from ..openai import AsyncClient, Client
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ..protocol.conversation import Conversation
 from ..services import ENV_COOKIES, ENV_URL, Cookies, Endpoints
 from .client import BingClient, ChatHubClient
 from .config import Limits, Timeouts
 from .retry import NO_RETRY, RetryPolicy
+
+if TYPE_CHECKING:
+    from ..openai import AsyncClient, Client
 
 __all__ = [
     "ENV_COOKIES",
@@ -26,3 +32,13 @@ __all__ = [
     "RetryPolicy",
     "Timeouts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: g4f.openai is built on this package, so importing it here eagerly
+    # would make `import g4f.openai` (before g4f.client) a circular import.
+    if name in ("AsyncClient", "Client"):
+        from .. import openai
+
+        return getattr(openai, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

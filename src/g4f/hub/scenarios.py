@@ -321,8 +321,9 @@ def _endless_record(turn: _Turn) -> list[Step]:
 
 
 def _huge_message(turn: _Turn) -> list[Step]:
-    huge = update_record(turn.plan.request_id, [turn.message("y" * (8 << 20), "huge")])
-    return [*_pack(turn.half()), Send(encode_record(huge))]
+    # Well-formed, but 5 MiB (past a client's default 4 MiB): refused by its size, unparsed.
+    huge = '{"type":1,"target":"update","arguments":[{"padding":"' + "y" * (5 << 20) + '"}]}\x1e'
+    return [*_pack(turn.half()), Send(huge)]
 
 
 @dataclass(frozen=True, slots=True)

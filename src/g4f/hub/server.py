@@ -280,7 +280,11 @@ class Hub:
             await _until_gone(request)
             return web.Response(status=503, text="the upgrade was never meant to be answered")
         ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionError:  # the client left during its own upgrade
+            log.debug("a client left before its websocket opened")
+            return web.Response(status=400, text="the client left")
         self._websockets.add(ws)
         self.websockets_opened += 1
         wire = Wire(ws, request, self.latency)
