@@ -170,3 +170,15 @@ def test_ready_is_503_when_the_upstream_is_down() -> None:
         response = httpx.get(url + "/ready")
     assert response.status_code == 503
     assert openai_shaped(response)["code"] == "connection_closed"
+
+
+@pytest.mark.parametrize(("retry_after", "header"), [(float("inf"), None), (1e308, "3600")])
+def test_an_absurd_upstream_retry_after_never_crashes_the_answer(
+    retry_after: float, header: str | None
+) -> None:
+    from g4f import errors
+    from g4f.api.app import upstream_error
+
+    response = upstream_error(errors.RateLimited("throttled", retry_after=retry_after))
+    assert response.status_code == 429
+    assert response.headers.get("Retry-After") == header

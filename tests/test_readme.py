@@ -58,3 +58,16 @@ def test_readme_quotes_the_seeds_example_verbatim() -> None:
     from .seed import SEED_EXAMPLE
 
     assert SEED_EXAMPLE.strip() in _python_blocks()
+
+
+def test_the_license_file_is_the_one_pyproject_names() -> None:
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'license = { text = "GPL-3.0-or-later" }' in pyproject
+    assert license_text.split()[:4] == ["GNU", "GENERAL", "PUBLIC", "LICENSE"]
+    assert "Version 3, 29 June 2007" in license_text
+
+
+def test_the_readme_says_the_openai_package_is_installed_separately() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "python -m pip install openai" in text

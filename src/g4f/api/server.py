@@ -137,6 +137,18 @@ def listen(host: str, port: int) -> socket.socket:
         raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def _return_large_buffers() -> None:
+    """Have glibc map large buffers (request bodies, upstream messages up to ``Limits``) on their
+    own, so that memory freed after a burst goes back to the system. By default glibc raises that
+    threshold after the first large buffer is freed, and a burst of big messages then stays
+    resident for the life of the process (measured: benchmarks/RESULTS.md, chaos soak)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        m_mmap_threshold = -3  # glibc's mallopt parameter
+        ctypes.CDLL("libc.so.6").mallopt(m_mmap_threshold, 128 * 1024)
+
+
 def _raise_file_limit(settings: ApiSettings) -> None:
     """Let the process hold every connection it may serve: each stream needs the caller's
     socket and an upstream websocket."""
@@ -175,6 +187,7 @@ def run(
     """Serve the API in the foreground until interrupted, on uvloop when it is installed
     (the ``api`` extra installs it and httptools: together several times the throughput)."""
     _raise_file_limit(settings)
+    _return_large_buffers()
     loop_factory = None
     with contextlib.suppress(ImportError):
         import uvloop

@@ -1,0 +1,322 @@
+"""The ``g4f`` command's options: its parser, each sub-command's options and their checks.
+
+Defaults come from what the options configure (``Timeouts``, ``RetryPolicy``, ``ApiSettings``,
+the hub), never repeated here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..api.settings import ApiSettings
+from ..client import ENV_COOKIES, ENV_URL, Cookies, RetryPolicy, Timeouts
+from ..hub.scenarios import usage as scenario_usage
+from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
+from ..protocol import Style
+
+__all__ = ["ENV_API_KEY", "cookies_from", "parse"]
+
+if TYPE_CHECKING:  # generic only in typeshed
+    _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+ENV_API_KEY = "G4F_API_KEY"
+"""Environment variable with the API key ``g4f api`` requires."""
+
+_TIMEOUTS, _RETRY, _API = Timeouts(), RetryPolicy(), ApiSettings()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
+def _non_negative_seconds(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text!r}")
+    return value
+
+
+def cookies_from(path: Path | None) -> Cookies | None:
+    """The cookies in ``path``; a file that cannot be read is a usage error naming it."""
+    if path is None:
+        return None
+    try:
+        return Cookies.from_file(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read the cookies file {path}: {exc.strerror or exc}") from None
+
+
+def _chat_parser(commands: _Commands) -> None:
+    chat = commands.add_parser(
+        "chat",
+        help="ask Bing (or a hub); interactive when no prompt is given on a terminal",
+        description=(
+            "Ask one question and stream the answer to stdout, or, with no PROMPT on a terminal, "
+            "start an interactive session that keeps one conversation (/help lists its commands)."
+        ),
+    )
+    chat.add_argument("prompt", nargs="?", help="the question; '-' reads it from standard input")
+    chat.add_argument(
+        "--local",
+        action="store_true",
+        help="start a local hub on a free port and talk to it (the offline demo)",
+    )
+    chat.add_argument(
+        "--url",
+        help=f"a server serving both ChatHub paths, e.g. a hub (default: ${ENV_URL}, then Bing)",
+    )
+    chat.add_argument(
+        "--style",
+        choices=[s.value for s in Style],
+        default=Style.PRECISE.value,
+        help="conversation style (default: precise)",
+    )
+    chat.add_argument("--no-search", action="store_true", help="answer without web search")
+    chat.add_argument(
+        "--cookies",
+        type=Path,
+        metavar="FILE",
+        help="your Bing cookies: a browser export (JSON) or cookies.txt "
+        f"(default: ${ENV_COOKIES}, which holds a Cookie header value: name=value; name2=value2)",
+    )
+    chat.add_argument("--proxy", metavar="URL", help="http://, https:// or socks5:// proxy")
+    chat.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=_TIMEOUTS.read,
+        metavar="SECONDS",
+        help=f"longest silence allowed while an answer streams (default: {_TIMEOUTS.read:g})",
+    )
+    chat.add_argument(
+        "--retries",
+        type=_positive_int,
+        default=_RETRY.attempts,
+        metavar="N",
+        help="attempts at creating a conversation on transient failures "
+        f"(default: {_RETRY.attempts})",
+    )
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON event per line (deltas, progress, sources, suggestions, final, errors)",
+    )
+    chat.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="append every websocket message to FILE, a cassette the hub can replay",
+    )
+
+
+def _hub_parser(commands: _Commands) -> None:
+    hub = commands.add_parser(
+        "hub",
+        help="run the local ChatHub hub",
+        description=(
+            "Serve GET /turing/conversation/create and the /sydney/ChatHub websocket as Bing did, "
+            f"for offline use and tests. Point clients at it with {ENV_URL}=http://HOST:PORT."
+        ),
+    )
+    hub.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    hub.add_argument(
+        "--port", type=_port, default=8765, help="port to bind; 0 picks a free one (default: 8765)"
+    )
+    hub.add_argument(
+        "--scenario",
+        default="stream",
+        help=f"what every conversation plays (default: stream): {scenario_usage()}",
+    )
+    hub.add_argument(
+        "--cassette",
+        type=Path,
+        metavar="FILE",
+        help="replay the server side of a recorded cassette (turn n plays recorded turn n)",
+    )
+    hub.add_argument(
+        "--create-shape",
+        choices=CREATE_SHAPES,
+        default=CREATE_SHAPES[0],
+        help="where the conversation signature goes: JSON body (2023), X-Sydney-* headers "
+        "(Oct 2023+), or both (default)",
+    )
+    hub.add_argument(
+        "--pace",
+        type=_non_negative_seconds,
+        default=DEMO_PACE,
+        metavar="SECONDS",
+        help=f"pause between two messages of an answer (default: {DEMO_PACE:g})",
+    )
+    hub.add_argument(
+        "--latency",
+        type=_non_negative_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="network model: delay every message each way by SECONDS (RTT = 2x; default: 0)",
+    )
+    hub.add_argument(
+        "--answer-words",
+        type=_positive_int,
+        metavar="N",
+        help="answer every prompt with N words, one per update (for load tests)",
+    )
+    hub.add_argument(
+        "--max-turns",
+        type=_positive_int,
+        default=DEFAULT_MAX_TURNS,
+        metavar="N",
+        help=f"turns a conversation may have (default: {DEFAULT_MAX_TURNS})",
+    )
+
+
+def _api_parser(commands: _Commands) -> None:
+    api = commands.add_parser(
+        "api",
+        help="run the OpenAI-compatible HTTP server (needs the 'api' extra)",
+        description=(
+            "Serve POST /v1/chat/completions, GET /v1/models and GET /health, so that any "
+            "OpenAI client can use the Bing provider. Upstream is Bing, or the server named by "
+            f"--url / ${ENV_URL}. Callers cannot choose upstream URLs or proxies."
+        ),
+    )
+    api.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    api.add_argument("--port", type=_port, default=1337, help="port to bind (default: 1337)")
+    api.add_argument(
+        "--api-key",
+        default=os.environ.get(ENV_API_KEY) or None,
+        metavar="KEY",
+        help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY}; none: open)",
+    )
+    api.add_argument("--url", help=f"the upstream ChatHub server (default: ${ENV_URL}, then Bing)")
+    api.add_argument(
+        "--cookies",
+        type=Path,
+        metavar="FILE",
+        help="your Bing cookies for upstream requests, a browser export (JSON) or cookies.txt "
+        f"(default: ${ENV_COOKIES}, which holds a Cookie header value)",
+    )
+    api.add_argument("--proxy", metavar="URL", help="proxy for upstream connections")
+    api.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser calls from ORIGIN (repeatable; default: no CORS)",
+    )
+    api.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=_API.max_body_bytes,
+        metavar="N",
+        help=f"largest request body accepted (default: {_API.max_body_bytes})",
+    )
+    api.add_argument(
+        "--max-messages",
+        type=_positive_int,
+        default=_API.max_messages,
+        metavar="N",
+        help=f"most messages in one request (default: {_API.max_messages})",
+    )
+    api.add_argument(
+        "--conversation-ttl",
+        type=_seconds,
+        default=_API.conversation_ttl,
+        metavar="SECONDS",
+        help="how long a kept conversation lives after its last use "
+        f"(default: {_API.conversation_ttl:g})",
+    )
+    api.add_argument(
+        "--max-conversations",
+        type=_positive_int,
+        default=_API.max_conversations,
+        metavar="N",
+        help="conversations kept in memory; the least recently used go first "
+        f"(default: {_API.max_conversations})",
+    )
+    api.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=_API.timeouts.read,
+        metavar="SECONDS",
+        help=f"longest upstream silence while an answer streams (default: {_API.timeouts.read:g})",
+    )
+    api.add_argument(
+        "--idle-websockets",
+        type=_positive_int,
+        default=_API.idle_websockets,
+        metavar="N",
+        help="upstream websockets kept open between turns of kept conversations "
+        f"(default: {_API.idle_websockets})",
+    )
+    api.add_argument(
+        "--docs",
+        action="store_true",
+        help="serve /docs and /openapi.json (behind --api-key; the page loads scripts from a CDN)",
+    )
+    api.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=_API.max_connections,
+        metavar="N",
+        help=f"client connections served at once; more get 503 (default: {_API.max_connections})",
+    )
+    api.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="uvicorn's log level (default: info)",
+    )
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``g4f`` parser and its sub-commands' parsers by name."""
+    parser = argparse.ArgumentParser(
+        prog="g4f", description="A client for Bing Chat's ChatHub protocol, with a local hub."
+    )
+    parser.add_argument("--version", action="version", version=f"g4f-bing {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _chat_parser(commands)
+    _hub_parser(commands)
+    _api_parser(commands)
+    for sub in commands.choices.values():  # -v after the sub-command too
+        sub.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"
+        )
+    return parser, dict(commands.choices)
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown option is reported with its sub-command's usage."""
+    parser, commands = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
