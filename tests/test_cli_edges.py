@@ -8,12 +8,13 @@ import socket
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from g4f import cli
 from g4f.api import ApiSettings, ApiThread
 from g4f.cli.output import TerminalOutput
-from g4f.client import BingClient, Endpoints
+from g4f.client import NO_RETRY, BingClient, Endpoints
 from g4f.protocol import Final, SearchProgress, TextDelta
 
 from .test_cli import g4f
@@ -119,3 +120,24 @@ def test_the_redrawn_answer_keeps_search_lines_where_they_streamed() -> None:
         < redrawn.index("Searching for")
         < redrawn.index("a hub")
     )
+
+
+def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
+    thread_hub: str,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        proxy = f"socks5://user:s3cret@127.0.0.1:{sock.getsockname()[1]}"
+    result = g4f("chat", "--url", thread_hub, "--proxy", proxy, "--retries", "1", "hi")
+    assert result.returncode == 9 and no_traceback(result)
+    assert (
+        "the proxy socks5://<redacted>@127.0.0.1" in result.stderr and "s3cret" not in result.stderr
+    )
+    with ApiThread(ApiSettings(url=thread_hub, proxy=proxy, retry=NO_RETRY)) as api:
+        response = httpx.post(
+            api + "/v1/chat/completions",
+            json={"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]},
+        )
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "connection_closed"
+    assert "s3cret" not in response.text
