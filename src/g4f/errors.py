@@ -120,16 +120,20 @@ class G4FError(Exception):
         *,
         partial_text: str = "",
         retry_after: float | None = None,
+        advice: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.partial_text = partial_text
         self.retry_after = clamp_retry_after(retry_after)
+        self.advice = advice or type(self).hint
+        """What the user can do: the class's ``hint``, unless the raiser knew better (e.g. a
+        service whose credentials are not Bing's cookies)."""
 
     def __str__(self) -> str:
         text = self.message
-        if self.hint:
-            text = f"{text} ({self.hint})"
+        if self.advice:
+            text = f"{text} ({self.advice})"
         return text
 
     def __repr__(self) -> str:
@@ -210,8 +214,9 @@ class ServiceError(G4FError):
         status: int | None = None,
         partial_text: str = "",
         retry_after: float | None = None,
+        advice: str | None = None,
     ) -> None:
-        super().__init__(message, partial_text=partial_text, retry_after=retry_after)
+        super().__init__(message, partial_text=partial_text, retry_after=retry_after, advice=advice)
         self.result_value = result_value
         self.status = status
 

@@ -15,8 +15,10 @@ class Conversation:
     """One server-side conversation.
 
     ``turn`` is the next invocation id ("0" for the first turn; a stopped or failed turn used one
-    too); ``answered`` counts the turns that were answered to the end. Signatures are credentials
-    the service issued for this conversation: they are left out of ``repr``.
+    too); ``answered`` counts the turns that were answered to the end. ``tone`` is the model of a
+    service that names models by tone (Microsoft 365 Copilot), ``None`` for Bing's styles.
+    Signatures are credentials the service issued for this conversation: they are left out of
+    ``repr``.
 
     Example::
 
@@ -33,6 +35,7 @@ class Conversation:
     turn: int = 0
     expiry_time: str | None = None
     answered: int = 0
+    tone: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A plain JSON-able dict, for saving and resuming in another process."""
@@ -45,6 +48,7 @@ class Conversation:
             "turn": self.turn,
             "expiry_time": self.expiry_time,
             "answered": self.answered,
+            "tone": self.tone,
         }
 
     @classmethod
@@ -72,4 +76,5 @@ class Conversation:
             turn=turn,
             expiry_time=data.get("expiry_time"),
             answered=answered,
+            tone=data.get("tone") if isinstance(data.get("tone"), str) else None,
         )

@@ -50,6 +50,9 @@ class Turn:
     style: Style
     context: str | None = None
     search: bool = True
+    tone: str | None = None
+    """A service's model by name, where it has them (``None``: the conversation's, or the
+    service's default)."""
 
 
 class Service(ABC):

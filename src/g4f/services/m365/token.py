@@ -1,0 +1,201 @@
+"""The user's own Microsoft 365 Copilot token (M365-CHATHUB.md §1): where it comes from, and
+what can be checked of it before connecting.
+
+The token is passed by the user — a value, a file (re-read when it changes, so a long-running
+server follows a refreshed token) or ``$M365_COPILOT_TOKEN`` — and is never logged, shown,
+written or put in an error. Nothing here obtains a token: no password is typed, no login page
+driven, no token minted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ...errors import NotAuthorized
+
+__all__ = ["AUDIENCE", "ENV_TOKEN", "TOKEN_HINT", "Token", "TokenSource"]
+
+log = logging.getLogger(__name__)
+
+AUDIENCE = "https://substrate.office.com/sydney"
+"""The audience (``aud``) of a token the Chathub accepts."""
+ENV_TOKEN = "M365_COPILOT_TOKEN"
+"""Environment variable holding the token."""
+TOKEN_HINT = (
+    "copy a fresh token from your own signed-in browser: open Microsoft 365 Copilot, then "
+    "DevTools → Network → the Chathub websocket request → its access_token parameter "
+    "(tokens last about an hour)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A checked bearer token. Its ``repr`` shows when it expires, never the token.
+
+    Attributes:
+        value: the token itself (a credential).
+        oid: the user's object id (the websocket path needs it).
+        tid: the tenant id (likewise).
+        expires: when it expires (UTC), if it says.
+    """
+
+    value: str
+    oid: str
+    tid: str
+    expires: datetime | None
+
+    def __repr__(self) -> str:
+        when = self.expires.isoformat(timespec="seconds") if self.expires else "unknown"
+        return f"Token(<redacted>, expires={when})"
+
+    @classmethod
+    def parse(cls, value: str, *, now: Callable[[], float] = time.time) -> Token:
+        """Check ``value`` as M365-CHATHUB.md §1 says; :class:`~g4f.errors.NotAuthorized`
+        saying what is wrong and how to get a fresh one. A wrong audience is only a warning:
+        the service decides.
+
+        >>> Token.parse("not a token")
+        Traceback (most recent call last):
+        ...
+        g4f.errors.NotAuthorized: the token is malformed: it is not three dot-separated parts (...)
+        """
+        value = value.strip()
+        claims = _claims(value)
+        oid, tid = claims.get("oid"), claims.get("tid")
+        if not isinstance(oid, str) or not oid or not isinstance(tid, str) or not tid:
+            raise _rejected(
+                "the token has no user (oid) or tenant (tid): it is not a Copilot token"
+            )
+        exp = claims.get("exp")
+        expires = None
+        if isinstance(exp, int | float) and not isinstance(exp, bool):
+            expires = datetime.fromtimestamp(exp, UTC)
+            ago = now() - exp
+            if ago >= 0:
+                raise _rejected(
+                    f"the token expired {_duration(ago)} ago "
+                    f"(at {expires.isoformat(timespec='seconds')})"
+                )
+        audience = claims.get("aud")
+        if audience != AUDIENCE:
+            log.warning(
+                "the token's audience is %r, not %r: the service may refuse it",
+                audience if isinstance(audience, str) else None,
+                AUDIENCE,
+            )
+        return cls(value, oid, tid, expires)
+
+
+def _rejected(why: str) -> NotAuthorized:
+    return NotAuthorized(why, advice=TOKEN_HINT)
+
+
+def _claims(value: str) -> dict[str, object]:
+    parts = value.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise _rejected("the token is malformed: it is not three dot-separated parts")
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError, RecursionError):
+        raise _rejected("the token is malformed: its claims cannot be read") from None
+    if not isinstance(claims, dict):
+        raise _rejected("the token is malformed: its claims are not an object")
+    return claims
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 86400:.0f} days"
+
+
+class TokenSource:
+    """Where the token comes from, checked each time it is asked for.
+
+    A file is re-read when it changes (its size or modification time), so a long-running
+    ``g4f api`` keeps working when the user saves a fresh token into it; the file holds the token
+    alone, surrounding whitespace ignored.
+
+    Example::
+
+        source = TokenSource.resolve(token_file="~/.config/m365-token")
+        token = source.current()  # NotAuthorized, with what to do, if it is bad or expired
+    """
+
+    def __init__(
+        self,
+        *,
+        value: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        if (value is None) == (path is None):
+            raise ValueError("give a token value or a token file, one of them")
+        self._value, self._path = value, Path(path) if path is not None else None
+        self._now = now
+        self._seen: tuple[int, int] | None = None
+        self._token: Token | None = None
+
+    def __repr__(self) -> str:
+        where = f"file {str(self._path)!r}" if self._path is not None else "a value"
+        return f"TokenSource({where})"
+
+    @classmethod
+    def resolve(
+        cls,
+        token: str | None = None,
+        token_file: str | os.PathLike[str] | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> TokenSource:
+        """``token``, else ``token_file``, else ``$M365_COPILOT_TOKEN``; without any,
+        :class:`~g4f.errors.NotAuthorized` saying how to pass one."""
+        if token is not None:
+            return cls(value=token, now=now)
+        if token_file is not None:
+            return cls(path=Path(token_file).expanduser(), now=now)
+        from_env = os.environ.get(ENV_TOKEN, "").strip()
+        if from_env:
+            return cls(value=from_env, now=now)
+        raise NotAuthorized(
+            f"no Microsoft 365 Copilot token: pass --token-file FILE, set ${ENV_TOKEN}, "
+            "or give token=",
+            advice=TOKEN_HINT,
+        )
+
+    def current(self) -> Token:
+        """The token as it is now: re-read if its file changed, checked for expiry each time."""
+        if self._path is None:
+            if self._token is None:
+                self._token = Token.parse(self._value or "", now=self._now)
+            else:
+                Token.parse(self._token.value, now=self._now)  # it may have expired since
+            return self._token
+        try:
+            stat = self._path.stat()
+            seen = (stat.st_mtime_ns, stat.st_size)
+            if self._token is None or seen != self._seen:
+                text = self._path.read_text(encoding="utf-8")
+                self._token, self._seen = Token.parse(text, now=self._now), seen
+                return self._token
+        except OSError as exc:
+            raise NotAuthorized(
+                f"cannot read the token file {self._path}: {exc.strerror or exc}",
+                advice=TOKEN_HINT,
+            ) from None
+        Token.parse(self._token.value, now=self._now)  # it may have expired since
+        return self._token
