@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from g4f import errors
 from g4f.hub import TurnRequest, echo_responder
 
 PROMPT = "Tell me about the ChatHub protocol in a few words"
@@ -15,6 +16,17 @@ HALF = ANSWER[: len(ANSWER) // 2]
 """What the hub's broken scenarios stream before they break."""
 USER = [{"role": "user", "content": PROMPT}]
 """:data:`PROMPT` as OpenAI-style messages."""
+RESULT_ERRORS = [
+    ("Throttled", errors.RateLimited),
+    ("PerHourThrottled", errors.RateLimited),
+    ("CaptchaChallenge", errors.ChallengeRequired),
+    ("UnauthorizedRequest", errors.NotAuthorized),
+    ("InvalidSession", errors.ConversationExpired),
+    ("InvalidRequest", errors.ConversationInvalid),
+    ("ProcessingMessage", errors.Busy),
+    ("SomethingNew", errors.RequestRefused),
+]
+"""Each failed ``result.value`` and the error class it must become (CHATHUB.md §4)."""
 
 
 class FakeClock:

@@ -11,7 +11,7 @@ from g4f import errors
 from g4f.protocol import Final, Ping, TextDelta, encode_record, encode_records
 from g4f.protocol.connection import Connection, State
 
-from .common import bot, update
+from .common import RESULT_ERRORS, bot, update
 
 INVOCATION: dict[str, Any] = {"type": 4, "target": "chat", "invocationId": "0", "arguments": [{}]}
 
@@ -165,16 +165,7 @@ def test_a_type_7_close_is_connection_closed_with_the_servers_reason() -> None:
 
 @pytest.mark.parametrize(
     ("value", "error"),
-    [
-        ("Throttled", errors.RateLimited),
-        ("PerHourThrottled", errors.RateLimited),
-        ("CaptchaChallenge", errors.ChallengeRequired),
-        ("UnauthorizedRequest", errors.NotAuthorized),
-        ("InvalidSession", errors.ConversationExpired),
-        ("InvalidRequest", errors.ConversationInvalid),
-        ("ProcessingMessage", errors.Busy),
-        ("SomethingNew", errors.RequestRefused),
-    ],
+    RESULT_ERRORS,
 )
 def test_a_failed_result_is_its_typed_error(value: str, error: type[errors.G4FError]) -> None:
     caught = failing(final("", value=value))

@@ -28,7 +28,7 @@ from g4f.protocol import (
     TurnLimit,
 )
 
-from .common import ANSWER, HALF, PROMPT
+from .common import ANSWER, HALF, PROMPT, RESULT_ERRORS
 
 SUGGESTIONS = SuggestedReplies(("Tell me more.", "Say it again."))
 
@@ -133,16 +133,7 @@ async def test_the_last_allowed_turn_is_delivered_then_the_conversation_is_full(
 
 @pytest.mark.parametrize(
     ("value", "error"),
-    [
-        ("Throttled", errors.RateLimited),
-        ("PerHourThrottled", errors.RateLimited),
-        ("CaptchaChallenge", errors.ChallengeRequired),
-        ("UnauthorizedRequest", errors.NotAuthorized),
-        ("InvalidSession", errors.ConversationExpired),
-        ("InvalidRequest", errors.ConversationInvalid),
-        ("ProcessingMessage", errors.Busy),
-        ("SomethingNew", errors.RequestRefused),
-    ],
+    RESULT_ERRORS,
 )
 @pytest.mark.parametrize("flags", ["", ":noerror", ":nomessages", ":noerror:nomessages"])
 async def test_every_failed_result_is_its_typed_error_with_partial_text(

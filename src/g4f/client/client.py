@@ -152,7 +152,8 @@ class ChatHubClient:
 
     async def _open_for(self, conversation: Conversation) -> ChatHubSocket:
         url = self.service.websocket_url(conversation)
-        assert url is not None  # a conversation always has a websocket URL
+        if url is None:
+            raise RuntimeError(f"the {self.service.name} service gave no websocket URL")
         return await self._open(url)
 
     async def check(self) -> None:
@@ -178,6 +179,8 @@ class ChatHubClient:
         trip sooner. The websocket is kept for the conversation's first turn (see
         ``max_idle_connections``).
         """
+        if self.service.websocket_per_turn:  # its websocket belongs to its first turn
+            return await self.create_conversation(style)
         conversation, socket = await self._start(Style.parse(style))
         await self._keep(conversation, socket)
         return conversation
