@@ -182,3 +182,10 @@ def test_an_absurd_upstream_retry_after_never_crashes_the_answer(
     response = upstream_error(errors.RateLimited("throttled", retry_after=retry_after))
     assert response.status_code == 429
     assert response.headers.get("Retry-After") == header
+
+
+def test_an_idle_keep_alive_connection_is_closed(thread_hub: str) -> None:
+    with ApiThread(ApiSettings(url=thread_hub, keep_alive=1)) as url:
+        request = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+        answer = raw(url, request)  # reads until the server closes the idle connection
+    assert answer.startswith(b"HTTP/1.1 200 ") and b'{"status":"ok"}' in answer
