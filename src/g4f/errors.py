@@ -20,6 +20,7 @@ Every failure a caller can act on is one class under :class:`G4FError`::
         ├── ConversationInvalid    InvalidRequest: the conversation cannot take this turn
         ├── Busy                   ProcessingMessage: a turn is still running
         ├── ServerError            HTTP 5xx
+        ├── Refused                the service declined this prompt (Disengaged)
         └── RequestRefused         any other non-Success result
 
 Each error carries the server's ``message`` and ``partial_text``, the answer text streamed before
@@ -58,6 +59,7 @@ __all__ = [
     "NotAuthorized",
     "ProtocolError",
     "RateLimited",
+    "Refused",
     "RequestRefused",
     "ResponseTimeout",
     "ServerError",
@@ -303,6 +305,16 @@ class ServerError(ServiceError):
     openai_code = "server_error"
 
     hint = "a temporary failure of the service; retry later"
+
+
+class Refused(ServiceError):
+    """The service declined this prompt (Microsoft 365 Copilot's ``Disengaged``): not a rate
+    limit, not transient — the same prompt is declined again."""
+
+    hint = "the service declined this prompt; retrying it unchanged will not help: rephrase it"
+    exit_code = 12
+    http_status = 400
+    openai_code = "content_filter"
 
 
 class RequestRefused(ServiceError):

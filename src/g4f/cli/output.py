@@ -17,6 +17,7 @@ from .. import errors
 from ..protocol import (
     Event,
     Final,
+    ReasoningProgress,
     Retraction,
     SearchProgress,
     Sources,
@@ -193,7 +194,7 @@ class TerminalOutput(Output):
             else:
                 self._segments.append(("text", event.text))
             self._show(event.text)
-        elif isinstance(event, SearchProgress):
+        elif isinstance(event, SearchProgress | ReasoningProgress):
             self._segments.append(("progress", event.text))
             self._show(
                 f"{'' if self._screen.endswith(chr(10)) or not self._screen else chr(10)}"

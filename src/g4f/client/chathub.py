@@ -20,7 +20,7 @@ from ..errors import (
     ResponseTimeout,
     TurnTimeout,
 )
-from ..protocol import Event, Final, Ping, Record
+from ..protocol import Event, Final, Ping, Record, TurnReader
 from ..protocol.connection import Connection, State
 from .config import Limits, Timeouts, host_of
 from .failures import connect_failure
@@ -45,10 +45,11 @@ class ChatHubSocket:
         timeouts: Timeouts,
         recorder: CassetteRecorder | None = None,
         limits: Limits | None = None,
+        reader: Callable[[], TurnReader] = TurnReader,
     ) -> None:
         self._ws, self.timeouts, self.recorder = ws, timeouts, recorder
         self.limits = limits or Limits()
-        self.connection = Connection(max_record=self.limits.max_message_bytes)
+        self.connection = Connection(max_record=self.limits.max_message_bytes, reader=reader)
         self._last_ping = -float("inf")
 
     @classmethod
@@ -63,6 +64,7 @@ class ChatHubSocket:
         proxy: str | None = None,
         via: str | None = None,
         recorder: CassetteRecorder | None = None,
+        reader: Callable[[], TurnReader] = TurnReader,
     ) -> ChatHubSocket:
         """Open the websocket and send the handshake (its answer is read with the first turn).
 
@@ -83,7 +85,7 @@ class ChatHubSocket:
                 )
         except Exception as exc:  # mapped to a typed error below, or raised as it is
             raise _open_failure(exc, url, via or proxy, timeouts.connect) from None
-        socket = cls(ws, timeouts, recorder, limits)
+        socket = cls(ws, timeouts, recorder, limits, reader)
         try:
             await socket._send(socket.connection.initiate())
         except BaseException:

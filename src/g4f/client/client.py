@@ -148,6 +148,7 @@ class ChatHubClient:
             proxy=self._http_proxy,
             via=self._proxy,
             recorder=self._recorder,
+            reader=self.service.reader,
         )
 
     async def _open_for(self, conversation: Conversation) -> ChatHubSocket:

@@ -7,7 +7,8 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from ..client.client import ChatHubClient
-from ..protocol import Final, Retraction, TextDelta
+from ..errors import Refused
+from ..protocol import Event, Final, Retraction, TextDelta
 from ..protocol.conversation import Conversation
 from .limits import FinishReason, StopLimiter
 from .request import CompletionRequest
@@ -34,8 +35,9 @@ async def complete(
 
     A new conversation gets the earlier messages folded into its context; a conversation that
     already has turns gets only the last message: the server keeps its history.
-    Upstream failures raise :class:`~g4f.errors.G4FError`; the upstream turn is closed as soon
-    as a limit ends the answer or the caller stops iterating.
+    Upstream failures raise :class:`~g4f.errors.G4FError`, but for a declined prompt
+    (:class:`~g4f.errors.Refused`), which ends with ``content_filter`` as a retraction does. The
+    upstream turn is closed as soon as a limit ends the answer or the caller stops iterating.
     """
     limiter = StopLimiter(request.max_tokens, request.stop)
     fresh = conversation is None or conversation.turn == 0
@@ -45,6 +47,19 @@ async def complete(
         style=request.style,
         context=request.prompt.context if fresh else None,
     )
+    parts = _parts(events, limiter)
+    try:
+        async with contextlib.aclosing(parts):  # a caller that stops closes the upstream turn
+            async for part in parts:
+                yield part
+    except Refused:
+        # The service declined the prompt: what streamed before stays, ended as filtered.
+        yield Part(finish_reason="content_filter")
+
+
+async def _parts(
+    events: AsyncGenerator[Event, None], limiter: StopLimiter
+) -> AsyncGenerator[Part, None]:
     async with contextlib.aclosing(events):
         async for event in events:
             if isinstance(event, TextDelta):

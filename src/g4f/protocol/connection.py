@@ -26,13 +26,20 @@ Example::
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
-from ..errors import ConnectError, ConnectionClosed, G4FError, ProtocolError, RequestRefused
+from ..errors import (
+    ConnectError,
+    ConnectionClosed,
+    G4FError,
+    ProtocolError,
+    Refused,
+    RequestRefused,
+)
 from .constants import RecordType
-from .events import Close, Completion, ErrorResult, Event, Final
+from .events import Close, Completion, ErrorResult, Event, Final, Refusal
 from .framing import (
     HANDSHAKE_REQUEST,
     Record,
@@ -69,6 +76,9 @@ class State(Enum):
 class Connection:
     """The client side of one ChatHub websocket; see the module's docstring for its use.
 
+    ``reader`` makes each turn's reader: :class:`~g4f.protocol.TurnReader` for Bing's records, a
+    service's own where its records differ.
+
     A failed turn raises the matching :class:`~g4f.errors.G4FError` from :meth:`next_event` (or
     :meth:`receive_data`, for a malformed record) with the turn's text so far in
     ``partial_text``, and leaves the connection :attr:`State.CLOSED`.
@@ -88,6 +98,7 @@ class Connection:
         "_handshake_sent",
         "_handshaken",
         "_invocation_id",
+        "_new_reader",
         "_reader",
         "_records",
         "progress",
@@ -95,14 +106,20 @@ class Connection:
         "turn_records",
     )
 
-    def __init__(self, *, max_record: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_record: int | None = None,
+        reader: Callable[[], TurnReader] = TurnReader,
+    ) -> None:
         self._decoder = RecordDecoder(max_record)
+        self._new_reader = reader
         self._records: deque[Record] = deque()
         self._events: deque[Event] = deque()
         self._handshake_sent = False
         self._handshaken = False
         self._invocation_id: str | None = None
-        self._reader = TurnReader()
+        self._reader = reader()
         self.state = State.IDLE
         self.turn_records = 0
         """Records the server sent since the current invocation (0: it has not answered)."""
@@ -138,7 +155,7 @@ class Connection:
         if self.state is not State.IDLE:
             raise RuntimeError(f"cannot start a turn on a connection in state {self.state.value}")
         self._invocation_id = str(invocation.get("invocationId"))
-        self._reader = TurnReader()
+        self._reader = self._new_reader()
         self.turn_records = self.progress = 0
         self.state = State.TURN
         return encode_records(invocation, *extra)
@@ -227,6 +244,9 @@ class Connection:
                 raise self.fail(ConnectionClosed(f"the server closed the conversation{detail}"))
             if isinstance(event, ErrorResult):
                 raise self.fail(error_for_result(event.value, event.message))
+            if isinstance(event, Refusal):
+                detail = f": {event.text}" if event.text else ""
+                raise self.fail(Refused(f"the service declined this prompt{detail}"))
             if isinstance(event, Completion):
                 raise self.fail(
                     RequestRefused(event.error or "the invocation completed without a final record")

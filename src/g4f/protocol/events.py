@@ -12,6 +12,8 @@ __all__ = [
     "Event",
     "Final",
     "Ping",
+    "ReasoningProgress",
+    "Refusal",
     "Retraction",
     "SearchProgress",
     "Source",
@@ -36,6 +38,13 @@ class SearchProgress:
 
     text: str
     message_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningProgress:
+    """A summary of the model's reasoning while it thinks; never answer text."""
+
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +123,14 @@ class ErrorResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """The service declined the prompt (``Disengaged``); the connection raises
+    :class:`~g4f.errors.Refused` for it."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     """A keep-alive record (type 6)."""
 
@@ -137,6 +154,8 @@ class Completion:
 Event: TypeAlias = (
     TextDelta
     | SearchProgress
+    | ReasoningProgress
+    | Refusal
     | Sources
     | SuggestedReplies
     | Throttling

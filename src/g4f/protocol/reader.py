@@ -31,7 +31,16 @@ from .events import (
 )
 from .framing import Record
 
-__all__ = ["MESSAGE_SEPARATOR", "TurnReader", "answer_message", "card_text"]
+__all__ = [
+    "MESSAGE_SEPARATOR",
+    "TurnReader",
+    "answer_message",
+    "card_text",
+    "dict_list",
+    "malformed",
+    "optional_str",
+    "throttling_of",
+]
 
 _INVOCATION = int(RecordType.INVOCATION)
 _SPECIAL_ORIGINS = frozenset(o.value for o in ContentOrigin)
@@ -47,21 +56,24 @@ def _describe(record: Record) -> str:
         return "(a record nested too deeply to show)"
 
 
-def _malformed(record: Record, why: str) -> ProtocolError:
+def malformed(record: Record, why: str) -> ProtocolError:
+    """The error for a record that breaks the protocol, describing the record."""
     return ProtocolError(f"malformed record ({why}): {_describe(record)}")
 
 
-def _optional_str(value: Any, record: Record, name: str) -> str | None:
+def optional_str(value: Any, record: Record, name: str) -> str | None:
+    """``value`` if it is a string or ``None``; else the record is malformed."""
     if value is None or isinstance(value, str):
         return value
-    raise _malformed(record, f"{name} is not a string")
+    raise malformed(record, f"{name} is not a string")
 
 
-def _dict_list(value: Any, record: Record, name: str) -> list[dict[str, Any]]:
+def dict_list(value: Any, record: Record, name: str) -> list[dict[str, Any]]:
+    """``value`` as a list of objects (``None`` is empty); else the record is malformed."""
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _malformed(record, f"{name} is not a list of objects")
+        raise malformed(record, f"{name} is not a list of objects")
     return value
 
 
@@ -92,7 +104,7 @@ def card_text(message: dict[str, Any], *kinds: str) -> str | None:
 
 
 def _answer_text(message: dict[str, Any], record: Record) -> str | None:
-    text = _optional_str(message.get("text"), record, "message text")
+    text = optional_str(message.get("text"), record, "message text")
     return text if text is not None else card_text(message, "TextBlock")
 
 
@@ -109,15 +121,16 @@ def answer_message(messages: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     return found
 
 
-def _throttling(value: Any, record: Record) -> Throttling | None:
+def throttling_of(value: Any, record: Record) -> Throttling | None:
+    """A throttling object's counters as an event (``None`` when absent)."""
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _malformed(record, "throttling is not an object")
+        raise malformed(record, "throttling is not an object")
     used = value.get("numUserMessagesInConversation")
     limit = value.get("maxNumUserMessagesInConversation")
     if not isinstance(used, int) or not isinstance(limit, int):
-        raise _malformed(record, "throttling lacks its counters")
+        raise malformed(record, "throttling lacks its counters")
     return Throttling(used=used, limit=limit)
 
 
@@ -178,8 +191,8 @@ class TurnReader:
         if kind == RecordType.COMPLETION:
             return [
                 Completion(
-                    invocation_id=_optional_str(record.get("invocationId"), record, "invocationId"),
-                    error=_optional_str(record.get("error"), record, "error"),
+                    invocation_id=optional_str(record.get("invocationId"), record, "invocationId"),
+                    error=optional_str(record.get("error"), record, "error"),
                 )
             ]
         if kind == RecordType.PING:
@@ -187,12 +200,12 @@ class TurnReader:
         if kind == RecordType.CLOSE:
             return [
                 Close(
-                    error=_optional_str(record.get("error"), record, "error"),
+                    error=optional_str(record.get("error"), record, "error"),
                     allow_reconnect=bool(record.get("allowReconnect", False)),
                 )
             ]
         if not isinstance(kind, int) or isinstance(kind, bool):
-            raise _malformed(record, "no integer type")
+            raise malformed(record, "no integer type")
         return []  # a record type this client does not use
 
     # -- type 1 ------------------------------------------------------------------------------
@@ -229,12 +242,12 @@ class TurnReader:
     def _read_update(self, record: Record) -> list[Event]:
         if record.get("target") != UPDATE_TARGET:
             return []
-        arguments = _dict_list(record.get("arguments"), record, "arguments")
+        arguments = dict_list(record.get("arguments"), record, "arguments")
         events: list[Event] = []
         for argument in arguments:
-            for message in _dict_list(argument.get("messages"), record, "messages"):
+            for message in dict_list(argument.get("messages"), record, "messages"):
                 events.extend(self._read_message(message, record))
-            throttling = _throttling(argument.get("throttling"), record)
+            throttling = throttling_of(argument.get("throttling"), record)
             if throttling is not None:
                 self._throttling = throttling
                 events.append(throttling)
@@ -252,17 +265,17 @@ class TurnReader:
             return self._retract(text or "")
         if origin == ContentOrigin.TURN_LIMITER:
             self._limit_reached = True  # reported with the final record's counters
-        message_id = _optional_str(message.get("messageId"), record, "messageId")
+        message_id = optional_str(message.get("messageId"), record, "messageId")
         delta = self._advance(message_id, text)
         return [delta] if delta is not None else []
 
     def _progress(self, message: dict[str, Any], message_type: str, record: Record) -> list[Event]:
-        text = card_text(message, "RichTextBlock", "TextBlock") or _optional_str(
+        text = card_text(message, "RichTextBlock", "TextBlock") or optional_str(
             message.get("text"), record, "message text"
         )
         if not text:
             return []
-        key = (_optional_str(message.get("messageId"), record, "messageId"), text)
+        key = (optional_str(message.get("messageId"), record, "messageId"), text)
         if key in self._progress_seen:
             return []
         self._progress_seen.add(key)
@@ -301,12 +314,12 @@ class TurnReader:
     def _read_final(self, record: Record) -> list[Event]:
         item = record.get("item")
         if not isinstance(item, dict):
-            raise _malformed(record, "final record without item")
+            raise malformed(record, "final record without item")
         result = item.get("result")
         if not isinstance(result, dict):
-            raise _malformed(record, "final record without result")
-        value = _optional_str(result.get("value"), record, "result.value")
-        message = _optional_str(result.get("message"), record, "result.message") or ""
+            raise malformed(record, "final record without result")
+        value = optional_str(result.get("value"), record, "result.value")
+        message = optional_str(result.get("message"), record, "result.message") or ""
         if value != ResultValue.SUCCESS:
             error = result.get("error")
             return [
@@ -316,8 +329,8 @@ class TurnReader:
                     error=None if error is None else str(error),
                 )
             ]
-        messages = _dict_list(item.get("messages"), record, "messages")
-        answer = answer_message(messages)
+        messages = dict_list(item.get("messages"), record, "messages")
+        answer = self._answer(messages)
         events: list[Event] = []
         answer_text = _answer_text(answer, record) if answer is not None else None
         if answer is not None and answer.get("contentOrigin") == ContentOrigin.APOLOGY:
@@ -329,7 +342,7 @@ class TurnReader:
             events.append(delta)
         if answer is not None:
             events.extend(self._extras(answer, record))
-        throttling = _throttling(item.get("throttling"), record)
+        throttling = throttling_of(item.get("throttling"), record)
         if throttling is not None:
             self._throttling = throttling
             events.append(throttling)
@@ -348,13 +361,17 @@ class TurnReader:
             Final(
                 text=final_text,
                 retracted=self._retracted,
-                conversation_id=_optional_str(item.get("conversationId"), record, "conversationId"),
-                expiry_time=_optional_str(
+                conversation_id=optional_str(item.get("conversationId"), record, "conversationId"),
+                expiry_time=optional_str(
                     item.get("conversationExpiryTime"), record, "conversationExpiryTime"
                 ),
             )
         )
         return events
+
+    def _answer(self, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The turn's answer among a final record's messages."""
+        return answer_message(messages)
 
     def _extras(self, answer: dict[str, Any], record: Record) -> list[Event]:
         events: list[Event] = []
@@ -363,14 +380,14 @@ class TurnReader:
                 title=str(s.get("providerDisplayName") or s.get("seeMoreUrl") or ""),
                 url=str(s.get("seeMoreUrl") or ""),
             )
-            for s in _dict_list(answer.get("sourceAttributions"), record, "sourceAttributions")
+            for s in dict_list(answer.get("sourceAttributions"), record, "sourceAttributions")
             if s.get("seeMoreUrl")
         )
         if sources:
             events.append(Sources(sources))
         replies = tuple(
             str(r["text"])
-            for r in _dict_list(answer.get("suggestedResponses"), record, "suggestedResponses")
+            for r in dict_list(answer.get("suggestedResponses"), record, "suggestedResponses")
             if isinstance(r.get("text"), str)
         )
         if replies:

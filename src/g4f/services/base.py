@@ -17,6 +17,7 @@ from typing import ClassVar, Protocol
 from ..protocol.constants import Style
 from ..protocol.conversation import Conversation
 from ..protocol.framing import Record
+from ..protocol.reader import TurnReader
 
 __all__ = ["HttpGet", "HttpResponse", "Service", "Turn"]
 
@@ -93,6 +94,10 @@ class Service(ABC):
     def invocation(self, conversation: Conversation, turn: Turn) -> Sequence[Record]:
         """The records that start ``turn`` in ``conversation``, sent in one websocket message:
         the invocation first, then any record the service wants right after it."""
+
+    def reader(self) -> TurnReader:
+        """A reader for one turn's records (Bing's by default)."""
+        return TurnReader()
 
     def stop_record(self, conversation: Conversation) -> Record | None:
         """The record that stops a streaming answer, or ``None`` when closing the websocket is

@@ -16,6 +16,7 @@ from ...protocol.constants import MessageType, RecordType, Style
 from ...protocol.conversation import Conversation
 from ...protocol.framing import Record
 from ..base import HttpGet, Service, Turn
+from .reader import M365TurnReader
 from .token import TokenSource
 
 __all__ = [
@@ -225,6 +226,10 @@ class M365Service(Service):
             ids=self.ids,
         )
         return [invocation, metrics_record(now)]
+
+    def reader(self) -> M365TurnReader:
+        """Its own reader: deltas and snapshots, ``Disengaged``, throttled empty answers."""
+        return M365TurnReader()
 
     def stop_record(self, conversation: Conversation) -> Record | None:
         """The ``stop`` record."""
