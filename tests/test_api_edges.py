@@ -3,8 +3,9 @@ CORS with a key, docs only when asked, liveness and readiness, refused tools."""
 
 from __future__ import annotations
 
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -189,3 +190,23 @@ def test_an_idle_keep_alive_connection_is_closed(thread_hub: str) -> None:
         request = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
         answer = raw(url, request)  # reads until the server closes the idle connection
     assert answer.startswith(b"HTTP/1.1 200 ") and b'{"status":"ok"}' in answer
+
+
+def test_an_internal_error_is_still_an_openai_error(
+    thread_hub: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from g4f.api import app as api_app
+    from g4f.openai import Part
+
+    async def broken(*args: object, **kwargs: object) -> AsyncIterator[Part]:
+        yield Part("Some text")
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api_app, "complete", broken)
+    with ApiThread(ApiSettings(url=thread_hub)) as url:
+        plain = httpx.post(url + "/v1/chat/completions", json=BODY)
+        streamed = httpx.post(url + "/v1/chat/completions", json={**BODY, "stream": True})
+    assert plain.status_code == 500 and openai_shaped(plain)["code"] == "internal_error"
+    last = streamed.text.strip().split("\n\n")[-1]
+    assert json.loads(last.removeprefix("data: "))["error"]["code"] == "internal_error"
+    assert "[DONE]" not in streamed.text and "a bug" not in plain.text

@@ -141,3 +141,16 @@ def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "connection_closed"
     assert "s3cret" not in response.text
+
+
+def test_an_internal_error_is_one_line_and_exit_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "_chat", broken)
+    assert cli.main(["chat", "hi"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: RuntimeError: a bug" in err
+    assert "Traceback" not in err and "-v shows the traceback" in err

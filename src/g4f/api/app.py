@@ -164,6 +164,12 @@ def _sse(data: Any) -> bytes:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
+def _sse_error(message: str, type_: str, code: str, status: int) -> bytes:
+    """The event that ends a stream that failed after it began (no ``[DONE]`` follows)."""
+    error = {"message": message, "type": type_, "param": None, "code": code, "status": status}
+    return _sse({"error": error})
+
+
 _STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 400: "invalid_request"}
 
 
@@ -240,6 +246,14 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         headers = dict(exc.headers) if exc.headers else None
         return openai_error(exc.status_code, str(exc.detail), code=code, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        # A bug of ours, never the caller's: logged with its traceback here, answered in
+        # OpenAI's shape there.
+        log.error("internal error answering %s", request.url.path, exc_info=exc)
+        message = f"Internal error ({type(exc).__name__}); the server's log has the details."
+        return openai_error(500, message, "server_error", "internal_error")
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -372,16 +386,11 @@ async def _stream(
             async for part in parts:
                 yield f"data: {builder.chunk_json(part)}\n\n".encode()
         except errors.G4FError as exc:
-            yield _sse(
-                {
-                    "error": {
-                        "message": str(exc),
-                        "type": exc.openai_type,
-                        "param": None,
-                        "code": exc.openai_code,
-                        "status": exc.http_status,
-                    }
-                }
-            )
+            yield _sse_error(str(exc), exc.openai_type, exc.openai_code, exc.http_status)
+            return
+        except Exception as exc:  # a bug of ours: the stream still ends with an error event
+            log.error("internal error while streaming", exc_info=exc)
+            message = f"Internal error ({type(exc).__name__}); the server's log has the details."
+            yield _sse_error(message, "server_error", "internal_error", 500)
             return
     yield b"data: [DONE]\n\n"

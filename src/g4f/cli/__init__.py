@@ -1,7 +1,8 @@
 """The ``g4f`` command: ``chat`` talks to Bing or a hub, ``hub`` runs the local hub, ``api`` runs
 the OpenAI-compatible server.
 
-Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 130 interrupted, and
+Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
+error (a bug: please report it), 130 interrupted, and
 per error class its ``exit_code`` (see :mod:`g4f.errors`, and the table in the README).
 """
 
@@ -29,6 +30,7 @@ __all__ = ["ENV_API_KEY", "exit_code_for", "main"]
 log = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
@@ -171,3 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         sys.stderr.write(f"g4f: error: {exc}\n")
         return EXIT_USAGE if isinstance(exc, ValueError) else 1
+    except Exception as exc:  # a bug of ours: one line, the traceback only when asked for
+        log.debug("internal error", exc_info=exc)
+        sys.stderr.write(
+            f"g4f: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; -v shows the traceback)\n"
+        )
+        return EXIT_INTERNAL
