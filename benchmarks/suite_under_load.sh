@@ -15,8 +15,6 @@ python3 -c "
 import hashlib
 while True: hashlib.sha256(b'x' * 1_000_000).digest()" & hog2=$!
 trap 'kill $hog1 $hog2 2>/dev/null' EXIT
-# Signals stay as a terminal would deliver them, even when this script runs as a background job.
-trap - INT
 failed=0
 for i in $(seq 1 "$runs"); do
   log="benchmarks/results/suite-run-$i.log"
