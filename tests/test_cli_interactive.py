@@ -56,6 +56,17 @@ def spawn(url: str, home: Path, *args: str, **env: str) -> pexpect.spawn:
     return child
 
 
+def one_shot(url: str, prompt: str) -> pexpect.spawn:
+    """``g4f chat --url URL PROMPT`` in a pseudo-terminal (no prompt to wait for)."""
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "g4f", "chat", "--url", url, prompt],
+        encoding="utf-8",
+        timeout=20,
+        preexec_fn=default_sigint,
+    )
+
+
 @pytest.fixture
 def session(thread_hub: str, tmp_path: Path) -> Iterator[pexpect.spawn]:
     child = spawn(thread_hub, tmp_path)
@@ -208,13 +219,7 @@ def test_no_color_means_no_styles(thread_hub: str, tmp_path: Path) -> None:
 
 
 def test_one_shot_ctrl_c_ends_the_line_and_exits_130(thread_hub: str, tmp_path: Path) -> None:
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "g4f", "chat", "--url", thread_hub, "something long"],
-        encoding="utf-8",
-        timeout=20,
-        preexec_fn=default_sigint,
-    )
+    child = one_shot(thread_hub, "something long")
     child.expect("word5 ")
     child.sendintr()
     child.expect(pexpect.EOF)
@@ -225,13 +230,7 @@ def test_one_shot_ctrl_c_ends_the_line_and_exits_130(thread_hub: str, tmp_path: 
 
 def test_retries_are_shown_on_a_terminal(hub: Hub, thread_hub: str, tmp_path: Path) -> None:
     hub.fail_next_creates("create-500")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "g4f", "chat", "--url", thread_hub, "hello"],
-        encoding="utf-8",
-        timeout=20,
-        preexec_fn=default_sigint,
-    )
+    child = one_shot(thread_hub, "hello")
     child.expect(r"ServerError: retrying in \d+ s \(2/4\)")
     child.expect("to hello")
     child.expect(pexpect.EOF)

@@ -153,3 +153,15 @@ def test_the_turn_is_an_invocation_and_a_metrics_record() -> None:
 def test_a_base_url_without_a_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="base URL"):
         service(base_url="127.0.0.1:8765")
+
+
+def test_a_broken_new_token_file_is_reported_every_time_not_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text(make_token())
+    source = TokenSource(path=path, now=lambda: NOW)
+    source.current()
+    path.write_text("half a tok")
+    os.utime(path, ns=(2, 2))
+    for _ in range(2):
+        with pytest.raises(errors.NotAuthorized, match="malformed"):
+            source.current()

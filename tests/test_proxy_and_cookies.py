@@ -10,8 +10,8 @@ import pytest
 
 from g4f import errors
 from g4f.client import BingClient, Cookies
-from g4f.client.proxy import redact_url
 from g4f.hub import Hub
+from g4f.urls import redact_url
 
 from .proxies import http_proxy, socks5_proxy
 

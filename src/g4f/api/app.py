@@ -26,7 +26,16 @@ from .. import __version__, errors
 from ..client import BingClient, Conversation
 from ..models import DEFAULT_MODEL, MODELS
 from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
-from .middleware import ASGIApp, Receive, Scope, Send, limit_body, openai_error, require_key
+from .middleware import (
+    ASGIApp,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    limit_body,
+    openai_error,
+    require_key,
+)
 from .settings import ApiSettings
 
 __all__ = ["ApiSettings", "ConversationStore", "create_app"]
@@ -166,8 +175,9 @@ def _sse(data: Any) -> bytes:
 
 def _sse_error(message: str, type_: str, code: str, status: int) -> bytes:
     """The event that ends a stream that failed after it began (no ``[DONE]`` follows)."""
-    error = {"message": message, "type": type_, "param": None, "code": code, "status": status}
-    return _sse({"error": error})
+    body = error_body(message, type_, code)
+    body["error"]["status"] = status
+    return _sse(body)
 
 
 _STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 400: "invalid_request"}

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-__all__ = ["ASGIApp", "limit_body", "openai_error", "require_key"]
+__all__ = ["ASGIApp", "error_body", "limit_body", "openai_error", "require_key"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -22,6 +22,17 @@ OPEN_PATHS = frozenset({"/health", "/ready"})
 """Paths served without the API key (liveness and readiness probes)."""
 
 
+def error_body(
+    message: str,
+    type_: str = "invalid_request_error",
+    code: str | None = None,
+    param: str | None = None,
+) -> dict[str, Any]:
+    """OpenAI's error shape, ``{"error": {message, type, param, code}}``: every error answer
+    of the server is one, whoever raises it."""
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
 def openai_error(
     status: int,
     message: str,
@@ -30,9 +41,10 @@ def openai_error(
     param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """An error response in OpenAI's shape: ``{"error": {message, type, param, code}}``."""
-    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    """An error response in OpenAI's shape (see :func:`error_body`)."""
+    return JSONResponse(
+        error_body(message, type_, code, param), status_code=status, headers=headers
+    )
 
 
 def limit_body(app: ASGIApp, max_bytes: int) -> ASGIApp:

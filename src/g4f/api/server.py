@@ -13,22 +13,14 @@ import uvicorn
 
 from ..sync import LoopThread
 from .app import ApiSettings, create_app
+from .middleware import error_body
 
 __all__ = ["ApiThread", "listen", "run", "serve"]
 
 
 def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message: str) -> None:
     """Answer ``status`` with an OpenAI-shaped body and close (before any request is parsed)."""
-    body = json.dumps(
-        {
-            "error": {
-                "message": message,
-                "type": "invalid_request_error",
-                "param": None,
-                "code": reason.lower().replace(" ", "_"),
-            }
-        }
-    ).encode()
+    body = json.dumps(error_body(message, code=reason.lower().replace(" ", "_"))).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"

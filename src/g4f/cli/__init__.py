@@ -19,10 +19,10 @@ from typing import Any
 from .. import errors
 from ..api.settings import ApiSettings
 from ..client import ENV_URL, Cookies, Endpoints, Timeouts
-from ..client.proxy import redact_url
 from ..hub import Hub, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
+from ..urls import redact_url
 from .options import ENV_API_KEY, cookies_from, parse
 
 __all__ = ["ENV_API_KEY", "exit_code_for", "main"]

@@ -7,10 +7,11 @@ the hub), never repeated here.
 from __future__ import annotations
 
 import argparse
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api.settings import ApiSettings
@@ -30,38 +31,28 @@ ENV_API_KEY = "G4F_API_KEY"
 _TIMEOUTS, _RETRY, _API = Timeouts(), RetryPolicy(), ApiSettings()
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
+def _checked(
+    parse: Callable[[str], float], accept: Callable[[float], bool], what: str
+) -> Callable[[str], Any]:
+    """An argparse ``type`` that parses a number and refuses it unless ``accept``: the error
+    names the option (argparse adds it) and says what it takes."""
+
+    def check(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}")
+        return value
+
+    return check
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
-    return value
-
-
-def _non_negative_seconds(text: str) -> float:
-    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text!r}")
-    return value
+_positive_int = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
+_port = _checked(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
+_seconds = _checked(float, lambda v: 0 < v < math.inf, "a positive number of seconds")
+_non_negative_seconds = _checked(float, lambda v: 0 <= v < math.inf, "0 or more seconds")
 
 
 def cookies_from(path: Path | None) -> Cookies | None:
@@ -113,15 +104,14 @@ def _chat_parser(commands: _Commands) -> None:
         type=_seconds,
         default=_TIMEOUTS.read,
         metavar="SECONDS",
-        help=f"longest silence allowed while an answer streams (default: {_TIMEOUTS.read:g})",
+        help="longest silence allowed while an answer streams (default: %(default)s)",
     )
     chat.add_argument(
         "--retries",
         type=_positive_int,
         default=_RETRY.attempts,
         metavar="N",
-        help="attempts at creating a conversation on transient failures "
-        f"(default: {_RETRY.attempts})",
+        help="attempts at creating a conversation on transient failures (default: %(default)s)",
     )
     chat.add_argument(
         "--json",
@@ -172,7 +162,7 @@ def _hub_parser(commands: _Commands) -> None:
         type=_non_negative_seconds,
         default=DEMO_PACE,
         metavar="SECONDS",
-        help=f"pause between two messages of an answer (default: {DEMO_PACE:g})",
+        help="pause between two messages of an answer (default: %(default)s)",
     )
     hub.add_argument(
         "--latency",
@@ -192,7 +182,7 @@ def _hub_parser(commands: _Commands) -> None:
         type=_positive_int,
         default=DEFAULT_MAX_TURNS,
         metavar="N",
-        help=f"turns a conversation may have (default: {DEFAULT_MAX_TURNS})",
+        help="turns a conversation may have (default: %(default)s)",
     )
 
 
@@ -235,22 +225,21 @@ def _api_parser(commands: _Commands) -> None:
         type=_positive_int,
         default=_API.max_body_bytes,
         metavar="N",
-        help=f"largest request body accepted (default: {_API.max_body_bytes})",
+        help="largest request body accepted (default: %(default)s)",
     )
     api.add_argument(
         "--max-messages",
         type=_positive_int,
         default=_API.max_messages,
         metavar="N",
-        help=f"most messages in one request (default: {_API.max_messages})",
+        help="most messages in one request (default: %(default)s)",
     )
     api.add_argument(
         "--conversation-ttl",
         type=_seconds,
         default=_API.conversation_ttl,
         metavar="SECONDS",
-        help="how long a kept conversation lives after its last use "
-        f"(default: {_API.conversation_ttl:g})",
+        help="how long a kept conversation lives after its last use (default: %(default)s)",
     )
     api.add_argument(
         "--max-conversations",
@@ -258,14 +247,14 @@ def _api_parser(commands: _Commands) -> None:
         default=_API.max_conversations,
         metavar="N",
         help="conversations kept in memory; the least recently used go first "
-        f"(default: {_API.max_conversations})",
+        "(default: %(default)s)",
     )
     api.add_argument(
         "--timeout",
         type=_seconds,
         default=_API.timeouts.read,
         metavar="SECONDS",
-        help=f"longest upstream silence while an answer streams (default: {_API.timeouts.read:g})",
+        help="longest upstream silence while an answer streams (default: %(default)s)",
     )
     api.add_argument(
         "--idle-websockets",
@@ -273,7 +262,7 @@ def _api_parser(commands: _Commands) -> None:
         default=_API.idle_websockets,
         metavar="N",
         help="upstream websockets kept open between turns of kept conversations "
-        f"(default: {_API.idle_websockets})",
+        "(default: %(default)s)",
     )
     api.add_argument(
         "--docs",
@@ -285,7 +274,7 @@ def _api_parser(commands: _Commands) -> None:
         type=_positive_int,
         default=_API.max_connections,
         metavar="N",
-        help=f"client connections served at once; more get 503 (default: {_API.max_connections})",
+        help="client connections served at once; more get 503 (default: %(default)s)",
     )
     api.add_argument(
         "--log-level",

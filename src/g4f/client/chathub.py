@@ -13,8 +13,6 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 import aiohttp
 
 from ..errors import (
-    ConnectError,
-    ConnectTimeout,
     G4FError,
     ProtocolError,
     ResponseTimeout,
@@ -22,8 +20,8 @@ from ..errors import (
 )
 from ..protocol import Event, Final, Ping, Record, TurnReader
 from ..protocol.connection import Connection, State
-from .config import Limits, Timeouts, host_of
-from .failures import connect_failure
+from .config import Limits, Timeouts
+from .failures import open_failure
 from .recorder import CassetteRecorder
 
 __all__ = ["ChatHubSocket"]
@@ -84,7 +82,7 @@ class ChatHubSocket:
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
                 )
         except Exception as exc:  # mapped to a typed error below, or raised as it is
-            raise _open_failure(exc, url, via or proxy, timeouts.connect) from None
+            raise open_failure(exc, url, via or proxy, timeouts.connect) from None
         socket = cls(ws, timeouts, recorder, limits, reader)
         try:
             await socket._send(socket.connection.initiate())
@@ -97,11 +95,6 @@ class ChatHubSocket:
     def closed(self) -> bool:
         """Whether the websocket is closed (or closing), or the server ended the connection."""
         return self._ws.closed or self.connection.state is State.CLOSED
-
-    @property
-    def turn_records(self) -> int:
-        """Records the server sent for the current turn so far (0: it has not answered)."""
-        return self.connection.turn_records
 
     async def aclose(self) -> None:
         """Close the websocket: the closing handshake within ``timeouts.close``, after which
@@ -150,8 +143,8 @@ class ChatHubSocket:
 
     async def _abandon(self, stop: Record | None) -> None:
         if stop is not None and not self.closed:
-            with contextlib.suppress(ConnectionError, aiohttp.ClientError):  # closing stops it too
-                await self._ws.send_str(self.connection.stop_text(stop))
+            with contextlib.suppress(G4FError):  # closing stops the answer too
+                await self._send(self.connection.stop_text(stop))
         await self.aclose()
 
     async def _events(self) -> AsyncGenerator[Event, None]:
@@ -258,20 +251,3 @@ class ChatHubSocket:
             )
         detail = f"{type(error).__name__}: {error}" if error is not None else "no reason given"
         return self.connection.connection_lost(f"the websocket failed ({detail})")
-
-
-def _open_failure(exc: Exception, url: str, proxy: str | None, time_limit: float) -> Exception:
-    """The typed error for a websocket that could not be opened (``exc`` itself if unknown)."""
-    failure = connect_failure(exc, url, proxy)
-    if failure is not None:
-        return failure
-    if isinstance(exc, TimeoutError):
-        return ConnectTimeout(
-            f"the ChatHub websocket at {host_of(url)} was not opened within {time_limit:g}s "
-            "(no answer to the connection or the upgrade)"
-        )
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return ConnectError(
-            f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
-        )
-    return exc

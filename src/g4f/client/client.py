@@ -16,10 +16,11 @@ from ..errors import ConnectError, G4FError
 from ..protocol import Event, Final, Locale, Style, TextDelta
 from ..protocol.conversation import Conversation
 from ..services import BingService, Cookies, Endpoints, Service, Turn
+from ..urls import redact_url
 from .chathub import ChatHubSocket
 from .config import Limits, Timeouts
 from .http import AiohttpGet
-from .proxy import check_proxy, is_socks, redact_url, socks_connector
+from .proxy import check_proxy, is_socks, socks_connector
 from .recorder import CassetteRecorder
 from .retry import RetryPolicy
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-__all__ = ["Limits", "Timeouts", "host_of"]
+__all__ = ["Limits", "Timeouts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +52,3 @@ class Limits:
         for name in ("max_create_bytes", "max_message_bytes"):
             if getattr(self, name) < 1024:
                 raise ValueError(f"Limits({name}=…) must be at least 1024 bytes")
-
-
-def host_of(url: str) -> str:
-    """The ``host:port`` of ``url``, never its user info, path or query (they may hold secrets)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import aiohttp
 
-from ..errors import ConnectError, ConnectTimeout, G4FError
-from .config import host_of
-from .proxy import redact_url
+from ..errors import ConnectError, ConnectionClosed, ConnectTimeout, G4FError, ResponseTimeout
+from ..urls import host_of, redact_url
 
-__all__ = ["connect_failure"]
+__all__ = ["connect_failure", "open_failure", "request_failure"]
 
 
 def _socks_errors() -> tuple[type[BaseException], ...]:
@@ -53,3 +52,39 @@ def connect_failure(exc: BaseException, url: str, proxy: str | None) -> G4FError
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(f"could not reach {host}: {type(exc).__name__}")
     return None
+
+
+def open_failure(exc: Exception, url: str, proxy: str | None, time_limit: float) -> Exception:
+    """The typed error for a websocket that could not be opened (``exc`` itself if unknown).
+
+    Nothing was sent yet, so every failure here is one that never reached the service.
+    """
+    failure = connect_failure(exc, url, proxy)
+    if failure is not None:
+        return failure
+    if isinstance(exc, TimeoutError):
+        return ConnectTimeout(
+            f"the ChatHub websocket at {host_of(url)} was not opened within {time_limit:g}s "
+            "(no answer to the connection or the upgrade)"
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return ConnectError(
+            f"could not open the ChatHub websocket at {host_of(url)}: {type(exc).__name__}"
+        )
+    return exc
+
+
+def request_failure(exc: Exception, url: str, proxy: str | None, time_limit: float) -> Exception:
+    """The typed error for an HTTP request that failed (``exc`` itself if unknown).
+
+    Past connecting, the request may have reached the service: a timeout is a
+    :class:`~g4f.errors.ResponseTimeout`, a lost connection a :class:`~g4f.errors.ConnectionClosed`.
+    """
+    failure = connect_failure(exc, url, proxy)
+    if failure is not None:
+        return failure
+    if isinstance(exc, TimeoutError):
+        return ResponseTimeout(f"the request to {host_of(url)} timed out after {time_limit:g}s")
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return ConnectionClosed(f"the request to {host_of(url)} failed: {type(exc).__name__}")
+    return exc

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from ..errors import ConnectionClosed, ProtocolError, ResponseTimeout
+from ..errors import ProtocolError
 from ..services import HttpResponse
-from .config import host_of
-from .failures import connect_failure
+from ..urls import host_of
+from .failures import request_failure
 
 __all__ = ["AiohttpGet"]
 
@@ -53,19 +53,8 @@ class AiohttpGet:
                 return HttpResponse(response.status, response.headers, body)
         except ProtocolError:
             raise
-        except Exception as exc:  # mapped to a typed error below, or raised as it is
-            failure = connect_failure(exc, url, self._via)
-            if failure is not None:
-                raise failure from None
-            if isinstance(exc, TimeoutError):
-                raise ResponseTimeout(
-                    f"the request to {host} timed out after {time_limit:g}s"
-                ) from None
-            if isinstance(exc, aiohttp.ClientError | OSError):
-                raise ConnectionClosed(
-                    f"the request to {host} failed: {type(exc).__name__}"
-                ) from None
-            raise
+        except Exception as exc:  # mapped to a typed error, or raised as it is
+            raise request_failure(exc, url, self._via, time_limit) from None
 
     async def _read(self, response: aiohttp.ClientResponse, host: str) -> str:
         """The body, read in pieces and refused past ``max_bytes`` (never read whole)."""

@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-__all__ = ["check_proxy", "is_socks", "redact_url", "socks_connector"]
+from ..urls import redact_url
+
+__all__ = ["check_proxy", "is_socks", "socks_connector"]
 
 _SOCKS = ("socks5", "socks5h", "socks4", "socks4a")
 _SCHEMES = ("http", "https", *_SOCKS)
@@ -27,17 +29,6 @@ def check_proxy(proxy: str) -> str:
     if is_socks(proxy):
         socks_connector_class()  # fail now, not at the first request, if the extra is missing
     return proxy
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its user info (a proxy password is a credential)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return parts._replace(netloc=f"<redacted>@{host}").geturl()
 
 
 def socks_connector_class() -> type[aiohttp.BaseConnector]:

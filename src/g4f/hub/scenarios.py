@@ -53,6 +53,10 @@ class Send:
     text: str
 
 
+HOSTILE_SECONDS = 300.0
+"""The longest a hostile scenario keeps a connection busy when its client does not leave."""
+
+
 @dataclass(frozen=True, slots=True)
 class Repeat:
     """Send this text again and again, ``interval`` seconds apart, until the client leaves or
@@ -60,7 +64,7 @@ class Repeat:
 
     text: str
     interval: float = 0.0
-    seconds: float = 300.0
+    seconds: float = HOSTILE_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from ..protocol.constants import (
     SIGNATURE_HEADER,
 )
 from ..protocol.framing import Record
+from .hostile import endless_response, repeat, until_gone
 from .network import Wire
 from .records import completion_record, failure_final
 from .responder import Reply, Responder, TurnRequest, echo_responder
@@ -263,7 +264,7 @@ class Hub:
         if failure is None:
             return None
         if failure.endless:
-            return await _endless_response(request, failure.body)
+            return await endless_response(request, failure.body)
         return web.Response(
             status=failure.status,
             text=failure.body,
@@ -277,7 +278,7 @@ class Hub:
         if self.latency:
             await asyncio.sleep(2 * self.latency)  # the upgrade request and its answer travel
         if self.scenario == "upgrade-hang":
-            await _until_gone(request)
+            await until_gone(request)
             return web.Response(status=503, text="the upgrade was never meant to be answered")
         ws = web.WebSocketResponse(autoping=True)
         try:
@@ -349,7 +350,7 @@ class Hub:
                     if self.pace:
                         await asyncio.sleep(self.pace)
                 elif isinstance(step, Repeat):
-                    await _repeat(wire, step)
+                    await repeat(wire, step)
                     return False
                 elif isinstance(step, CloseSocket):
                     await wire.close()
@@ -477,43 +478,6 @@ class Hub:
             expiry_time=(now + timedelta(seconds=remaining)).isoformat(timespec="seconds"),
             timestamp=now.isoformat(timespec="seconds"),
         )
-
-
-HOSTILE_SECONDS = 300.0
-"""The longest a hostile scenario keeps a connection busy when its client does not leave."""
-
-
-async def _until_gone(request: web.Request) -> None:
-    """Wait until the client has closed its connection (at most :data:`HOSTILE_SECONDS`)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + HOSTILE_SECONDS
-    while loop.time() < end:
-        transport = request.transport
-        if transport is None or transport.is_closing():
-            return
-        await asyncio.sleep(0.05)
-
-
-async def _repeat(wire: Wire, step: Repeat) -> None:
-    """Send ``step.text`` over and over until the client leaves or the step's time is up."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + min(step.seconds, HOSTILE_SECONDS)
-    while loop.time() < end:
-        await wire.send(step.text)  # raises ConnectionError once the client is gone
-        await asyncio.sleep(step.interval)
-
-
-async def _endless_response(request: web.Request, piece: str) -> web.StreamResponse:
-    """A response whose body never ends (until the client leaves, or the time is up)."""
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
-    await response.prepare(request)
-    data = piece.encode()
-    loop = asyncio.get_running_loop()
-    end = loop.time() + HOSTILE_SECONDS
-    with contextlib.suppress(ConnectionError):
-        while loop.time() < end:
-            await response.write(data)
-    return response
 
 
 @contextlib.asynccontextmanager

@@ -57,6 +57,9 @@ __all__ = ["Connection", "State"]
 # malformed record it is, never as a bare Python error.
 _READER_BUGS = (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError)
 
+# Events that end a turn (Final) or fail it; every other event is passed on as it is.
+_ENDINGS = (Final, Close, ErrorResult, Refusal, Completion)
+
 _PING = int(RecordType.PING)
 _COMPLETION = int(RecordType.COMPLETION)
 _CLOSE = int(RecordType.CLOSE)
@@ -239,6 +242,9 @@ class Connection:
             error = ProtocolError(f"malformed record ({type(exc).__name__} reading it)")
             raise self.fail(error) from exc
         for event in produced:
+            if not isinstance(event, _ENDINGS):  # the common case: one check per event
+                self._events.append(event)
+                continue
             if isinstance(event, Close):
                 detail = f": {event.error}" if event.error else ""
                 raise self.fail(ConnectionClosed(f"the server closed the conversation{detail}"))
@@ -251,10 +257,9 @@ class Connection:
                 raise self.fail(
                     RequestRefused(event.error or "the invocation completed without a final record")
                 )
-            self._events.append(event)
-            if isinstance(event, Final):
-                self._end_turn()
-                return
+            self._events.append(event)  # the Final record
+            self._end_turn()
+            return
 
     def _end_turn(self) -> None:
         """The final record arrived: the rest of its message belongs to no turn."""

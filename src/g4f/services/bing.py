@@ -35,6 +35,7 @@ from ..protocol.conversation import Conversation
 from ..protocol.framing import Record, load_json
 from ..protocol.invocation import Locale, build_invocation
 from ..protocol.results import error_for_result
+from ..urls import redact_url
 from .base import HttpGet, Service, Turn
 from .cookies import Cookies
 
@@ -69,8 +70,8 @@ class Endpoints:
 
     def __repr__(self) -> str:
         return (
-            f"Endpoints(create_url={_redacted(self.create_url)!r}, "
-            f"chathub_url={_redacted(self.chathub_url)!r})"
+            f"Endpoints(create_url={redact_url(self.create_url)!r}, "
+            f"chathub_url={redact_url(self.chathub_url)!r})"
         )
 
     @classmethod
@@ -162,13 +163,6 @@ class BingService(Service):
     def secrets(self, conversation: Conversation) -> Sequence[str]:
         """The conversation's signatures."""
         return [s for s in (conversation.signature, conversation.encrypted_signature) if s]
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    return parts._replace(netloc=f"<redacted>@{parts.netloc.rpartition('@')[2]}").geturl()
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

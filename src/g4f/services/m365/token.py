@@ -79,12 +79,8 @@ class Token:
         expires = None
         if isinstance(exp, int | float) and not isinstance(exp, bool):
             expires = datetime.fromtimestamp(exp, UTC)
-            ago = now() - exp
-            if ago >= 0:
-                raise _rejected(
-                    f"the token expired {_duration(ago)} ago "
-                    f"(at {expires.isoformat(timespec='seconds')})"
-                )
+        token = cls(value, oid, tid, expires)
+        token.check_fresh(now())
         audience = claims.get("aud")
         if audience != AUDIENCE:
             log.warning(
@@ -92,7 +88,19 @@ class Token:
                 audience if isinstance(audience, str) else None,
                 AUDIENCE,
             )
-        return cls(value, oid, tid, expires)
+        return token
+
+    def check_fresh(self, now: float) -> None:
+        """:class:`~g4f.errors.NotAuthorized`, saying when, if the token has expired at ``now``
+        (seconds since the epoch)."""
+        if self.expires is None:
+            return
+        ago = now - self.expires.timestamp()
+        if ago >= 0:
+            raise _rejected(
+                f"the token expired {_duration(ago)} ago "
+                f"(at {self.expires.isoformat(timespec='seconds')})"
+            )
 
 
 def _rejected(why: str) -> NotAuthorized:
@@ -178,24 +186,26 @@ class TokenSource:
         )
 
     def current(self) -> Token:
-        """The token as it is now: re-read if its file changed, checked for expiry each time."""
-        if self._path is None:
-            if self._token is None:
-                self._token = Token.parse(self._value or "", now=self._now)
-            else:
-                Token.parse(self._token.value, now=self._now)  # it may have expired since
-            return self._token
+        """The token as it is now: read (again, if its file changed), and checked for expiry
+        each time (a token kept since it was read may have expired since)."""
+        if self._path is not None:
+            token = self._read_file(self._path)
+        else:
+            token = self._token or Token.parse(self._value or "", now=self._now)
+        self._token = token
+        token.check_fresh(self._now())
+        return token
+
+    def _read_file(self, path: Path) -> Token:
         try:
-            stat = self._path.stat()
+            stat = path.stat()
             seen = (stat.st_mtime_ns, stat.st_size)
-            if self._token is None or seen != self._seen:
-                text = self._path.read_text(encoding="utf-8")
-                self._token, self._seen = Token.parse(text, now=self._now), seen
+            if self._token is not None and seen == self._seen:
                 return self._token
+            token = Token.parse(path.read_text(encoding="utf-8"), now=self._now)
+            self._seen = seen  # only once it is read: a broken new file is reported every time
+            return token
         except OSError as exc:
             raise NotAuthorized(
-                f"cannot read the token file {self._path}: {exc.strerror or exc}",
-                advice=TOKEN_HINT,
+                f"cannot read the token file {path}: {exc.strerror or exc}", advice=TOKEN_HINT
             ) from None
-        Token.parse(self._token.value, now=self._now)  # it may have expired since
-        return self._token
