@@ -22,6 +22,7 @@ Every failure a caller can act on is one class under :class:`G4FError`::
         ├── ServerError            HTTP 5xx
         ├── Refused                the service declined this prompt (Disengaged)
         └── RequestRefused         any other non-Success result
+            └── UnknownTone        the service does not know the model (tone) asked for
 
 Each error carries the server's ``message`` and ``partial_text``, the answer text streamed before
 the failure, so nothing already received is lost. Messages never include cookies or signatures.
@@ -43,7 +44,7 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -66,6 +67,7 @@ __all__ = [
     "ServiceError",
     "TransportError",
     "TurnTimeout",
+    "UnknownTone",
     "clamp_retry_after",
     "truncate",
 ]
@@ -323,3 +325,21 @@ class RequestRefused(ServiceError):
     openai_code = "request_refused"
 
     hint = "the service refused the request; its message says why"
+
+
+class UnknownTone(RequestRefused):
+    """The service refused the tone (its name for a model) the turn asked for.
+
+    Attributes:
+        tone: the tone it refused.
+    """
+
+    exit_code = 13
+    http_status = 404
+    openai_type = "invalid_request_error"
+    openai_code = "model_not_found"
+    hint = "choose another tone (model); the service changes its set without notice"
+
+    def __init__(self, message: str, *, tone: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.tone = tone

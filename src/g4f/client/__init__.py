@@ -1,7 +1,8 @@
 """The clients: :class:`ChatHubClient`, the async engine for any ChatHub service;
 :class:`BingClient`, the same for Bing's 2023 ChatHub (conversations over HTTPS, turns over the
-websocket); and :class:`Client` / :class:`AsyncClient`, shaped like the openai package's (they
-live in :mod:`g4f.openai` and are re-exported here).
+websocket); :class:`M365Client`, the same for Microsoft 365 Copilot; and :class:`Client` /
+:class:`AsyncClient`, shaped like the openai package's (they live in :mod:`g4f.openai` and are
+re-exported here).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ..protocol.conversation import Conversation
 from ..services import ENV_COOKIES, ENV_URL, Cookies, Endpoints
 from .client import BingClient, ChatHubClient
 from .config import Limits, Timeouts
+from .m365 import ENV_M365_URL, M365Client
 from .retry import NO_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENV_COOKIES",
+    "ENV_M365_URL",
     "ENV_URL",
     "NO_RETRY",
     "AsyncClient",
@@ -29,6 +32,7 @@ __all__ = [
     "Cookies",
     "Endpoints",
     "Limits",
+    "M365Client",
     "RetryPolicy",
     "Timeouts",
 ]

@@ -49,6 +49,7 @@ class ChatHubSocket:
         self.limits = limits or Limits()
         self.connection = Connection(max_record=self.limits.max_message_bytes, reader=reader)
         self._last_ping = -float("inf")
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     async def open(
@@ -63,12 +64,14 @@ class ChatHubSocket:
         via: str | None = None,
         recorder: CassetteRecorder | None = None,
         reader: Callable[[], TurnReader] = TurnReader,
+        refused: Callable[[int], G4FError | None] | None = None,
     ) -> ChatHubSocket:
         """Open the websocket and send the handshake (its answer is read with the first turn).
 
         Connecting, TLS and the upgrade's answer together have ``timeouts.connect``. ``proxy``
         is an HTTP proxy aiohttp applies; ``via`` names the proxy in use (SOCKS included) in
-        errors.
+        errors. ``refused`` gives the error for an upgrade refused with an HTTP status, where
+        the service gives it a meaning (e.g. 401: the credentials).
         """
         limits = limits or Limits()
         try:
@@ -82,6 +85,10 @@ class ChatHubSocket:
                     timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeouts.close),
                 )
         except Exception as exc:  # mapped to a typed error below, or raised as it is
+            if isinstance(exc, aiohttp.WSServerHandshakeError) and refused is not None:
+                meaning = refused(exc.status)
+                if meaning is not None:
+                    raise meaning from None
             raise open_failure(exc, url, via or proxy, timeouts.connect) from None
         socket = cls(ws, timeouts, recorder, limits, reader)
         try:
@@ -142,10 +149,32 @@ class ChatHubSocket:
                 await self.recorder.flush()
 
     async def _abandon(self, stop: Record | None) -> None:
-        if stop is not None and not self.closed:
+        """End a turn that did not finish: stop the answer (when the service has a ``stop``
+        record and the answer is still running), wait briefly for the acknowledgement, close.
+
+        This runs in a task of its own, shielded, so that a caller cancelled while leaving
+        (an API client that disconnected) still stops the answer; every wait in it has a
+        deadline.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._stop_and_close(stop))
+        await asyncio.shield(self._closing)
+
+    async def _stop_and_close(self, stop: Record | None) -> None:
+        if stop is not None and not self.closed and self.connection.state is State.TURN:
             with contextlib.suppress(G4FError):  # closing stops the answer too
                 await self._send(self.connection.stop_text(stop))
+                await self._acknowledged()
         await self.aclose()
+
+    async def _acknowledged(self) -> None:
+        """Read until the stopped turn ends (its completion), within ``timeouts.stop``."""
+        connection = self.connection
+        deadline = asyncio.get_running_loop().time() + self.timeouts.stop
+        while connection.state is State.TURN:
+            connection.receive_data(await self._receive(deadline, deadline))
+            while connection.state is State.TURN and connection.next_event() is not None:
+                pass  # what the stopped answer still sends is not shown
 
     async def _events(self) -> AsyncGenerator[Event, None]:
         connection = self.connection

@@ -7,15 +7,16 @@ import contextlib
 import functools
 import os
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
 from ..errors import ConnectError, G4FError
 from ..protocol import Event, Final, Locale, Style, TextDelta
 from ..protocol.conversation import Conversation
-from ..services import BingService, Cookies, Endpoints, Service, Turn
+from ..services import BingService, Cookies, Endpoints, Image, Service, Turn
 from ..urls import redact_url
 from .chathub import ChatHubSocket
 from .config import Limits, Timeouts
@@ -150,6 +151,7 @@ class ChatHubClient:
             via=self._proxy,
             recorder=self._recorder,
             reader=self.service.reader,
+            refused=self.service.upgrade_refused,
         )
 
     async def _open_for(self, conversation: Conversation) -> ChatHubSocket:
@@ -164,6 +166,8 @@ class ChatHubClient:
         Raises the typed :class:`~g4f.errors.G4FError` when it does not (a readiness probe).
         """
         url = self.service.websocket_url(None)
+        if url is None:  # a conversation the client makes up (no I/O) gives one
+            url = self.service.websocket_url(await self.create_conversation())
         if url is None:
             raise ValueError(f"the {self.service.name} service has no websocket to check")
         socket = await self._open(url)
@@ -227,17 +231,32 @@ class ChatHubClient:
     async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a new server-side conversation, retrying transient failures."""
         chosen = Style.parse(style)
-        get = AiohttpGet(
+        get = self._http()
+
+        async def attempt() -> Conversation:
+            return await self.service.create_conversation(get, chosen, self.timeouts.create)
+
+        return await self.retry.run(attempt)
+
+    def _http(self) -> AiohttpGet:
+        return AiohttpGet(
             self._get_session(),
             max_bytes=self.limits.max_create_bytes,
             proxy=self._http_proxy,
             via=self._proxy,
         )
 
-        async def attempt() -> Conversation:
-            return await self.service.create_conversation(get, chosen, self.timeouts.create)
-
-        return await self.retry.run(attempt)
+    async def _annotations(
+        self, conversation: Conversation, images: Sequence[Image]
+    ) -> tuple[Mapping[str, Any], ...]:
+        """Upload the turn's images (checked already); their annotations."""
+        post = self._http().post_form
+        return tuple(
+            [
+                await self.service.upload_image(post, conversation, image, self.timeouts.create)
+                for image in images
+            ]
+        )
 
     async def ask(
         self,
@@ -247,6 +266,8 @@ class ChatHubClient:
         style: Style | str | None = None,
         context: str | None = None,
         search: bool = True,
+        tone: str | None = None,
+        images: Sequence[Image] = (),
     ) -> AsyncGenerator[Event, None]:
         """Send one user turn and yield its events, ending with :class:`~g4f.protocol.Final`.
 
@@ -254,23 +275,48 @@ class ChatHubClient:
         way; ``context`` then carries earlier history). With one, this is its next turn; the
         conversation's turn counter advances as soon as the invocation is sent, so a failed or
         interrupted turn never makes the next one reuse its invocation id.
+
+        ``tone`` picks the model, for a service that names models by tone (Microsoft 365
+        Copilot); given with a conversation, it becomes the conversation's tone. ``images`` are
+        uploaded first and attached to the turn (a service without images raises
+        ``ValueError``).
         """
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt must be a non-empty string")
         _check_unicode(prompt, "the prompt")
         if context is not None:
             _check_unicode(context, "the context")
+        if tone is not None and (not isinstance(tone, str) or not tone.strip()):
+            raise ValueError("the tone must be a non-empty string")
         chosen = Style.parse(style) if style is not None else None
         keep, reused = conversation is not None, False
+        socket: ChatHubSocket | None = None
         if conversation is None:
-            conversation, socket = await self._start(chosen or Style.PRECISE)
+            if images:  # the images are uploaded for the conversation before its websocket
+                conversation = await self.create_conversation(chosen or Style.PRECISE)
+            else:
+                conversation, socket = await self._start(chosen or Style.PRECISE)
         else:
-            kept = self._socket_for(conversation)
-            reused = kept is not None
-            socket = kept or await self._open_for(conversation)
+            socket = self._socket_for(conversation)
+            reused = socket is not None
+        if tone is not None:
+            conversation.tone = tone
+        try:
+            annotations = await self._annotations(conversation, images) if images else ()
+        except BaseException:
+            if socket is not None:
+                await socket.aclose()
+            raise
+        socket = socket or await self._open_for(conversation)
         records = self.service.invocation(
             conversation,
-            Turn(prompt, chosen or conversation.style, context=context, search=search),
+            Turn(
+                prompt,
+                chosen or conversation.style,
+                context=context,
+                search=search,
+                annotations=annotations,
+            ),
         )
         if self._recorder is not None:
             for secret in self.service.secrets(conversation):
@@ -314,11 +360,19 @@ class ChatHubClient:
         style: Style | str | None = None,
         context: str | None = None,
         search: bool = True,
+        tone: str | None = None,
+        images: Sequence[Image] = (),
     ) -> str:
         """Send one turn and return the whole answer text (the joined deltas)."""
         parts: list[str] = []
         async for event in self.ask(
-            prompt, conversation=conversation, style=style, context=context, search=search
+            prompt,
+            conversation=conversation,
+            style=style,
+            context=context,
+            search=search,
+            tone=tone,
+            images=images,
         ):
             if isinstance(event, TextDelta):
                 parts.append(event.text)

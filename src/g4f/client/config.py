@@ -19,6 +19,8 @@ class Timeouts:
             server looks.
         ping_interval: how often to send a keep-alive ping while waiting for the answer.
         close: for the websocket's closing handshake.
+        stop: for the acknowledgement of a ``stop`` sent to end an answer early (services
+            that have one), before the websocket is closed anyway.
     """
 
     connect: float = 15.0
@@ -27,9 +29,10 @@ class Timeouts:
     turn: float = 600.0
     ping_interval: float = 15.0
     close: float = 5.0
+    stop: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("connect", "create", "read", "turn", "ping_interval", "close"):
+        for name in ("connect", "create", "read", "turn", "ping_interval", "close", "stop"):
             value = getattr(self, name)
             if not value > 0 or value == float("inf"):
                 raise ValueError(f"Timeouts({name}=…) must be a positive number of seconds")

@@ -1,8 +1,9 @@
-"""HTTP for services: one ``GET`` through aiohttp, with typed transport errors and a size cap."""
+"""HTTP for services: ``GET`` and form ``POST`` through aiohttp, with typed transport errors and
+a size cap."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import aiohttp
 
@@ -40,14 +41,41 @@ class AiohttpGet:
         self, url: str, *, headers: Mapping[str, str], time_limit: float
     ) -> HttpResponse:
         """The response to ``GET url``; never-reached and lost requests raise typed errors."""
+        return await self._request("GET", url, headers, time_limit)
+
+    async def post_form(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        fields: Sequence[tuple[str, str]],
+        time_limit: float,
+    ) -> HttpResponse:
+        """The response to ``POST url`` with a multipart form (an
+        :class:`~g4f.services.HttpPost`)."""
+        form = aiohttp.FormData()
+        for name, value in fields:
+            form.add_field(name, value)
+        return await self._request("POST", url, headers, time_limit, form)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        time_limit: float,
+        data: aiohttp.FormData | None = None,
+    ) -> HttpResponse:
         host = host_of(url)
         try:
-            async with self._session.get(
+            async with self._session.request(
+                method,
                 url,
                 headers=dict(headers),
+                data=data,
                 timeout=aiohttp.ClientTimeout(total=time_limit),
                 proxy=self._proxy,
-                allow_redirects=True,
+                allow_redirects=method == "GET",
             ) as response:
                 body = await self._read(response, host)
                 return HttpResponse(response.status, response.headers, body)

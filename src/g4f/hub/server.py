@@ -1,4 +1,5 @@
-"""The local hub: an aiohttp server speaking ChatHub as Bing did, for offline runs and tests."""
+"""The local hub: an aiohttp server speaking ChatHub as Bing did — and as Microsoft 365 Copilot
+does (:mod:`g4f.hub.m365`) — for offline runs and tests."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from ..protocol.constants import (
 )
 from ..protocol.framing import Record
 from .hostile import endless_response, repeat, until_gone
+from .m365 import DEFAULT_MAX_MESSAGES, M365Hub
 from .network import Wire
 from .records import completion_record, failure_final
 from .responder import Reply, Responder, TurnRequest, echo_responder
@@ -112,6 +114,9 @@ class Hub:
             ``cassette``, which plays turn *n* of a conversation as recorded turn *n*.
         max_conversations: conversations kept; past it the oldest are forgotten, as expired
             ones are (on each create, without a scan of the table).
+        m365_scenario: the scenario of Microsoft 365 Copilot turns (see
+            :mod:`g4f.hub.m365_scripts`); ``hub.m365.scenario`` changes it later.
+        max_messages: user messages a Microsoft 365 Copilot conversation may have.
 
     Example::
 
@@ -133,6 +138,8 @@ class Hub:
         cassette: Sequence[Sequence[str]] | None = None,
         latency: float = 0.0,
         max_conversations: int = 10_000,
+        m365_scenario: str = "stream",
+        max_messages: int = DEFAULT_MAX_MESSAGES,
     ) -> None:
         if create_shape not in CREATE_SHAPES:
             raise ValueError(f"create_shape must be one of {CREATE_SHAPES}")
@@ -160,6 +167,8 @@ class Hub:
         self._create_failures: list[str] = []
         self._websockets: set[web.WebSocketResponse] = set()
         self._closed: asyncio.Event | None = None  # set whenever a websocket handler ends
+        self.m365 = M365Hub(self, scenario=m365_scenario, max_messages=max_messages, clock=clock)
+        """Microsoft 365 Copilot's side (M365-CHATHUB.md), served next to Bing's."""
 
     @classmethod
     def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
@@ -189,6 +198,7 @@ class Hub:
         app = web.Application()
         app.router.add_get(CREATE_PATH, self._create)
         app.router.add_get(CHATHUB_PATH, self._chathub)
+        self.m365.add_routes(app)
         app.on_shutdown.append(self._close_websockets)
         return app
 
@@ -275,11 +285,23 @@ class Hub:
     # -- websocket ----------------------------------------------------------------------------
 
     async def _chathub(self, request: web.Request) -> web.StreamResponse:
-        if self.latency:
-            await asyncio.sleep(2 * self.latency)  # the upgrade request and its answer travel
         if self.scenario == "upgrade-hang":
             await until_gone(request)
             return web.Response(status=503, text="the upgrade was never meant to be answered")
+        token = request.query.get(ACCESS_TOKEN_PARAM)
+
+        async def serve(wire: Wire) -> None:
+            await self._serve(wire, token)
+
+        return await self.serve_websocket(request, serve)
+
+    async def serve_websocket(
+        self, request: web.Request, serve: Callable[[Wire], Awaitable[None]]
+    ) -> web.StreamResponse:
+        """Upgrade ``request`` and run ``serve`` on its websocket, through the network model,
+        counted in :attr:`open_websockets` (both services' websockets come through here)."""
+        if self.latency:
+            await asyncio.sleep(2 * self.latency)  # the upgrade request and its answer travel
         ws = web.WebSocketResponse(autoping=True)
         try:
             await ws.prepare(request)
@@ -290,7 +312,7 @@ class Hub:
         self.websockets_opened += 1
         wire = Wire(ws, request, self.latency)
         try:
-            await self._serve(wire, request.query.get(ACCESS_TOKEN_PARAM))
+            await serve(wire)
         except ConnectionError:
             # The client left (e.g. a websocket it opened speculatively and did not need):
             # nothing went wrong on this side.

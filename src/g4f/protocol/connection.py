@@ -159,6 +159,7 @@ class Connection:
             raise RuntimeError(f"cannot start a turn on a connection in state {self.state.value}")
         self._invocation_id = str(invocation.get("invocationId"))
         self._reader = self._new_reader()
+        self._reader.begin(invocation)
         self.turn_records = self.progress = 0
         self.state = State.TURN
         return encode_records(invocation, *extra)

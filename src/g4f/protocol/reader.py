@@ -8,7 +8,7 @@ whether the answer was retracted — and turns each record into zero or more eve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import ProtocolError, truncate
@@ -167,6 +167,10 @@ class TurnReader:
         self._retracted = False
         self._throttling: Throttling | None = None
         self._limit_reached = False
+
+    def begin(self, invocation: Mapping[str, Any]) -> None:
+        """Called with the invocation that starts the turn, before any record is read (a
+        service's reader may need what was asked; Bing's does not)."""
 
     @property
     def text(self) -> str:

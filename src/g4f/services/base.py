@@ -12,14 +12,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+from ..errors import G4FError
 from ..protocol.constants import Style
 from ..protocol.conversation import Conversation
 from ..protocol.framing import Record
 from ..protocol.reader import TurnReader
+from .images import Image
 
-__all__ = ["HttpGet", "HttpResponse", "Service", "Turn"]
+__all__ = ["HttpGet", "HttpPost", "HttpResponse", "Service", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,20 @@ class HttpGet(Protocol):
     ) -> HttpResponse: ...
 
 
+class HttpPost(Protocol):
+    """``POST url`` with these headers and a multipart form of ``fields``, within
+    ``time_limit`` seconds; failures as for :class:`HttpGet`."""
+
+    async def __call__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        fields: Sequence[tuple[str, str]],
+        time_limit: float,
+    ) -> HttpResponse: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     """One user turn, as the caller asked for it."""
@@ -54,6 +70,8 @@ class Turn:
     tone: str | None = None
     """A service's model by name, where it has them (``None``: the conversation's, or the
     service's default)."""
+    annotations: tuple[Mapping[str, Any], ...] = ()
+    """What :meth:`Service.upload_image` gave for the turn's images."""
 
 
 class Service(ABC):
@@ -103,6 +121,19 @@ class Service(ABC):
         """The record that stops a streaming answer, or ``None`` when closing the websocket is
         the only way to stop one (the default)."""
         return None
+
+    def upgrade_refused(self, status: int) -> G4FError | None:
+        """The error for a websocket upgrade refused with HTTP ``status``, where the service
+        gives the status a meaning (``None``: a plain :class:`~g4f.errors.ConnectError`)."""
+        return None
+
+    async def upload_image(
+        self, post: HttpPost, conversation: Conversation, image: Image, time_limit: float
+    ) -> Mapping[str, Any]:
+        """Upload ``image`` for ``conversation``'s next turn; the annotation that attaches it.
+
+        The default: the service takes no images (``ValueError``)."""
+        raise ValueError(f"the {self.name} service does not take images")
 
     def secrets(self, conversation: Conversation) -> Sequence[str]:
         """Credential strings that must never be recorded (a cassette redacts them)."""

@@ -3,9 +3,11 @@ refusals and throttled empty answers told apart, reasoning kept out of the answe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from ...protocol.constants import UPDATE_TARGET
+from ...errors import RequestRefused, UnknownTone
+from ...protocol.constants import UPDATE_TARGET, RecordType
 from ...protocol.events import (
     ErrorResult,
     Event,
@@ -24,6 +26,7 @@ from ...protocol.reader import (
     optional_str,
     throttling_of,
 )
+from .tones import DEFAULT_TONE, TONES, known_tones
 
 __all__ = ["M365TurnReader"]
 
@@ -53,11 +56,33 @@ class M365TurnReader(TurnReader):
     [TextDelta(text='Hel'), TextDelta(text='lo')]
     """
 
-    __slots__ = ("_reasoning_seen",)
+    __slots__ = ("_reasoning_seen", "_tone")
 
     def __init__(self) -> None:
         super().__init__()
         self._reasoning_seen: set[str] = set()
+        self._tone = DEFAULT_TONE
+
+    def begin(self, invocation: Mapping[str, Any]) -> None:
+        """Note the turn's tone: a refused one is named in its error."""
+        arguments = invocation.get("arguments")
+        if isinstance(arguments, list) and arguments and isinstance(arguments[0], dict):
+            tone = arguments[0].get("tone")
+            self._tone = tone if isinstance(tone, str) else DEFAULT_TONE
+
+    def read(self, record: Record) -> list[Event]:
+        """As :meth:`TurnReader.read`; a completion with an ``error`` and no answer is the
+        service refusing the invocation — for a tone it does not know, :class:`UnknownTone`."""
+        if record.get("type") == RecordType.COMPLETION and isinstance(record.get("error"), str):
+            error = record["error"]
+            if self._tone not in TONES:
+                raise UnknownTone(
+                    f"the service refused the tone {self._tone!r} ({error}); "
+                    f"known tones: {known_tones()}",
+                    tone=self._tone,
+                )
+            raise RequestRefused(f"the service refused the turn with tone {self._tone}: {error}")
+        return super().read(record)
 
     def _fast_update(self, record: Record) -> list[Event] | None:
         return None  # the updates here have other shapes than Bing's common one

@@ -12,12 +12,23 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ... import __version__
+from ...errors import (
+    AccessDenied,
+    G4FError,
+    NotAuthorized,
+    ProtocolError,
+    RateLimited,
+    RequestRefused,
+    ServerError,
+)
 from ...protocol.constants import MessageType, RecordType, Style
 from ...protocol.conversation import Conversation
-from ...protocol.framing import Record
-from ..base import HttpGet, Service, Turn
+from ...protocol.framing import Record, load_json
+from ..base import HttpGet, HttpPost, Service, Turn
+from ..images import Image
 from .reader import M365TurnReader
-from .token import TokenSource
+from .token import TOKEN_HINT, TokenSource
+from .tones import DEFAULT_TONE, TONES
 
 __all__ = [
     "CHATHUB_PATH",
@@ -36,19 +47,6 @@ UPLOAD_PATH = "/m365Copilot/UploadFile"
 ORIGIN = "https://m365.cloud.microsoft"
 SOURCE = "officeweb"
 SCENARIO = "OfficeWebIncludedCopilot"
-
-DEFAULT_TONE = "Magic"
-TONES: Mapping[str, str] = {
-    "Magic": "automatic: the service picks the model (the default)",
-    "Gpt_Quick": "a fast GPT model",
-    "Gpt_Reasoning": "a GPT model that reasons first (10–30 s)",
-    "Claude_Sonnet": "Claude Sonnet",
-    "Claude_Sonnet_Reasoning": "Claude Sonnet, reasoning first",
-    "Gpt_5_5_Chat": "GPT-5.5 chat",
-    "Gpt_5_5_Reasoning": "GPT-5.5, reasoning first",
-}
-"""The tones seen accepted in 2026, each a model (M365-CHATHUB.md §3). The set changes without
-notice: any other tone is passed through, and the service refuses what it does not know."""
 
 OPTIONS_SETS = ("enterprise_flux_web", "enterprise_flux_work", "enable_batch_token_processing")
 ALLOWED_MESSAGE_TYPES = (
@@ -157,6 +155,8 @@ class M365Service(Service):
         token: where the token comes from (checked before every connection).
         base_url: ``https://substrate.office.com``, or another server speaking it (the hub);
             ``http://`` gives ``ws://`` for the websocket.
+        tone: the model of new conversations (a key of :data:`TONES`, or any other tone,
+            passed through).
 
     A conversation is made up here (its id and session id are fresh UUIDs; the service creates
     it with its first turn), so no HTTP call precedes the first answer.
@@ -167,12 +167,15 @@ class M365Service(Service):
 
     token: TokenSource
     base_url: str = BASE_URL
+    tone: str = DEFAULT_TONE
     ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()), repr=False)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"expected an http:// or https:// base URL, got {self.base_url!r}")
+        if not self.tone.strip():
+            raise ValueError("the tone must be a non-empty string")
 
     def headers(self) -> dict[str, str]:
         """The ``Origin`` the service expects; the token travels in the URL, not here."""
@@ -210,7 +213,7 @@ class M365Service(Service):
         The conversation's ``client_id`` holds its session id."""
         self.token.current()  # a bad or expired token fails now, before anything is sent
         return Conversation(
-            conversation_id=self.ids(), client_id=self.ids(), style=style, tone=DEFAULT_TONE
+            conversation_id=self.ids(), client_id=self.ids(), style=style, tone=self.tone
         )
 
     def invocation(self, conversation: Conversation, turn: Turn) -> Sequence[Record]:
@@ -221,9 +224,10 @@ class M365Service(Service):
             conversation_id=conversation.conversation_id,
             session_id=conversation.client_id,
             start_of_session=conversation.turn == 0,
-            tone=turn.tone or conversation.tone or DEFAULT_TONE,
+            tone=turn.tone or conversation.tone or self.tone,
             search=turn.search,
             ids=self.ids,
+            annotations=turn.annotations,
         )
         return [invocation, metrics_record(now)]
 
@@ -235,6 +239,79 @@ class M365Service(Service):
         """The ``stop`` record."""
         return stop_record()
 
+    def upgrade_refused(self, status: int) -> G4FError | None:
+        """401: the token was refused; 403: no licence, or blocked (M365-CHATHUB.md §2)."""
+        if status == 401:
+            return NotAuthorized(
+                "Microsoft 365 Copilot rejected the token (HTTP 401): it has expired, is for "
+                "another audience, or is malformed",
+                advice=TOKEN_HINT,
+            )
+        if status == 403:
+            return AccessDenied(
+                "Microsoft 365 Copilot refused this account (HTTP 403): no Microsoft 365 "
+                "Copilot licence, or blocked",
+                advice="use a work or school account with a Microsoft 365 Copilot licence, "
+                "or ask its administrator",
+            )
+        return None
+
+    async def upload_image(
+        self, post: HttpPost, conversation: Conversation, image: Image, time_limit: float
+    ) -> Mapping[str, Any]:
+        """Upload ``image`` through ``UploadFile`` (M365-CHATHUB.md §6); the message
+        annotation that attaches it to the turn."""
+        token = self.token.current()
+        parts = urlsplit(self.base_url.strip())
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + UPLOAD_PATH, "", ""))
+        response = await post(
+            url,
+            headers={
+                **self.headers(),
+                "Authorization": f"Bearer {token.value}",
+                "X-Scenario": SCENARIO,
+            },
+            fields=[
+                ("scenario", "UploadImage"),
+                ("conversationId", conversation.conversation_id),
+                ("FileBase64", image.data_url),
+                ("optionsSets", "cwcgptvsan"),
+            ],
+            time_limit=time_limit,
+        )
+        failure = self.upgrade_refused(response.status) or _upload_failure(response.status)
+        if failure is not None:
+            raise failure
+        try:
+            data = load_json(response.body)
+        except ValueError:
+            raise ProtocolError("the image upload answered with a body that is not JSON") from None
+        doc_id = data.get("docId") if isinstance(data, dict) else None
+        if not isinstance(doc_id, str) or not doc_id:
+            raise ProtocolError("the image upload answered without a docId")
+        return {
+            "id": doc_id,
+            "messageAnnotationType": "ImageFile",
+            "messageAnnotationMetadata": {
+                "@type": "File",
+                "annotationType": "File",
+                "fileType": image.file_type,
+                "fileName": image.name,
+            },
+        }
+
     def secrets(self, conversation: Conversation) -> Sequence[str]:
         """The token."""
         return [self.token.current().value]
+
+
+def _upload_failure(status: int) -> G4FError | None:
+    """The error for an upload's HTTP status (401 and 403 as for the websocket)."""
+    if status == 200:
+        return None
+    text = f"the image upload failed with HTTP {status}"
+    if status == 429:
+        return RateLimited(text, status=status)
+    if status >= 500:
+        return ServerError(text, status=status)
+    return RequestRefused(text, status=status)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ...errors import NotAuthorized
 
-__all__ = ["AUDIENCE", "ENV_TOKEN", "TOKEN_HINT", "Token", "TokenSource"]
+__all__ = ["AUDIENCE", "ENV_TOKEN", "TOKEN_HINT", "Token", "TokenSource", "read_claims"]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Token:
         g4f.errors.NotAuthorized: the token is malformed: it is not three dot-separated parts (...)
         """
         value = value.strip()
-        claims = _claims(value)
+        claims = read_claims(value)
         oid, tid = claims.get("oid"), claims.get("tid")
         if not isinstance(oid, str) or not oid or not isinstance(tid, str) or not tid:
             raise _rejected(
@@ -107,7 +107,9 @@ def _rejected(why: str) -> NotAuthorized:
     return NotAuthorized(why, advice=TOKEN_HINT)
 
 
-def _claims(value: str) -> dict[str, object]:
+def read_claims(value: str) -> dict[str, object]:
+    """The claims of a JWT, read without checking its signature (nothing here can: M365-CHATHUB.md
+    §1); :class:`~g4f.errors.NotAuthorized` saying what is malformed."""
     parts = value.split(".")
     if len(parts) != 3 or not all(parts):
         raise _rejected("the token is malformed: it is not three dot-separated parts")

@@ -1,0 +1,481 @@
+"""The hub's Microsoft 365 Copilot side: ``/m365Copilot/Chathub/{oid}@{tid}`` and
+``/m365Copilot/UploadFile``, as M365-CHATHUB.md describes them (not as our client happens to
+use them).
+
+The token is checked at the upgrade (well-formed, audience, expiry, ``oid``/``tid`` matching the
+path: 401 otherwise; unsigned test tokens are accepted, see :func:`make_test_token`).
+Conversations are made by their first turn and kept by id, with the 600-message limit and an
+expiry; a ``stop`` is acknowledged; uploaded images are kept for the turn that annotates them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from ..errors import G4FError, ProtocolError
+from ..protocol import HANDSHAKE_RESPONSE, RecordDecoder, RecordType, ResultValue, encode_record
+from ..protocol.framing import Record
+from ..services.m365.service import CHATHUB_PATH, DEFAULT_TONE, TONES, UPLOAD_PATH
+from ..services.m365.token import AUDIENCE, read_claims
+from .m365_scripts import (
+    STOPPED_TEXT,
+    M365Plan,
+    WaitForStop,
+    check_m365_scenario,
+    failure,
+    m365_script,
+    stop_acknowledgement,
+    unknown_tone,
+)
+from .network import Wire
+from .responder import Reply, Responder, TurnRequest
+from .scenarios import Abort, CloseSocket, Send
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGES",
+    "TEST_OID",
+    "TEST_TID",
+    "M365Conversation",
+    "M365Hub",
+    "Upload",
+    "make_test_token",
+]
+
+DEFAULT_MAX_MESSAGES = 600
+"""User messages a conversation may have (``maxNumUserMessagesInConversation``)."""
+CONVERSATION_TTL = 30 * 86400.0
+"""Seconds a conversation lives (about 30 days on the service)."""
+TEST_OID = "00000000-0000-4000-8000-000000000001"
+TEST_TID = "00000000-0000-4000-8000-0000000000aa"
+MAX_UPLOAD_BYTES = 10 << 20
+"""The largest image the hub's ``UploadFile`` takes (decoded)."""
+_DATA_URL = re.compile(r"data:image/(png|jpeg|gif|webp);base64,(.*)", re.DOTALL)
+
+
+def _b64url(data: Mapping[str, Any]) -> str:
+    raw = json.dumps(dict(data), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def make_test_token(
+    *,
+    oid: str = TEST_OID,
+    tid: str = TEST_TID,
+    lifetime: float = 3600.0,
+    audience: str = AUDIENCE,
+    now: Callable[[], float] = time.time,
+) -> str:
+    """An unsigned token of the Chathub's shape, for the hub only (the service would refuse it).
+
+    Its signature part holds ``+``, ``/`` and ``=``, as real tokens may, so a client that
+    forgets to URL-encode the token is caught. A negative ``lifetime`` gives an expired token.
+
+    >>> from g4f.services.m365 import Token
+    >>> Token.parse(make_test_token()).oid == TEST_OID
+    True
+    """
+    issued = int(now())
+    header = _b64url({"alg": "none", "typ": "JWT"})
+    claims = _b64url(
+        {
+            "aud": audience,
+            "oid": oid,
+            "tid": tid,
+            "iat": issued,
+            "exp": issued + int(lifetime),
+            "scp": "sydney.readwrite M365Chat.Read",
+        }
+    )
+    return f"{header}.{claims}.hub+test/unsigned="
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An image uploaded through ``UploadFile``."""
+
+    conversation_id: str
+    data: bytes
+    file_type: str
+    file_name: str
+
+
+@dataclass
+class M365Conversation:
+    """The hub's state of one Microsoft 365 Copilot conversation."""
+
+    conversation_id: str
+    session_id: str
+    oid: str
+    expires_at: float
+    created: datetime
+    history: list[tuple[str, str]] = field(default_factory=list)
+    tones: list[str] = field(default_factory=list)
+    busy: bool = False
+
+
+class _Host(Protocol):
+    """What this side needs of the :class:`~g4f.hub.Hub` that serves it."""
+
+    pace: float
+    responder: Responder
+
+    def serve_websocket(
+        self, request: web.Request, serve: Callable[[Wire], Awaitable[None]]
+    ) -> Awaitable[web.StreamResponse]: ...
+
+
+class M365Hub:
+    """Microsoft 365 Copilot's Chathub on the hub (see :class:`~g4f.hub.Hub`, which owns one as
+    ``hub.m365``).
+
+    Args:
+        host: the hub it belongs to (its responder, pace and websocket bookkeeping).
+        scenario: the scenario of every turn from now on (see
+            :data:`~g4f.hub.m365_scripts.M365_SCENARIOS`); assign :attr:`scenario` to change it.
+        max_messages: user messages a conversation may have.
+        conversation_ttl: seconds a conversation lives.
+        clock: monotonic seconds (conversation expiry), replaceable in tests.
+        now: seconds since the epoch (token expiry), replaceable in tests.
+        tones: the tones the hub accepts; any other is refused as the service refuses it.
+        denied_oids: users whose upgrade gets 403 (no licence, or blocked).
+
+    Attributes read by tests: ``invocations`` (each turn's invocation argument, as received),
+    ``queries`` (each upgrade's query, without the token), ``origins``, ``stops_received``,
+    ``metrics_received``, ``uploads`` by ``docId``, ``rejections`` (why each upgrade was refused).
+    """
+
+    def __init__(
+        self,
+        host: _Host,
+        *,
+        scenario: str = "stream",
+        max_messages: int = DEFAULT_MAX_MESSAGES,
+        conversation_ttl: float = CONVERSATION_TTL,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
+        tones: tuple[str, ...] = tuple(TONES),
+        denied_oids: tuple[str, ...] = (),
+    ) -> None:
+        if max_messages < 1 or conversation_ttl <= 0:
+            raise ValueError("max_messages must be >= 1 and conversation_ttl > 0")
+        self.host = host
+        self.scenario = check_m365_scenario(scenario)
+        self.max_messages, self.conversation_ttl = max_messages, conversation_ttl
+        self.clock, self.now = clock, now
+        self.tones, self.denied_oids = tones, denied_oids
+        self.conversations: dict[str, M365Conversation] = {}
+        self.uploads: dict[str, Upload] = {}
+        self.invocations: list[dict[str, Any]] = []
+        self.queries: list[dict[str, str]] = []
+        self.origins: list[str | None] = []
+        self.rejections: list[str] = []
+        self.stops_received = 0
+        self.metrics_received = 0
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve the Chathub and ``UploadFile`` on ``app``."""
+        app.router.add_get(CHATHUB_PATH.format(oid="{oid}", tid="{tid}"), self._chathub)
+        app.router.add_post(UPLOAD_PATH, self._upload)
+
+    # -- the token ---------------------------------------------------------------------------
+
+    def _refusal(self, token: str | None, oid: str, tid: str) -> web.Response | None:
+        """The 401 or 403 for a token the service would refuse, or ``None``."""
+        if not token:
+            return self._reject(401, "no access token")
+        if " " in token:
+            return self._reject(401, "malformed token (was it URL-encoded?)")
+        try:
+            claims = read_claims(token)
+        except G4FError as exc:
+            return self._reject(401, exc.message)
+        if claims.get("aud") != AUDIENCE:
+            return self._reject(401, f"wrong audience {claims.get('aud')!r}")
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp <= self.now():
+            return self._reject(401, "the token has expired")
+        if claims.get("oid") != oid or claims.get("tid") != tid:
+            return self._reject(401, "the token's oid/tid do not match the path")
+        if oid in self.denied_oids:
+            return self._reject(403, "no Microsoft 365 Copilot licence for this user")
+        return None
+
+    def _reject(self, status: int, why: str) -> web.Response:
+        self.rejections.append(why)
+        return web.json_response({"error": why}, status=status)
+
+    # -- UploadFile ----------------------------------------------------------------------------
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        authorization = request.headers.get("Authorization", "")
+        token = authorization[7:] if authorization[:7].lower() == "bearer " else None
+        claims_oid, claims_tid = _ids_of(token)
+        refused = self._refusal(token, claims_oid, claims_tid)
+        if refused is not None:
+            return refused
+        try:
+            form = await request.post()
+        except ValueError:
+            return web.json_response({"error": "the body is not a form"}, status=400)
+        data_url, conversation_id = form.get("FileBase64"), form.get("conversationId")
+        if form.get("scenario") != "UploadImage" or not isinstance(conversation_id, str):
+            return web.json_response({"error": "scenario or conversationId missing"}, status=400)
+        match = _DATA_URL.fullmatch(data_url) if isinstance(data_url, str) else None
+        if match is None:
+            return web.json_response({"error": "FileBase64 is not an image data URL"}, status=400)
+        try:
+            data = base64.b64decode(match.group(2), validate=True)
+        except binascii.Error:
+            return web.json_response({"error": "FileBase64 is not base64"}, status=400)
+        if len(data) > MAX_UPLOAD_BYTES:
+            return web.json_response({"error": "the image is too large"}, status=413)
+        doc_id = uuid.uuid4().hex
+        kind = "jpg" if match.group(1) == "jpeg" else match.group(1)
+        self.uploads[doc_id] = Upload(conversation_id, data, kind, f"image.{kind}")
+        return web.json_response({"docId": doc_id, "fileName": f"image.{kind}", "fileType": kind})
+
+    # -- the websocket -------------------------------------------------------------------------
+
+    async def _chathub(self, request: web.Request) -> web.StreamResponse:
+        query = {k: v for k, v in request.query.items() if k != "access_token"}
+        self.queries.append(query)
+        self.origins.append(request.headers.get("Origin"))
+        oid, tid = request.match_info["oid"], request.match_info["tid"]
+        refused = self._refusal(request.query.get("access_token"), oid, tid)
+        if refused is not None:
+            return refused
+        conversation_id = query.get("ConversationId")
+        if not conversation_id or not query.get("X-SessionId"):
+            return web.json_response({"error": "ConversationId and X-SessionId needed"}, status=400)
+
+        async def serve(wire: Wire) -> None:
+            await _Socket(self, wire, oid, conversation_id).run()
+
+        return await self.host.serve_websocket(request, serve)
+
+    # -- turns ---------------------------------------------------------------------------------
+
+    def conversation_for(
+        self, argument: dict[str, Any], oid: str, conversation_id: str
+    ) -> M365Conversation | str:
+        """The conversation a turn continues or starts, or the failure text to send instead."""
+        if argument.get("conversationId") != conversation_id:
+            return failure(
+                ResultValue.INVALID_REQUEST.value, "conversationId differs from the URL's"
+            )
+        conversation = self.conversations.get(conversation_id)
+        if conversation is not None and conversation.oid != oid:
+            conversation = None  # another user's conversation does not exist for this one
+        if conversation is None:
+            if not argument.get("isStartOfSession"):
+                return failure(
+                    ResultValue.INVALID_SESSION.value,
+                    f"Conversation '{conversation_id}' does not exist or has expired.",
+                )
+            now = datetime.now(UTC)
+            conversation = M365Conversation(
+                conversation_id=conversation_id,
+                session_id=str(argument.get("sessionId")),
+                oid=oid,
+                expires_at=self.clock() + self.conversation_ttl,
+                created=now,
+            )
+            self.conversations[conversation_id] = conversation
+        if conversation.expires_at <= self.clock():
+            return failure(
+                ResultValue.INVALID_SESSION.value,
+                f"Conversation '{conversation_id}' has expired (conversations live 30 days).",
+            )
+        if conversation.busy:
+            return failure(ResultValue.PROCESSING_MESSAGE.value, "A message is in progress.")
+        if len(conversation.history) >= self.max_messages:
+            return failure(
+                ResultValue.INVALID_REQUEST.value,
+                f"Conversation '{conversation_id}' reached its limit of {self.max_messages} "
+                "messages.",
+            )
+        return conversation
+
+    def plan(
+        self, conversation: M365Conversation, argument: dict[str, Any], tone: str
+    ) -> tuple[M365Plan, Reply]:
+        """What this turn answers: the responder's reply, plus what the hub saw of images."""
+        message = argument["message"]
+        prompt = message["text"]
+        plugins = argument.get("plugins")
+        reply = self.host.responder(
+            TurnRequest(
+                prompt=prompt,
+                history=tuple(conversation.history),
+                style=tone,
+                turn=len(conversation.history) + 1,
+                conversation_id=conversation.conversation_id,
+                search=bool(plugins),
+            )
+        )
+        if isinstance(reply, str):
+            reply = Reply(text=reply)
+        text = reply.text + self._images_seen(message.get("messageAnnotations"), conversation)
+        remaining = conversation.expires_at - self.clock()
+        expiry = datetime.now(UTC) + timedelta(seconds=remaining)
+        plan = M365Plan(
+            conversation_id=conversation.conversation_id,
+            request_id=str(message.get("requestId") or uuid.uuid4()),
+            prompt=prompt,
+            answer=text,
+            used=len(conversation.history) + 1,
+            limit=self.max_messages,
+            expiry_time=expiry.isoformat(timespec="seconds"),
+            sources=reply.sources,
+            suggestions=reply.suggestions,
+            search_query=reply.search_query,
+        )
+        return plan, reply
+
+    def _images_seen(self, annotations: Any, conversation: M365Conversation) -> str:
+        """A sentence per image annotation: the file and a digest of the bytes uploaded."""
+        seen = []
+        for annotation in annotations if isinstance(annotations, list) else ():
+            if not isinstance(annotation, dict):
+                continue
+            upload = self.uploads.get(str(annotation.get("id")))
+            metadata = annotation.get("messageAnnotationMetadata")
+            name = metadata.get("fileName") if isinstance(metadata, dict) else None
+            if upload is None or upload.conversation_id != conversation.conversation_id:
+                seen.append(f" The image {annotation.get('id')!r} was never uploaded.")
+                continue
+            digest = hashlib.sha256(upload.data).hexdigest()[:16]
+            seen.append(
+                f" I see the image {name} ({upload.file_type}, {len(upload.data)} bytes, "
+                f"sha256 {digest})."
+            )
+        return "".join(seen)
+
+
+def _ids_of(token: str | None) -> tuple[str, str]:
+    """The ``oid`` and ``tid`` a token claims (empty when it claims none)."""
+    try:
+        claims = read_claims(token or "")
+    except G4FError:
+        return "", ""
+    return str(claims.get("oid", "")), str(claims.get("tid", ""))
+
+
+class _Socket:
+    """One Chathub websocket: the handshake, then turns, each of which may be stopped."""
+
+    def __init__(self, hub: M365Hub, wire: Wire, oid: str, conversation_id: str) -> None:
+        self.hub, self.wire, self.oid, self.conversation_id = hub, wire, oid, conversation_id
+        self._stop = asyncio.Event()
+        self._turn: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        decoder = RecordDecoder()
+        handshaken = False
+        try:
+            async for text in self.wire.messages():
+                try:
+                    records = decoder.feed(text)
+                except ProtocolError as exc:
+                    await self._close_with(exc.message)
+                    return
+                for record in records:
+                    if not handshaken:
+                        if record != {"protocol": "json", "version": 1}:
+                            await self._close_with("Unsupported handshake.")
+                            return
+                        await self.wire.send(HANDSHAKE_RESPONSE + encode_record({"type": 6}))
+                        handshaken = True
+                    else:
+                        await self._record(record)
+        finally:
+            if self._turn is not None:
+                self._turn.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                    await self._turn
+
+    async def _close_with(self, error: str) -> None:
+        await self.wire.send(encode_record({"type": int(RecordType.CLOSE), "error": error}))
+        await self.wire.close()
+
+    async def _record(self, record: Record) -> None:
+        kind, target = record.get("type"), record.get("target")
+        if kind == RecordType.PING:
+            await self.wire.send(encode_record({"type": int(RecordType.PING)}))
+        elif kind == RecordType.INVOCATION and target == "Metrics":
+            self.hub.metrics_received += 1
+        elif kind == RecordType.INVOCATION and target == "stop":
+            self.hub.stops_received += 1
+            self._stop.set()
+        elif kind == RecordType.STREAM_INVOCATION and target == "chat":
+            if self._turn is not None and not self._turn.done():
+                await self.wire.send(failure("InvalidRequest", "A turn is running on this socket."))
+                return
+            self._stop.clear()
+            self._turn = asyncio.create_task(self._play(record))
+
+    async def _play(self, record: Record) -> None:
+        arguments = record.get("arguments")
+        argument = arguments[0] if isinstance(arguments, list) and arguments else None
+        message = argument.get("message") if isinstance(argument, dict) else None
+        if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+            await self.wire.send(failure("InvalidRequest", "The message text is required."))
+            return
+        assert isinstance(argument, dict)
+        self.hub.invocations.append(argument)
+        tone = argument.get("tone") or DEFAULT_TONE
+        if not isinstance(tone, str) or tone not in self.hub.tones:
+            await self.wire.send(unknown_tone(str(tone)))
+            return
+        conversation = self.hub.conversation_for(argument, self.oid, self.conversation_id)
+        if isinstance(conversation, str):
+            await self.wire.send(conversation)
+            return
+        conversation.busy = True
+        try:
+            plan, reply = self.hub.plan(conversation, argument, tone)
+            conversation.tones.append(tone)
+            # The message counts from now on, whatever becomes of the answer (a stopped or
+            # abandoned turn stays in the history too).
+            conversation.history.append((plan.prompt, ""))
+            turn = len(conversation.history) - 1
+            conversation.history[turn] = (plan.prompt, await self._steps(plan, reply))
+        finally:
+            conversation.busy = False
+
+    async def _steps(self, plan: M365Plan, reply: Reply) -> str:
+        """Play the turn's script; the answer kept in the history (the stopped text if the
+        client stopped it)."""
+        scenario = reply.scenario or self.hub.scenario
+        pace = self.hub.host.pace
+        for step in m365_script(scenario, plan):
+            if self._stop.is_set():
+                await self.wire.send(stop_acknowledgement(plan))
+                return STOPPED_TEXT
+            if isinstance(step, Send):
+                await self.wire.send(step.text)
+                if pace:
+                    await asyncio.sleep(pace)
+            elif isinstance(step, WaitForStop):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(step.seconds):
+                        await self._stop.wait()
+            elif isinstance(step, CloseSocket):
+                await self.wire.close()
+            elif isinstance(step, Abort):
+                await self.wire.abort()
+        return plan.answer

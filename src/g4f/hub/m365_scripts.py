@@ -1,0 +1,373 @@
+"""What the hub sends for one Microsoft 365 Copilot turn, per scenario (M365-CHATHUB.md §3–§5).
+
+Pure: a scenario is a function from a :class:`M365Plan` to the steps the hub plays — websocket
+messages, a wait for the client's ``stop``, a close. :data:`M365_SCENARIOS` lists them with a
+line each (``g4f hub --help`` shows them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..protocol import RecordType, ResultValue, encode_record, encode_records
+from ..protocol.framing import Record
+from .records import SERVICE_VERSION, completion_record, throttling
+from .scenarios import HOSTILE_SECONDS, Abort, CloseSocket, Send
+
+__all__ = [
+    "M365_SCENARIOS",
+    "STOPPED_TEXT",
+    "M365Plan",
+    "M365Scenario",
+    "WaitForStop",
+    "check_m365_scenario",
+    "m365_script",
+    "refusal",
+    "stop_acknowledgement",
+]
+
+STOPPED_TEXT = "You have stopped this conversation."
+"""What the service puts in place of an answer that was stopped (M365-CHATHUB.md §4)."""
+UNKNOWN_TONE_ERROR = (
+    "Failed to invoke 'Chat' due to an error on the server. HubException: "
+    "The tone '{tone}' is not supported."
+)
+_TOKEN = re.compile(r"\s*\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class WaitForStop:
+    """Wait (at most ``seconds``) for the client's ``stop``; go on with the script if none came."""
+
+    seconds: float = HOSTILE_SECONDS
+
+
+M365Step = Send | CloseSocket | Abort | WaitForStop
+
+
+@dataclass(frozen=True, slots=True)
+class M365Plan:
+    """What a script needs to know about the turn it plays."""
+
+    conversation_id: str
+    request_id: str
+    prompt: str
+    answer: str
+    used: int
+    limit: int
+    expiry_time: str
+    sources: tuple[tuple[str, str], ...] = ()
+    suggestions: tuple[str, ...] = ()
+    search_query: str | None = None
+
+
+def _update(argument: dict[str, Any]) -> Record:
+    return {"type": int(RecordType.INVOCATION), "target": "update", "arguments": [argument]}
+
+
+def _delta(piece: str, nonce: int) -> Record:
+    return _update(
+        {
+            "writeAtCursor": piece,
+            "streamingMode": "Delta",
+            "nonce": str(nonce),
+            "cursor": {"j": "$['messages'][-1]['text']", "p": -1},
+        }
+    )
+
+
+def bot_message(plan: M365Plan, text: str, **extra: Any) -> dict[str, Any]:
+    """The answer message as the service sends it (no ``messageType``: it is the answer)."""
+    message: dict[str, Any] = {
+        "author": "bot",
+        "text": text,
+        "messageId": f"{plan.request_id}-a",
+        "contentOrigin": "DeepLeo",
+        "adaptiveCards": [
+            {
+                "type": "AdaptiveCard",
+                "version": "1.0",
+                "body": [{"type": "TextBlock", "text": text}],
+            }
+        ],
+    }
+    message.update(extra)
+    return message
+
+
+def _snapshot(plan: M365Plan, text: str, **extra: Any) -> Record:
+    return _update({"messages": [bot_message(plan, text, **extra)]})
+
+
+def _other(plan: M365Plan, kind: str, text: str, suffix: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "author": "bot",
+        "text": text,
+        "hiddenText": text,
+        "messageId": f"{plan.request_id}-{suffix}",
+        "messageType": kind,
+        **extra,
+    }
+
+
+def _pieces(text: str) -> list[str]:
+    """The answer as the deltas carry it: a word (with its leading space) at a time."""
+    pieces = [m.group() for m in _TOKEN.finditer(text)]
+    tail = text[sum(map(len, pieces)) :]
+    return [*pieces[:-1], pieces[-1] + tail] if pieces else ([text] if text else [])
+
+
+def _metrics_echo() -> Record:
+    return {"type": int(RecordType.INVOCATION), "target": "Metrics", "arguments": [{}]}
+
+
+def _throttling(plan: M365Plan) -> Record:
+    return _update({"throttling": throttling(plan.used, plan.limit)})
+
+
+def _final(plan: M365Plan, answer: dict[str, Any] | None, *extra: dict[str, Any]) -> Record:
+    user = {"author": "user", "text": plan.prompt, "messageId": plan.request_id}
+    item: dict[str, Any] = {
+        "messages": [user, *extra, *([answer] if answer is not None else [])],
+        "firstNewMessageIndex": 1,
+        "conversationId": plan.conversation_id,
+        "requestId": plan.request_id,
+        "conversationExpiryTime": plan.expiry_time,
+        "turnState": "Completed",
+        "throttling": throttling(plan.used, plan.limit),
+        "conversationTransferToken": "hub-transfer-token",
+        "result": {
+            "value": ResultValue.SUCCESS.value,
+            "message": answer.get("text", "") if answer is not None else "",
+            "serviceVersion": SERVICE_VERSION,
+        },
+    }
+    return {"type": int(RecordType.STREAM_ITEM), "invocationId": "0", "item": item}
+
+
+def _ending(
+    plan: M365Plan, answer: dict[str, Any] | None, *extra: dict[str, Any]
+) -> list[M365Step]:
+    """The final record and the completion, then the type-7 close the service sends after a
+    completed turn, then the websocket's close."""
+    return [
+        Send(encode_records(_final(plan, answer, *extra), completion_record("0"))),
+        Send(encode_record({"type": int(RecordType.CLOSE), "allowReconnect": True})),
+        CloseSocket(),
+    ]
+
+
+def _answer(plan: M365Plan, text: str | None = None) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if plan.sources:
+        extra["sourceAttributions"] = [
+            {"providerDisplayName": title, "seeMoreUrl": url} for title, url in plan.sources
+        ]
+    if plan.suggestions:
+        extra["suggestedResponses"] = [{"text": s} for s in plan.suggestions]
+    return bot_message(plan, plan.answer if text is None else text, **extra)
+
+
+def _streamed(plan: M365Plan, *, deltas: bool = True, snapshots: bool = True) -> list[M365Step]:
+    """The answer as deltas, a cumulative snapshot after every third (as the service does)."""
+    steps: list[M365Step] = []
+    text = ""
+    for n, piece in enumerate(_pieces(plan.answer), 1):
+        text += piece
+        records = [_delta(piece, n)] if deltas else []
+        if snapshots and (n % 3 == 0 or not deltas):
+            records.append(_snapshot(plan, text))
+        if records:
+            steps.append(Send(encode_records(*records)))
+    return steps
+
+
+def _head(plan: M365Plan) -> list[M365Step]:
+    return [Send(encode_records(_metrics_echo(), _throttling(plan)))]
+
+
+def _references(plan: M365Plan) -> Send:
+    done = _other(plan, "ReferencesListComplete", "", "refs")
+    return Send(encode_record(_update({"messages": [done]})))
+
+
+# -- scenarios ------------------------------------------------------------------------------------
+
+
+def _stream(plan: M365Plan) -> list[M365Step]:
+    return [*_head(plan), *_streamed(plan), _references(plan), *_ending(plan, _answer(plan))]
+
+
+def _deltas(plan: M365Plan) -> list[M365Step]:
+    return [*_head(plan), *_streamed(plan, snapshots=False), *_ending(plan, _answer(plan))]
+
+
+def _snapshots(plan: M365Plan) -> list[M365Step]:
+    return [*_head(plan), *_streamed(plan, deltas=False), *_ending(plan, _answer(plan))]
+
+
+def _markup(plan: M365Plan) -> list[M365Step]:
+    # The final text carries a citation marker inside it, and a link, that the deltas did not:
+    # it does not extend what was streamed.
+    head, dot, tail = plan.answer.partition(".")
+    marked = f'{head}{dot} [^1^]{tail}\n\n[1]: https://example.com/ "Example Domain"'
+    return [*_head(plan), *_streamed(plan, snapshots=False), *_ending(plan, _answer(plan, marked))]
+
+
+def _echo_only(plan: M365Plan) -> list[M365Step]:
+    # The final record echoes only the user's message: the answer is the last snapshot.
+    last = Send(encode_record(_update({"messages": [_answer(plan)]})))
+    return [*_head(plan), *_streamed(plan), last, *_ending(plan, None)]
+
+
+def _search(plan: M365Plan) -> list[M365Step]:
+    query = plan.search_query or plan.prompt
+    searching = _other(plan, "InternalSearchQuery", f"Searching for: {query}", "q")
+    reasoning = _other(
+        plan,
+        "Progress",
+        "Weighing what the sources say",
+        "r",
+        contentOrigin="ChainOfThoughtSummary",
+    )
+    loading = _other(plan, "InternalLoaderMessage", "Generating answers for you…", "l")
+    sources = plan.sources or (
+        ("Example Domain", "https://example.com/"),
+        ("Example Org", "https://example.org/"),
+    )
+    sourced = M365Plan(**{**_fields(plan), "sources": sources})
+    progress = [Send(encode_record(_update({"messages": [m]}))) for m in (searching, reasoning)]
+    return [
+        *_head(plan),
+        *progress,
+        progress[1],  # the service repeats a reasoning line now and then
+        Send(encode_record(_update({"messages": [loading]}))),
+        *_streamed(sourced),
+        _references(plan),
+        *_ending(sourced, _answer(sourced), searching, loading),
+    ]
+
+
+def _fields(plan: M365Plan) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in M365Plan.__slots__}
+
+
+def refusal(plan: M365Plan) -> list[M365Step]:
+    """The service declines the prompt: a ``Disengaged`` message, no answer text."""
+    disengaged = {
+        "author": "bot",
+        "messageType": "Disengaged",
+        "hiddenText": "> Conversation disengaged",
+        "offense": "None",
+        "messageId": f"{plan.request_id}-d",
+    }
+    return [
+        *_head(plan),
+        Send(encode_record(_update({"messages": [disengaged]}))),
+        *_ending(plan, None, disengaged),
+    ]
+
+
+def _throttled(plan: M365Plan) -> list[M365Step]:
+    # What an over-used account gets: the counter, and an empty answer.
+    return [*_head(plan), *_ending(plan, bot_message(plan, ""))]
+
+
+def _half(plan: M365Plan) -> list[M365Step]:
+    pieces = _pieces(plan.answer)
+    half = M365Plan(**{**_fields(plan), "answer": "".join(pieces[: max(1, len(pieces) // 2)])})
+    return [*_head(plan), *_streamed(half, snapshots=False)]
+
+
+def _stop_wait(plan: M365Plan) -> list[M365Step]:
+    # Half the answer, then nothing until the client stops it (or the rest, much later).
+    return [*_half(plan), WaitForStop(), *_ending(plan, _answer(plan))]
+
+
+def _close(plan: M365Plan) -> list[M365Step]:
+    return [*_half(plan), CloseSocket()]
+
+
+def _close_error(plan: M365Plan) -> list[M365Step]:
+    close = {"type": int(RecordType.CLOSE), "error": "Connection closed with an error."}
+    return [*_half(plan), Send(encode_record(close)), CloseSocket()]
+
+
+def _ping_storm(plan: M365Plan) -> list[M365Step]:
+    ping = Send(encode_records(*([{"type": int(RecordType.PING)}] * 5)))
+    return [s for step in _stream(plan) for s in (ping, step)]
+
+
+def stop_acknowledgement(plan: M365Plan) -> str:
+    """What the service sends once a ``stop`` arrived: the answer replaced, then the
+    completion without error (M365-CHATHUB.md §4)."""
+    return encode_records(_snapshot(plan, STOPPED_TEXT), completion_record("0"))
+
+
+@dataclass(frozen=True, slots=True)
+class M365Scenario:
+    """A Microsoft 365 Copilot turn scenario: its name, what it plays, and its script."""
+
+    name: str
+    summary: str
+    script: Callable[[M365Plan], list[M365Step]] = field(repr=False)
+
+
+M365_SCENARIOS: Mapping[str, M365Scenario] = {
+    s.name: s
+    for s in (
+        M365Scenario(
+            "stream",
+            "Metrics echo, throttling, deltas with a snapshot every third, references "
+            "complete, final, completion, type-7 close",
+            _stream,
+        ),
+        M365Scenario("deltas", "writeAtCursor deltas only, then the final record", _deltas),
+        M365Scenario("snapshots", "cumulative snapshots only, then the final record", _snapshots),
+        M365Scenario("markup", "deltas; the final text adds citation markup", _markup),
+        M365Scenario("echo-only", "the final record echoes only the user's message", _echo_only),
+        M365Scenario("search", "search and reasoning progress, then the answer", _search),
+        M365Scenario("disengaged", "the service declines the prompt (Disengaged)", refusal),
+        M365Scenario("throttled", "an empty answer with the throttling counter", _throttled),
+        M365Scenario("stop-wait", "half the answer, then waits for the client's stop", _stop_wait),
+        M365Scenario("close", "half the answer, then the websocket closes", _close),
+        M365Scenario(
+            "close-error", "half the answer, then a type-7 error and a close", _close_error
+        ),
+        M365Scenario("ping-storm", "a burst of pings between every two messages", _ping_storm),
+    )
+}
+"""Microsoft 365 Copilot turn scenarios by name."""
+
+
+def check_m365_scenario(name: str) -> str:
+    """``name`` if it is a Microsoft 365 Copilot scenario, else ``ValueError`` listing them."""
+    if name in M365_SCENARIOS:
+        return name
+    raise ValueError(f"unknown m365 hub scenario {name!r}; known: {', '.join(M365_SCENARIOS)}")
+
+
+def m365_script(scenario: str, plan: M365Plan) -> list[M365Step]:
+    """The steps the hub plays for one turn under ``scenario``."""
+    return M365_SCENARIOS[check_m365_scenario(scenario)].script(plan)
+
+
+def unknown_tone(tone: str) -> str:
+    """The type-3 completion with which the service refuses a tone it does not know."""
+    return encode_record(
+        {
+            "type": int(RecordType.COMPLETION),
+            "invocationId": "0",
+            "error": UNKNOWN_TONE_ERROR.format(tone=tone),
+        }
+    )
+
+
+def failure(value: str, message: str, messages: Sequence[dict[str, Any]] = ()) -> str:
+    """A failed turn: a type-2 record whose ``result.value`` is not ``Success``, then type 3."""
+    item = {"messages": list(messages), "result": {"value": value, "message": message}}
+    record = {"type": int(RecordType.STREAM_ITEM), "invocationId": "0", "item": item}
+    return encode_records(record, completion_record("0"))
