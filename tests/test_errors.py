@@ -30,7 +30,8 @@ def test_every_class_has_its_whole_policy(cls: type[errors.G4FError]) -> None:
     assert isinstance(cls.resend_safe, bool)
     assert isinstance(cls.exit_code, int) and cls.exit_code not in (0, 2, 130, 141)
     assert 400 <= cls.http_status <= 599
-    assert cls.openai_type in ("upstream_error", "rate_limit_error")
+    # invalid_request_error: the caller asked for what the service does not have (a model).
+    assert cls.openai_type in ("upstream_error", "rate_limit_error", "invalid_request_error")
     assert cls.openai_code and cls.openai_code.islower() and " " not in cls.openai_code
     assert cls.hint.strip()
 
@@ -53,12 +54,14 @@ def test_every_class_has_its_whole_policy(cls: type[errors.G4FError]) -> None:
         (errors.ProtocolError, False, 10, 502, "protocol_error"),
         (errors.ServerError, True, 11, 502, "server_error"),
         (errors.RequestRefused, False, 1, 502, "request_refused"),
+        (errors.Refused, False, 12, 400, "content_filter"),
+        (errors.UnknownTone, False, 13, 404, "model_not_found"),
     ],
 )
 def test_the_documented_policy_per_class(
     cls: type[errors.G4FError], transient: bool, exit_code: int, status: int, code: str
 ) -> None:
-    error = cls("x")
+    error = cls("x", tone="t") if cls is errors.UnknownTone else cls("x")
     assert (is_transient(error), exit_code_for(error)) == (transient, exit_code)
     assert (error.http_status, error.openai_code) == (status, code)
 
