@@ -199,7 +199,30 @@ def test_unknown_model_is_404(oai: openai.OpenAI) -> None:
         (
             {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
             400,
+            "messages[0].content[0]",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "input_audio"}]}]},
+            400,
             "messages[0].content",
+        ),
+        (  # Bing's service takes no images
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "What is it?"},
+                            {
+                                "type": "image_url",
+                                "image_url": {"url": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
+                            }
+                        ],
+                    }
+                ]
+            },
+            400,
+            "messages[0]",
         ),
         ({"messages": [{"role": "assistant", "content": "x"}]}, 400, "messages"),
         ({"messages": USER, "n": 2}, 400, "n"),

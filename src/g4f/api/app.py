@@ -23,9 +23,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__, errors
-from ..client import BingClient, Conversation
-from ..models import DEFAULT_MODEL, MODELS
+from ..client import BingClient, ChatHubClient, Conversation, M365Client
+from ..models import models_of
 from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
+from ..openai.request import default_model, model_for
 from .middleware import (
     ASGIApp,
     Receive,
@@ -93,7 +94,7 @@ class ChatRequest(BaseModel):
     """The body of ``POST /v1/chat/completions``; unknown fields are ignored."""
 
     model_config = ConfigDict(extra="ignore")
-    model: str = DEFAULT_MODEL
+    model: str | None = None
     messages: list[_Message] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1)
@@ -191,7 +192,7 @@ class _Readiness:
         self._result: tuple[float, errors.G4FError | None] | None = None
         self._lock = asyncio.Lock()
 
-    async def check(self, client: BingClient) -> errors.G4FError | None:
+    async def check(self, client: ChatHubClient) -> errors.G4FError | None:
         """``None`` when the upstream answered its handshake, else why not."""
         async with self._lock:  # concurrent probes wait for one check, not one each
             if self._result is not None and self.clock() - self._result[0] < self.ttl:
@@ -216,18 +217,11 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
     settings = settings or ApiSettings()
     store = ConversationStore(settings.conversation_ttl, settings.max_conversations)
     readiness = _Readiness(settings.ready_cache)
-    state: dict[str, BingClient] = {}
+    state: dict[str, ChatHubClient] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
-        async with BingClient(
-            url=settings.url,
-            cookies=settings.cookies,
-            proxy=settings.proxy,
-            timeouts=settings.timeouts,
-            retry=settings.retry,
-            max_idle_connections=settings.idle_websockets,
-        ) as client:
+        async with upstream_client(settings) as client:
             state["client"] = client
             yield
             state.clear()
@@ -286,13 +280,15 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [model_object(m) for m in MODELS]}
+        listed = models_of(settings.service)
+        return {"object": "list", "data": [model_object(m.id) for m in listed]}
 
-    @app.get("/v1/models/{model_id}", response_model=None)
+    @app.get("/v1/models/{model_id:path}", response_model=None)
     async def model(model_id: str) -> dict[str, Any] | JSONResponse:
-        if model_id not in MODELS:
-            message = f"The model '{model_id}' does not exist."
-            return openai_error(404, message, code="model_not_found", param="model")
+        try:
+            model_for(model_id, settings.service)
+        except UnknownModel as exc:
+            return openai_error(404, exc.message, code="model_not_found", param="model")
         return model_object(model_id)
 
     @app.post("/v1/chat/completions", response_model=None)
@@ -310,9 +306,10 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         _check_request(body, settings)
         request = CompletionRequest.build(
             [m.model_dump(exclude_none=True) for m in body.messages],
-            model=body.model,
+            model=body.model or default_model(settings.service),
             max_tokens=body.max_tokens,
             stop=body.stop,
+            service=settings.service,
         )
         client = state["client"]
         if body.conversation_id is not None:
@@ -364,6 +361,27 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
             allow_headers=["Authorization", "Content-Type"],
         )
     return wrapped
+
+
+def upstream_client(settings: ApiSettings) -> ChatHubClient:
+    """The client of the service ``settings`` name, with the operator's credentials."""
+    if settings.service == "m365":
+        return M365Client(
+            url=settings.url,
+            token=settings.token,
+            token_file=settings.token_file,
+            proxy=settings.proxy,
+            timeouts=settings.timeouts,
+            retry=settings.retry,
+        )
+    return BingClient(
+        url=settings.url,
+        cookies=settings.cookies,
+        proxy=settings.proxy,
+        timeouts=settings.timeouts,
+        retry=settings.retry,
+        max_idle_connections=settings.idle_websockets,
+    )
 
 
 class _EventStream(StreamingResponse):

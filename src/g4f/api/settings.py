@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..client import Cookies, RetryPolicy, Timeouts
 
@@ -14,8 +15,13 @@ class ApiSettings:
     """How the server runs. Only the operator sets these; callers of the API cannot.
 
     Attributes:
-        url: the ChatHub server to use (``None``: ``$G4F_BING_URL``, then Bing).
+        service: ``"bing"`` (Bing's 2023 ChatHub) or ``"m365"`` (Microsoft 365 Copilot).
+        url: the server to use (``None``: ``$G4F_BING_URL``, then Bing; for ``m365``,
+            ``$G4F_M365_URL``, then ``https://substrate.office.com``).
         cookies: the operator's own Bing cookies.
+        token: the operator's own Microsoft 365 Copilot token (else ``token_file``, else
+            ``$M365_COPILOT_TOKEN``).
+        token_file: a file holding it, re-read when it changes.
         proxy: a proxy for the upstream connections.
         api_key: if set, requests need ``Authorization: Bearer <api_key>``.
         cors_origins: origins allowed by CORS (none by default).
@@ -38,6 +44,9 @@ class ApiSettings:
 
     url: str | None = None
     cookies: Cookies | None = field(default=None, repr=False)
+    service: str = "bing"
+    token: str | None = field(default=None, repr=False)
+    token_file: Path | None = None
     proxy: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
@@ -56,6 +65,8 @@ class ApiSettings:
     ready_cache: float = 10.0
 
     def __post_init__(self) -> None:
+        if self.service not in ("bing", "m365"):
+            raise ValueError(f"service must be 'bing' or 'm365', not {self.service!r}")
         for name in ("max_body_bytes", "max_messages", "max_conversations", "max_connections"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")

@@ -1,5 +1,5 @@
-"""The ``g4f`` command: ``chat`` talks to Bing or a hub, ``hub`` runs the local hub, ``api`` runs
-the OpenAI-compatible server.
+"""The ``g4f`` command: ``chat`` talks to Bing, Microsoft 365 Copilot or a hub, ``hub`` runs the
+local hub, ``api`` runs the OpenAI-compatible server.
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
 error (a bug: please report it), 130 interrupted, and
@@ -14,14 +14,19 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .. import errors
 from ..api.settings import ApiSettings
-from ..client import ENV_URL, Cookies, Endpoints, Timeouts
-from ..hub import Hub, running_hub
+from ..client import ENV_M365_URL, ENV_URL, Cookies, Endpoints, Timeouts
+from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
+from ..services import Image
+from ..services.m365 import TokenSource
+from ..services.m365.service import BASE_URL as M365_BASE_URL
+from ..services.m365.service import check_base_url
 from ..urls import redact_url
 from .options import ENV_API_KEY, cookies_from, parse
 
@@ -41,11 +46,16 @@ def exit_code_for(error: errors.G4FError) -> int:
 
 
 def _hub(args: argparse.Namespace) -> int:
+    if args.print_token:
+        sys.stdout.write(make_test_token() + "\n")
+        return 0
     options: dict[str, Any] = {
         "latency": args.latency,
         "create_shape": args.create_shape,
         "pace": args.pace,
         "max_turns": args.max_turns,
+        "m365_scenario": args.m365_scenario,
+        "max_messages": args.max_messages,
     }
     if args.answer_words:
         options["responder"] = words_responder(args.answer_words)
@@ -61,6 +71,10 @@ async def _serve_hub(hub: Hub, host: str, port: int) -> None:
     async with running_hub(hub, host=host, port=port) as url:
         sys.stderr.write(f"g4f hub listening on {url} (Ctrl-C stops it)\n")
         sys.stderr.write(f"point clients at it with: export {ENV_URL}={url}\n")
+        sys.stderr.write(
+            f"Microsoft 365 Copilot clients: export {ENV_M365_URL}={url} "
+            "(a token: g4f hub --print-token)\n"
+        )
         sys.stderr.flush()
         await asyncio.Event().wait()
 
@@ -68,6 +82,7 @@ async def _serve_hub(hub: Hub, host: str, port: int) -> None:
 def _chat(args: argparse.Namespace) -> int:
     from .chat import ChatOptions, interactive, make_output, one_shot
 
+    _check_service_options(args)
     options = ChatOptions(
         url=args.url,
         local=args.local,
@@ -79,6 +94,10 @@ def _chat(args: argparse.Namespace) -> int:
         json=args.json,
         record=args.record,
         retries=args.retries,
+        service=args.service,
+        token_file=args.token_file,
+        tone=args.model,
+        images=tuple(_image(path) for path in args.image),
     )
     output = make_output(options, sys.stdout, sys.stderr)
     prompt = args.prompt
@@ -102,6 +121,32 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_service_options(args: argparse.Namespace) -> None:
+    """Options of one service given with the other: a usage error naming them."""
+    if args.service == "m365":
+        wrong = [("--cookies", getattr(args, "cookies", None))]
+    else:
+        wrong = [
+            ("--token-file", args.token_file),
+            ("--model", getattr(args, "model", None)),
+            ("--image", getattr(args, "image", None)),
+        ]
+    given = [name for name, value in wrong if value]
+    if given:
+        needs = "--service bing" if args.service == "m365" else "--service m365"
+        raise ValueError(f"{', '.join(given)} needs {needs}")
+
+
+def _image(path: Path) -> Image:
+    """The image in ``path``; a usage error naming the file if it cannot be read or is none."""
+    try:
+        return Image.from_file(path)
+    except OSError as exc:
+        raise ValueError(f"cannot read the image {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"the image {path}: {exc}") from None
+
+
 OFFLINE_HINT = (
     "g4f: Bing's service could not be reached. Offline? `g4f chat --local` answers from a hub "
     f"started in-process; --url or ${ENV_URL} points at another server (e.g. `g4f hub`)."
@@ -110,6 +155,8 @@ OFFLINE_HINT = (
 
 def _offline_default(options: Any, error: errors.G4FError) -> bool:
     """Whether ``error`` is the default upstream (Bing's own hosts) being unreachable."""
+    if options.service != "bing":
+        return False
     default = not options.url and not options.local and not os.environ.get(ENV_URL, "").strip()
     return default and isinstance(error, errors.ConnectError | errors.ConnectTimeout)
 
@@ -119,7 +166,8 @@ def _api(args: argparse.Namespace) -> int:
         from ..api.server import listen, run
     except ImportError as exc:
         raise ValueError(str(exc)) from None
-    endpoints = Endpoints.resolve(args.url)  # a bad --url is a usage error, before anything runs
+    _check_service_options(args)
+    upstream = _upstream(args)  # a bad --url or a missing token is a usage error, now
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
         sys.stderr.write(
@@ -129,6 +177,8 @@ def _api(args: argparse.Namespace) -> int:
     settings = ApiSettings(
         url=args.url,
         cookies=cookies_from(args.cookies) or Cookies.from_env(),
+        service=args.service,
+        token_file=args.token_file,
         proxy=args.proxy,
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
@@ -144,13 +194,29 @@ def _api(args: argparse.Namespace) -> int:
     sock = listen(args.host, args.port)  # a busy port is reported before anything else runs
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    sys.stderr.write(
-        f"g4f api listening on http://{shown}:{port}/v1 "
-        f"(upstream: {redact_url(endpoints.chathub_url)})\n"
-    )
+    sys.stderr.write(f"g4f api listening on http://{shown}:{port}/v1 (upstream: {upstream})\n")
     sys.stderr.flush()
     run(settings, host=args.host, port=port, log_level=args.log_level, sock=sock)
     return 0
+
+
+def _upstream(args: argparse.Namespace) -> str:
+    """What ``g4f api`` will talk to, for its start-up line; checks ``--url`` and, for
+    Microsoft 365 Copilot, that a token is given (an expired one is only a warning: the file
+    may be refreshed while the server runs)."""
+    if args.service != "m365":
+        return redact_url(Endpoints.resolve(args.url).chathub_url)
+    url = args.url or os.environ.get(ENV_M365_URL, "").strip() or M365_BASE_URL
+    check_base_url(url)
+    try:
+        source = TokenSource.resolve(None, args.token_file)
+    except errors.NotAuthorized as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        source.current()
+    except errors.NotAuthorized as exc:
+        sys.stderr.write(f"g4f: warning: {exc}\n")
+    return f"Microsoft 365 Copilot at {redact_url(url)}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,10 +13,20 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import errors
-from ..client import BingClient, Conversation, Cookies, RetryPolicy, Timeouts
-from ..hub import Hub, running_hub
+from ..client import (
+    BingClient,
+    ChatHubClient,
+    Conversation,
+    Cookies,
+    M365Client,
+    RetryPolicy,
+    Timeouts,
+)
+from ..hub import Hub, make_test_token, running_hub
 from ..hub.server import DEMO_PACE
 from ..protocol import Style
+from ..services import Image
+from ..services.m365 import DEFAULT_TONE, TONES
 from .output import JsonOutput, Output, TerminalOutput
 
 __all__ = ["HELP", "ChatOptions", "interactive", "one_shot"]
@@ -24,8 +34,10 @@ __all__ = ["HELP", "ChatOptions", "interactive", "one_shot"]
 HELP = """\
 Commands:
   /new           start a new conversation
-  /style NAME    creative, balanced or precise (from the next question on)
-  /save FILE     save the conversation to FILE (JSON; it holds the conversation's signatures)
+  /style NAME    creative, balanced or precise (from the next question on; Bing)
+  /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot)
+  /save FILE     save the conversation to FILE (JSON; for Bing it holds the conversation's
+                 signatures, for Microsoft 365 Copilot its ids and tone — never the token)
   /load FILE     continue a conversation saved with /save
   /help          this help
   /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
@@ -46,6 +58,10 @@ class ChatOptions:
     json: bool = False
     record: Path | None = None
     retries: int = RetryPolicy().attempts
+    service: str = "bing"
+    token_file: Path | None = None
+    tone: str | None = None
+    images: tuple[Image, ...] = ()
 
 
 def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
@@ -61,38 +77,56 @@ def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
 @contextlib.asynccontextmanager
 async def open_client(
     options: ChatOptions, output: Output | None = None
-) -> AsyncIterator[BingClient]:
-    """A client for ``options``, with an in-process hub first when ``--local``; retries of
-    conversation create are shown on ``output``."""
+) -> AsyncIterator[ChatHubClient]:
+    """A client for ``options``, with an in-process hub first when ``--local`` (for
+    Microsoft 365 Copilot, with a test token the hub accepts: the user's own is not sent to
+    it); retries of conversation create are shown on ``output``."""
     async with contextlib.AsyncExitStack() as stack:
         url = options.url
         if options.local:
             url = await stack.enter_async_context(running_hub(Hub(pace=DEMO_PACE)))
-        client = BingClient(
-            url=url,
-            cookies=options.cookies,
-            proxy=options.proxy,
-            timeouts=Timeouts(read=options.timeout),
-            retry=RetryPolicy(
-                attempts=options.retries,
-                on_retry=output.retrying if output is not None else None,
-            ),
-            record=options.record,
+        timeouts = Timeouts(read=options.timeout)
+        retry = RetryPolicy(
+            attempts=options.retries, on_retry=output.retrying if output is not None else None
         )
+        client: ChatHubClient
+        if options.service == "m365":
+            client = M365Client(
+                url=url,
+                token=make_test_token() if options.local else None,
+                token_file=None if options.local else options.token_file,
+                tone=options.tone or DEFAULT_TONE,
+                proxy=options.proxy,
+                timeouts=timeouts,
+                retry=retry,
+                record=options.record,
+            )
+        else:
+            client = BingClient(
+                url=url,
+                cookies=options.cookies,
+                proxy=options.proxy,
+                timeouts=timeouts,
+                retry=retry,
+                record=options.record,
+            )
         yield await stack.enter_async_context(client)
 
 
 async def run_turn(
-    client: BingClient,
+    client: ChatHubClient,
     prompt: str,
     output: Output,
     *,
     style: Style,
     search: bool,
     conversation: Conversation | None = None,
+    images: tuple[Image, ...] = (),
 ) -> None:
     """Ask one question and show its events as they come."""
-    stream = client.ask(prompt, conversation=conversation, style=style, search=search)
+    stream = client.ask(
+        prompt, conversation=conversation, style=style, search=search, images=images
+    )
     try:
         async with output.connecting():
             first = await anext(stream, None)
@@ -108,7 +142,14 @@ async def run_turn(
 async def one_shot(options: ChatOptions, prompt: str, output: Output) -> None:
     """``g4f chat PROMPT``: one turn in a new conversation."""
     async with open_client(options, output) as client:
-        await run_turn(client, prompt, output, style=options.style, search=options.search)
+        await run_turn(
+            client,
+            prompt,
+            output,
+            style=options.style,
+            search=options.search,
+            images=options.images,
+        )
 
 
 class _Session:
@@ -118,6 +159,7 @@ class _Session:
         self.options = options
         self.output = output
         self.style = options.style
+        self.tone = options.tone
         self.conversation: Conversation | None = None
 
     def command(self, line: str) -> bool:
@@ -140,6 +182,8 @@ class _Session:
                 if self.conversation is not None:
                     self.conversation.style = self.style  # /save keeps the style in use
                 self.output.notice(f"Style: {self.style.value}.")
+        elif name == "/model":
+            self._model(argument)
         elif name == "/save":
             self._save(argument)
         elif name == "/load":
@@ -147,6 +191,18 @@ class _Session:
         else:
             self.output.notice(f"Unknown command {name}; /help lists them.")
         return True
+
+    def _model(self, tone: str) -> None:
+        if self.options.service != "m365":
+            self.output.notice("/model is for Microsoft 365 Copilot (--service m365).")
+        elif not tone:
+            self.output.notice(f"Usage: /model TONE (known: {', '.join(TONES)})")
+        else:
+            self.tone = tone
+            if self.conversation is not None:
+                self.conversation.tone = tone  # /save keeps the tone in use
+            known = "" if tone in TONES else f" (not a known tone; known: {', '.join(TONES)})"
+            self.output.notice(f"Model: {tone}{known}.")
 
     def _save(self, path: str) -> None:
         if not path:
@@ -171,15 +227,18 @@ class _Session:
             self.output.notice(f"Could not load {path}: {exc}")
         else:
             self.style = self.conversation.style
+            self.tone = self.conversation.tone or self.tone
+            kind = self.tone if self.options.service == "m365" else self.style.value
             self.output.notice(
-                f"Loaded ({self.style.value}); the next question is turn "
-                f"{self.conversation.answered + 1}."
+                f"Loaded ({kind}); the next question is turn {self.conversation.answered + 1}."
             )
 
-    async def ask(self, client: BingClient, prompt: str) -> None:
+    async def ask(self, client: ChatHubClient, prompt: str) -> None:
         if self.conversation is None:
             async with self.output.connecting():
                 self.conversation = await client.start_conversation(self.style)
+            if self.tone is not None:
+                self.conversation.tone = self.tone
         await run_turn(
             client,
             prompt,

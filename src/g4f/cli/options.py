@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api.settings import ApiSettings
-from ..client import ENV_COOKIES, ENV_URL, Cookies, RetryPolicy, Timeouts
+from ..client import ENV_COOKIES, ENV_M365_URL, ENV_URL, Cookies, RetryPolicy, Timeouts
+from ..hub.m365 import DEFAULT_MAX_MESSAGES
+from ..hub.m365_scripts import M365_SCENARIOS
 from ..hub.scenarios import usage as scenario_usage
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
+from ..services.m365 import DEFAULT_TONE, ENV_TOKEN, TONES
 
-__all__ = ["ENV_API_KEY", "cookies_from", "parse"]
+__all__ = ["ENV_API_KEY", "SERVICES", "cookies_from", "parse"]
 
 if TYPE_CHECKING:  # generic only in typeshed
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -29,6 +32,27 @@ ENV_API_KEY = "G4F_API_KEY"
 """Environment variable with the API key ``g4f api`` requires."""
 
 _TIMEOUTS, _RETRY, _API = Timeouts(), RetryPolicy(), ApiSettings()
+
+SERVICES = ("bing", "m365")
+"""The services ``--service`` names: Bing's 2023 ChatHub, Microsoft 365 Copilot's Chathub."""
+
+
+def _service_options(parser: argparse.ArgumentParser) -> None:
+    """``--service`` and ``--token-file``, shared by ``chat`` and ``api``."""
+    parser.add_argument(
+        "--service",
+        choices=SERVICES,
+        default=SERVICES[0],
+        help="bing: Bing's 2023 ChatHub (with your cookies); m365: Microsoft 365 Copilot "
+        "(with your token; a licensed work or school account) (default: bing)",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"--service m365: a file holding your token alone, re-read when it changes "
+        f"(default: ${ENV_TOKEN})",
+    )
 
 
 def _checked(
@@ -82,7 +106,23 @@ def _chat_parser(commands: _Commands) -> None:
     )
     chat.add_argument(
         "--url",
-        help=f"a server serving both ChatHub paths, e.g. a hub (default: ${ENV_URL}, then Bing)",
+        help=f"another server speaking the service's protocol, e.g. a hub (default: ${ENV_URL} "
+        f"then Bing; with --service m365, ${ENV_M365_URL} then https://substrate.office.com)",
+    )
+    _service_options(chat)
+    chat.add_argument(
+        "--model",
+        metavar="TONE",
+        help=f"--service m365: the model, by tone (default: {DEFAULT_TONE}; known: "
+        f"{', '.join(TONES)}; any other is passed through)",
+    )
+    chat.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="--service m365: attach a PNG, JPEG, GIF or WebP image (repeatable)",
     )
     chat.add_argument(
         "--style",
@@ -132,7 +172,9 @@ def _hub_parser(commands: _Commands) -> None:
         help="run the local ChatHub hub",
         description=(
             "Serve GET /turing/conversation/create and the /sydney/ChatHub websocket as Bing did, "
-            f"for offline use and tests. Point clients at it with {ENV_URL}=http://HOST:PORT."
+            "and /m365Copilot/Chathub and /m365Copilot/UploadFile as Microsoft 365 Copilot does, "
+            f"for offline use and tests. Point clients at it with {ENV_URL}=http://HOST:PORT "
+            f"(or {ENV_M365_URL}, with a token from --print-token)."
         ),
     )
     hub.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -143,6 +185,26 @@ def _hub_parser(commands: _Commands) -> None:
         "--scenario",
         default="stream",
         help=f"what every conversation plays (default: stream): {scenario_usage()}",
+    )
+    hub.add_argument(
+        "--m365-scenario",
+        default="stream",
+        choices=list(M365_SCENARIOS),
+        metavar="NAME",
+        help="what every Microsoft 365 Copilot turn plays (default: stream): "
+        f"{', '.join(M365_SCENARIOS)}",
+    )
+    hub.add_argument(
+        "--max-messages",
+        type=_positive_int,
+        default=DEFAULT_MAX_MESSAGES,
+        metavar="N",
+        help="user messages a Microsoft 365 Copilot conversation may have (default: %(default)s)",
+    )
+    hub.add_argument(
+        "--print-token",
+        action="store_true",
+        help="print an unsigned test token the hub accepts (valid one hour) and exit",
     )
     hub.add_argument(
         "--cassette",
@@ -204,7 +266,12 @@ def _api_parser(commands: _Commands) -> None:
         metavar="KEY",
         help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY}; none: open)",
     )
-    api.add_argument("--url", help=f"the upstream ChatHub server (default: ${ENV_URL}, then Bing)")
+    api.add_argument(
+        "--url",
+        help=f"the upstream server (default: ${ENV_URL} then Bing; with --service m365, "
+        f"${ENV_M365_URL} then https://substrate.office.com)",
+    )
+    _service_options(api)
     api.add_argument(
         "--cookies",
         type=Path,
@@ -287,7 +354,9 @@ def _api_parser(commands: _Commands) -> None:
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The ``g4f`` parser and its sub-commands' parsers by name."""
     parser = argparse.ArgumentParser(
-        prog="g4f", description="A client for Bing Chat's ChatHub protocol, with a local hub."
+        prog="g4f",
+        description="A client for the ChatHub protocol — Bing Chat's (2023) and Microsoft 365 "
+        "Copilot's — with a local hub.",
     )
     parser.add_argument("--version", action="version", version=f"g4f-bing {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")

@@ -46,6 +46,8 @@ async def complete(
         conversation=conversation,
         style=request.style,
         context=request.prompt.context if fresh else None,
+        tone=request.tone,
+        images=request.prompt.images,
     )
     parts = _parts(events, limiter)
     try:

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import DEFAULT_MODEL, MODELS
+from ..models import DEFAULT_MODEL, M365_DEFAULT_MODEL, M365_PREFIX, Model, find_model, models_of
 from ..protocol.constants import Style
 from ..protocol.history import fold
+from ..services.images import Image
 from .limits import MAX_STOP_LENGTH, MAX_STOP_SEQUENCES
 
 __all__ = [
@@ -17,8 +18,10 @@ __all__ = [
     "CompletionRequest",
     "Prompt",
     "UnknownModel",
+    "default_model",
     "estimate_tokens",
     "fold_messages",
+    "model_for",
     "style_for",
 ]
 
@@ -35,20 +38,37 @@ class UnknownModel(BadRequest):
     """The model id is not one of :data:`g4f.models.MODELS`."""
 
 
+def model_for(model: str, service: str = "bing") -> Model:
+    """The model a model id stands for on ``service``, or :class:`UnknownModel` listing the
+    service's models.
+
+    >>> model_for("bing-creative").style.value
+    'creative'
+    """
+    entry = find_model(model, service)
+    if entry is None:
+        available = ", ".join(m.id for m in models_of(service))
+        more = f", or {M365_PREFIX}<Tone>" if service == "m365" else ""
+        raise UnknownModel(
+            f"The model '{model}' does not exist; available: {available}{more}",
+            param="model",
+            code="model_not_found",
+        )
+    return entry
+
+
 def style_for(model: str) -> Style:
-    """The style a model id stands for, or :class:`UnknownModel`.
+    """The style a Bing model id stands for, or :class:`UnknownModel`.
 
     >>> style_for("bing-creative").value
     'creative'
     """
-    entry = MODELS.get(model)
-    if entry is None:
-        raise UnknownModel(
-            f"The model '{model}' does not exist; available: {', '.join(MODELS)}",
-            param="model",
-            code="model_not_found",
-        )
-    return entry.style
+    return model_for(model).style
+
+
+def default_model(service: str) -> str:
+    """The model of requests that name none."""
+    return M365_DEFAULT_MODEL if service == "m365" else DEFAULT_MODEL
 
 
 def estimate_tokens(text: str) -> int:
@@ -59,22 +79,38 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-def _content_text(content: Any, index: int) -> str:
+def _content(content: Any, index: int) -> tuple[str, list[Image]]:
+    """A message's text, and its images (``image_url`` parts holding ``data:`` URLs)."""
     if isinstance(content, str):
-        return content
+        return content, []
     if isinstance(content, list):
-        texts = []
-        for part in content:
-            if not isinstance(part, Mapping) or part.get("type") != "text":
+        texts, images = [], []
+        for number, part in enumerate(content):
+            kind = part.get("type") if isinstance(part, Mapping) else None
+            if kind == "text":
+                texts.append(str(part.get("text") or ""))
+            elif kind == "image_url":
+                images.append(_image(part.get("image_url"), f"messages[{index}].content[{number}]"))
+            else:
                 raise BadRequest(
-                    "Only text content parts are supported.", param=f"messages[{index}].content"
+                    "Only text and image_url content parts are supported.",
+                    param=f"messages[{index}].content",
                 )
-            texts.append(str(part.get("text") or ""))
-        return "".join(texts)
+        return "".join(texts), images
     raise BadRequest(
-        "Message content must be a string or a list of text parts.",
+        "Message content must be a string or a list of content parts.",
         param=f"messages[{index}].content",
     )
+
+
+def _image(value: Any, param: str) -> Image:
+    url = value.get("url") if isinstance(value, Mapping) else value
+    if not isinstance(url, str):
+        raise BadRequest("An image_url part needs a url.", param=param)
+    try:
+        return Image.from_data_url(url)
+    except ValueError as exc:
+        raise BadRequest(f"The image cannot be used: {exc}.", param=param) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +119,7 @@ class Prompt:
 
     text: str
     context: str | None
+    images: tuple[Image, ...] = ()
 
     @property
     def tokens(self) -> int:
@@ -96,20 +133,28 @@ def fold_messages(messages: Sequence[Mapping[str, Any]]) -> Prompt:
 
     >>> fold_messages([{"role": "system", "content": "Be brief."},
     ...                {"role": "user", "content": "Hi"}])
-    Prompt(text='Hi', context='[system](#message)\\nBe brief.\\n\\n')
+    Prompt(text='Hi', context='[system](#message)\\nBe brief.\\n\\n', images=())
     """
     if not messages:
         raise BadRequest("messages must not be empty.", param="messages")
     texts: list[tuple[str, str]] = []
+    images: list[Image] = []
     for index, message in enumerate(messages):
         role = message.get("role")
         if role not in ("system", "user", "assistant"):
             raise BadRequest(f"Unsupported role {role!r}.", param=f"messages[{index}].role")
-        texts.append((str(role), _content_text(message.get("content"), index)))
+        text, found = _content(message.get("content"), index)
+        if found and index != len(messages) - 1:
+            raise BadRequest(
+                "Images are accepted in the last (user) message only.",
+                param=f"messages[{index}].content",
+            )
+        texts.append((str(role), text))
+        images.extend(found)
     role, prompt = texts[-1]
     if role != "user" or not prompt.strip():
         raise BadRequest("The last message must be a non-empty user message.", param="messages")
-    return Prompt(*fold(texts))
+    return Prompt(*fold(texts), images=tuple(images))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,17 +166,22 @@ class CompletionRequest:
     prompt: Prompt
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
+    tone: str | None = None
 
     @classmethod
     def build(
         cls,
         messages: Sequence[Mapping[str, Any]],
         *,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
+        service: str = "bing",
     ) -> CompletionRequest:
-        """Check the request; :class:`BadRequest` (or :class:`UnknownModel`) if it is bad."""
+        """Check the request for ``service``; :class:`BadRequest` (or :class:`UnknownModel`)
+        if it is bad. Without ``model``, the service's default model."""
+        model = model or default_model(service)
+        entry = model_for(model, service)
         if max_tokens is not None and max_tokens < 1:
             raise BadRequest("max_tokens must be at least 1.", param="max_tokens")
         stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
@@ -143,4 +193,9 @@ class CompletionRequest:
             raise BadRequest(
                 f"A stop sequence may be at most {MAX_STOP_LENGTH} characters long.", param="stop"
             )
-        return cls(model, style_for(model), fold_messages(messages), max_tokens, stops)
+        prompt = fold_messages(messages)
+        if prompt.images and service != "m365":
+            raise BadRequest(
+                f"The {service} service takes no images.", param=f"messages[{len(messages) - 1}]"
+            )
+        return cls(model, entry.style, prompt, max_tokens, stops, tone=entry.tone)

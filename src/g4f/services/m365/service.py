@@ -37,6 +37,7 @@ __all__ = [
     "TONES",
     "M365Service",
     "build_m365_invocation",
+    "check_base_url",
     "metrics_record",
     "stop_record",
 ]
@@ -147,6 +148,14 @@ def stop_record() -> Record:
     }
 
 
+def check_base_url(url: str) -> str:
+    """``url`` if it can be the service's base URL, else ``ValueError`` saying what is expected."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http:// or https:// base URL, got {url!r}")
+    return url
+
+
 @dataclass(frozen=True)
 class M365Service(Service):
     """Microsoft 365 Copilot's Chathub, with the user's own token.
@@ -171,9 +180,7 @@ class M365Service(Service):
     ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()), repr=False)
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.base_url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"expected an http:// or https:// base URL, got {self.base_url!r}")
+        check_base_url(self.base_url)
         if not self.tone.strip():
             raise ValueError("the tone must be a non-empty string")
 
@@ -219,8 +226,12 @@ class M365Service(Service):
     def invocation(self, conversation: Conversation, turn: Turn) -> Sequence[Record]:
         """The ``chat`` invocation, then the ``Metrics`` record, for one websocket message."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        # The service keeps a conversation's history itself; a new conversation given earlier
+        # messages (the stateless OpenAI way) gets them in its first message, in the seed's
+        # format, since the invocation has no field for them.
+        prompt = f"{turn.context}[user](#message)\n{turn.prompt}" if turn.context else turn.prompt
         invocation = build_m365_invocation(
-            turn.prompt,
+            prompt,
             conversation_id=conversation.conversation_id,
             session_id=conversation.client_id,
             start_of_session=conversation.turn == 0,
