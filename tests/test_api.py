@@ -216,7 +216,7 @@ def test_unknown_model_is_404(oai: openai.OpenAI) -> None:
                             {
                                 "type": "image_url",
                                 "image_url": {"url": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
-                            }
+                            },
                         ],
                     }
                 ]

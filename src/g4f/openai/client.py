@@ -1,4 +1,5 @@
-"""``Client`` and ``AsyncClient``: the openai package's shape, running the Bing provider here.
+"""``Client`` and ``AsyncClient``: the openai package's shape, running a ChatHub service here —
+Bing's (the default) or Microsoft 365 Copilot's (``service="m365"``).
 
 Example::
 
@@ -9,6 +10,9 @@ Example::
         model="gpt-4", messages=[{"role": "user", "content": "Hello"}]
     )
     print(completion.choices[0].message.content)
+
+    copilot = Client(service="m365", token_file="~/.config/m365-token")
+    copilot.chat.completions.create(model="m365-copilot", messages=[...])
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..client.client import BingClient
-from ..models import DEFAULT_MODEL
+from ..client.client import BingClient, ChatHubClient
+from ..client.m365 import M365Client
 from ..protocol.conversation import Conversation
 from ..sync import iterate_sync
 from .completion import Part, complete
@@ -26,21 +30,51 @@ from .responses import ChatCompletionChunk, ChunkBuilder, CompletionResponse
 
 __all__ = ["AsyncClient", "Client"]
 
+SERVICES = ("bing", "m365")
+
+
+class _Upstream:
+    """The service a client talks to, and the options of its engine client (checked here,
+    when the OpenAI-style client is made, not at its first request)."""
+
+    def __init__(self, service: str, options: dict[str, Any]) -> None:
+        if service not in SERVICES:
+            raise ValueError(f"service must be one of {', '.join(SERVICES)}, not {service!r}")
+        self.service, self.options = service, options
+        self.client()
+
+    def client(self) -> ChatHubClient:
+        """A new engine client (each completion uses its own connection)."""
+        if self.service == "m365":
+            return M365Client(**self.options)
+        return BingClient(**self.options)
+
+    def request(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str | None,
+        max_tokens: int | None,
+        stop: str | Sequence[str] | None,
+    ) -> CompletionRequest:
+        return CompletionRequest.build(
+            messages, model=model, max_tokens=max_tokens, stop=stop, service=self.service
+        )
+
 
 class _Request:
     """One completion: checked when it is made (before any network work), run on demand."""
 
     def __init__(
         self,
-        options: dict[str, Any],
+        upstream: _Upstream,
         request: CompletionRequest,
         conversation: Conversation | None,
     ) -> None:
-        self.options, self.request, self.conversation = options, request, conversation
+        self.upstream, self.request, self.conversation = upstream, request, conversation
         self.builder = ChunkBuilder(model=request.model, prompt_tokens=request.prompt.tokens)
 
     async def parts(self) -> AsyncGenerator[Part, None]:
-        async with BingClient(**self.options) as client:
+        async with self.upstream.client() as client:
             async for part in complete(client, self.request, conversation=self.conversation):
                 yield part
 
@@ -57,14 +91,14 @@ class _Request:
 
 
 class _AsyncCompletions:
-    def __init__(self, options: dict[str, Any]) -> None:
-        self._options = options
+    def __init__(self, upstream: _Upstream) -> None:
+        self._upstream = upstream
 
     async def create(
         self,
         *,
         messages: Sequence[Mapping[str, Any]],
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         stream: bool = False,
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
@@ -79,21 +113,24 @@ class _AsyncCompletions:
         server-side conversation. Bad input raises ``ValueError`` at once; failures of the
         service raise :class:`~g4f.errors.G4FError` subclasses.
         """
-        request = CompletionRequest.build(messages, model=model, max_tokens=max_tokens, stop=stop)
-        run = _Request(self._options, request, conversation)
+        request = self._upstream.request(messages, model, max_tokens, stop)
+        run = _Request(self._upstream, request, conversation)
         return run.chunks() if stream else await run.completion()
 
 
 class _AsyncChat:
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.completions = _AsyncCompletions(options)
+    def __init__(self, upstream: _Upstream) -> None:
+        self.completions = _AsyncCompletions(upstream)
 
 
 class AsyncClient:
     """``AsyncClient().chat.completions.create(...)``, shaped like ``openai.AsyncOpenAI``.
 
-    Keyword arguments go to :class:`~g4f.client.BingClient` (``url``, ``cookies``, ``proxy``,
-    ``timeouts``, ``retry``); each completion uses its own connection.
+    ``service`` is ``"bing"`` (the default) or ``"m365"``; the other keyword arguments go to
+    :class:`~g4f.client.BingClient` (``url``, ``cookies``, ``proxy``, ``timeouts``, ``retry``)
+    or :class:`~g4f.client.M365Client` (``token``, ``token_file``, ``url``, ``tone``, …). Each
+    completion uses its own connection. ``model`` defaults to the service's default
+    (``gpt-4``, ``m365-copilot``).
 
     Example::
 
@@ -104,9 +141,8 @@ class AsyncClient:
             print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(self, **options: Any) -> None:
-        BingClient(**options)  # check the options now, not at the first request
-        self.chat = _AsyncChat(options)
+    def __init__(self, *, service: str = "bing", **options: Any) -> None:
+        self.chat = _AsyncChat(_Upstream(service, options))
 
 
 async def _single(request: _Request) -> AsyncGenerator[CompletionResponse, None]:
@@ -114,14 +150,14 @@ async def _single(request: _Request) -> AsyncGenerator[CompletionResponse, None]
 
 
 class _Completions:
-    def __init__(self, options: dict[str, Any]) -> None:
-        self._options = options
+    def __init__(self, upstream: _Upstream) -> None:
+        self._upstream = upstream
 
     def create(
         self,
         *,
         messages: Sequence[Mapping[str, Any]],
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         stream: bool = False,
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
@@ -129,8 +165,8 @@ class _Completions:
         **ignored: Any,
     ) -> CompletionResponse | Iterator[ChatCompletionChunk]:
         """As ``AsyncClient``'s, from sync code (a notebook's running loop included)."""
-        request = CompletionRequest.build(messages, model=model, max_tokens=max_tokens, stop=stop)
-        run = _Request(self._options, request, conversation)
+        request = self._upstream.request(messages, model, max_tokens, stop)
+        run = _Request(self._upstream, request, conversation)
         if stream:
             return iterate_sync(run.chunks())
         [completion] = iterate_sync(_single(run))
@@ -138,12 +174,13 @@ class _Completions:
 
 
 class _Chat:
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.completions = _Completions(options)
+    def __init__(self, upstream: _Upstream) -> None:
+        self.completions = _Completions(upstream)
 
 
 class Client:
-    """``Client().chat.completions.create(...)``, shaped like ``openai.OpenAI``.
+    """``Client().chat.completions.create(...)``, shaped like ``openai.OpenAI``; its arguments
+    are :class:`AsyncClient`'s.
 
     Example::
 
@@ -153,6 +190,5 @@ class Client:
             print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(self, **options: Any) -> None:
-        BingClient(**options)  # check the options now, not at the first request
-        self.chat = _Chat(options)
+    def __init__(self, *, service: str = "bing", **options: Any) -> None:
+        self.chat = _Chat(_Upstream(service, options))
