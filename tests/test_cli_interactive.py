@@ -236,3 +236,65 @@ def test_retries_are_shown_on_a_terminal(hub: Hub, thread_hub: str, tmp_path: Pa
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+# -- Microsoft 365 Copilot ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def m365_session(hub: Hub, thread_hub: str, tmp_path: Path) -> Iterator[pexpect.spawn]:
+    from g4f.hub import make_test_token
+
+    token = tmp_path / "token"
+    token.write_text(make_test_token())
+    child = spawn(thread_hub, tmp_path, "--service", "m365", "--token-file", str(token))
+    yield child
+    child.close(force=True)
+
+
+def test_model_switches_the_tone_of_the_next_turns(hub: Hub, m365_session: pexpect.spawn) -> None:
+    assert "(Magic, turn 1)" in ask(m365_session, "hi")
+    assert "Model: Gpt_Reasoning." in ask(m365_session, "/model Gpt_Reasoning")
+    assert "(Gpt_Reasoning, turn 2; before: hi)" in ask(m365_session, "again")
+    assert "not a known tone" in ask(m365_session, "/model Gpt_Imaginary")
+    assert "UnknownTone" in ask(m365_session, "third")  # the error keeps the session
+    assert [a["tone"] for a in hub.m365.invocations] == ["Magic", "Gpt_Reasoning", "Gpt_Imaginary"]
+
+
+def test_model_is_for_m365_only(session: pexpect.spawn) -> None:
+    assert "/model is for Microsoft 365 Copilot" in ask(session, "/model Magic")
+
+
+def test_ctrl_c_sends_stop_to_m365(hub: Hub, m365_session: pexpect.spawn) -> None:
+    hub.m365.scenario = "stop-wait"
+    m365_session.sendline("tell me")
+    m365_session.expect("to tell")  # half the answer arrived; the rest waits for a stop
+    m365_session.sendintr()
+    m365_session.expect(r"\[stopped\]")
+    m365_session.expect("> ")
+    assert hub.m365.stops_received == 1
+
+
+def test_m365_save_keeps_ids_and_tone_but_never_the_token(
+    hub: Hub, thread_hub: str, m365_session: pexpect.spawn, tmp_path: Path
+) -> None:
+    saved = tmp_path / "m365.json"
+    ask(m365_session, "/model Claude_Sonnet")
+    ask(m365_session, "remember this")
+    ask(m365_session, f"/save {saved}")
+    data = json.loads(saved.read_text())
+    assert data["tone"] == "Claude_Sonnet" and data["turn"] == 1
+    token = (tmp_path / "token").read_text()
+    assert token not in saved.read_text() and token.split(".")[1] not in saved.read_text()
+    m365_session.sendline("/quit")
+    m365_session.expect(pexpect.EOF)
+    second = spawn(
+        thread_hub, tmp_path, "--service", "m365", "--token-file", str(tmp_path / "token")
+    )
+    try:
+        assert "Loaded (Claude_Sonnet); the next question is turn 2" in ask(
+            second, f"/load {saved}"
+        )
+        assert "(Claude_Sonnet, turn 2; before: remember this)" in ask(second, "and now?")
+    finally:
+        second.close(force=True)
