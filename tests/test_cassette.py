@@ -124,3 +124,56 @@ async def test_recording_keeps_both_directions_with_timing_and_no_secrets(
 def test_a_broken_cassette_line_is_named(line: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_cassette([line])
+
+
+# -- Microsoft 365 Copilot ----------------------------------------------------------------------
+
+M365_CASSETTE = Path(__file__).parent / "cassettes" / "m365_two_turns.jsonl"
+
+
+async def test_an_m365_cassette_replays_through_the_hubs_m365_side() -> None:
+    from g4f.client import M365Client
+    from g4f.hub import make_test_token
+
+    hub = Hub.from_cassette(M365_CASSETTE)
+    assert hub.m365.scenario == "cassette"
+    async with running_hub(hub) as url:
+        async with M365Client(url=url, token=make_test_token()) as client:
+            conversation = await client.start_conversation()
+            first = [e async for e in client.ask("What is it?", conversation=conversation)]
+            second = await client.ask_text("And type 6?", conversation=conversation)
+        await hub.wait_closed()
+    assert hub.websockets_opened == 2  # one websocket per turn
+    streamed = "".join(e.text for e in first if isinstance(e, TextDelta))
+    final = first[-1]
+    assert isinstance(final, Final)
+    assert streamed == (
+        "SignalR is a library for real-time web messaging; its JSON hub protocol separates "
+        "records with 0x1E."
+    )
+    assert "[^1^]" in final.text and "[^1^]" not in streamed  # the final text is authoritative
+    assert SearchProgress("SignalR protocol", "InternalSearchQuery") in first
+    (sources,) = [e for e in first if isinstance(e, Sources)]
+    assert sources.items[0].title == "SignalR Hub Protocol"
+    assert Throttling(1, 600) in first and final.expiry_time == "2026-09-13T09:12:03.0000000Z"
+    assert second == "Records of type 6 are pings."
+
+
+async def test_an_m365_session_records_without_its_token_and_replays(tmp_path: Path) -> None:
+    from g4f.client import M365Client
+    from g4f.hub import make_test_token
+
+    token = make_test_token()
+    cassette = tmp_path / "m365.jsonl"
+    hub = Hub()
+    hub.m365.scenario = "search"
+    async with running_hub(hub) as url, M365Client(url=url, token=token, record=cassette) as client:
+        conversation = await client.start_conversation()
+        recorded = [await client.ask_text(p, conversation=conversation) for p in ("One", "Two")]
+    text = cassette.read_text(encoding="utf-8")
+    assert token not in text and token.split(".")[1] not in text
+    replay = Hub.from_cassette(cassette)
+    async with running_hub(replay) as url, M365Client(url=url, token=token) as client:
+        conversation = await client.start_conversation()
+        replayed = [await client.ask_text(p, conversation=conversation) for p in ("x", "y")]
+    assert replayed == recorded

@@ -19,7 +19,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ from ..services.m365.token import AUDIENCE, read_claims
 from .m365_scripts import (
     STOPPED_TEXT,
     M365Plan,
+    M365Step,
     WaitForStop,
     check_m365_scenario,
     failure,
@@ -152,6 +153,8 @@ class M365Hub:
         now: seconds since the epoch (token expiry), replaceable in tests.
         tones: the tones the hub accepts; any other is refused as the service refuses it.
         denied_oids: users whose upgrade gets 403 (no licence, or blocked).
+        cassette: recorded turns to replay (scenario ``cassette``: a conversation's turn *n*
+            plays recorded turn *n*, then the websocket closes).
 
     Attributes read by tests: ``invocations`` (each turn's invocation argument, as received),
     ``queries`` (each upgrade's query, without the token), ``origins``, ``stops_received``,
@@ -169,11 +172,13 @@ class M365Hub:
         now: Callable[[], float] = time.time,
         tones: tuple[str, ...] = tuple(TONES),
         denied_oids: tuple[str, ...] = (),
+        cassette: Sequence[Sequence[str]] | None = None,
     ) -> None:
         if max_messages < 1 or conversation_ttl <= 0:
             raise ValueError("max_messages must be >= 1 and conversation_ttl > 0")
         self.host = host
-        self.scenario = check_m365_scenario(scenario)
+        self.cassette = [list(turn) for turn in cassette] if cassette is not None else None
+        self.scenario = check_m365_scenario("cassette" if cassette is not None else scenario)
         self.max_messages, self.conversation_ttl = max_messages, conversation_ttl
         self.clock, self.now = clock, now
         self.tones, self.denied_oids = tones, denied_oids
@@ -457,12 +462,20 @@ class _Socket:
         finally:
             conversation.busy = False
 
+    def _script(self, scenario: str, plan: M365Plan) -> list[M365Step]:
+        if scenario != "cassette":
+            return m365_script(scenario, plan)
+        turn, cassette = plan.used - 1, self.hub.cassette or []
+        if turn >= len(cassette):
+            return [Send(failure("InvalidRequest", f"The cassette has no turn {turn + 1}."))]
+        return [*(Send(text) for text in cassette[turn]), CloseSocket()]
+
     async def _steps(self, plan: M365Plan, reply: Reply) -> str:
         """Play the turn's script; the answer kept in the history (the stopped text if the
         client stopped it)."""
         scenario = reply.scenario or self.hub.scenario
         pace = self.hub.host.pace
-        for step in m365_script(scenario, plan):
+        for step in self._script(scenario, plan):
             if self._stop.is_set():
                 await self.wire.send(stop_acknowledgement(plan))
                 return STOPPED_TEXT

@@ -313,7 +313,8 @@ class M365Scenario:
 
     name: str
     summary: str
-    script: Callable[[M365Plan], list[M365Step]] = field(repr=False)
+    script: Callable[[M365Plan], list[M365Step]] | None = field(default=None, repr=False)
+    """``None`` for ``cassette``, which the hub plays from its recording."""
 
 
 M365_SCENARIOS: Mapping[str, M365Scenario] = {
@@ -338,6 +339,7 @@ M365_SCENARIOS: Mapping[str, M365Scenario] = {
             "close-error", "half the answer, then a type-7 error and a close", _close_error
         ),
         M365Scenario("ping-storm", "a burst of pings between every two messages", _ping_storm),
+        M365Scenario("cassette", "turn n replays turn n of a recorded cassette"),
     )
 }
 """Microsoft 365 Copilot turn scenarios by name."""
@@ -352,7 +354,10 @@ def check_m365_scenario(name: str) -> str:
 
 def m365_script(scenario: str, plan: M365Plan) -> list[M365Step]:
     """The steps the hub plays for one turn under ``scenario``."""
-    return M365_SCENARIOS[check_m365_scenario(scenario)].script(plan)
+    script = M365_SCENARIOS[check_m365_scenario(scenario)].script
+    if script is None:
+        raise ValueError(f"{scenario!r} is played by the hub from its recording")
+    return script(plan)
 
 
 def unknown_tone(tone: str) -> str:

@@ -25,7 +25,7 @@ from ..protocol import (
     encode_record,
     encode_records,
 )
-from ..protocol.cassette import parse_cassette, recorded_turns
+from ..protocol.cassette import cassette_service, parse_cassette, recorded_turns
 from ..protocol.constants import (
     ACCESS_TOKEN_PARAM,
     CHATHUB_PATH,
@@ -172,10 +172,17 @@ class Hub:
 
     @classmethod
     def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
-        """A hub replaying the server's side of a recorded cassette file."""
+        """A hub replaying the server's side of a recorded cassette file — on Bing's ChatHub,
+        or on Microsoft 365 Copilot's when the recording is of that service (its invocations'
+        ``source`` is ``officeweb``)."""
         with open(path, encoding="utf-8") as file:
             entries = parse_cassette(file)
-        return cls(cassette=recorded_turns(entries), **kwargs)
+        turns = recorded_turns(entries)
+        if cassette_service(entries) == "m365":
+            hub = cls(**kwargs)
+            hub.m365.cassette, hub.m365.scenario = turns, "cassette"
+            return hub
+        return cls(cassette=turns, **kwargs)
 
     @property
     def open_websockets(self) -> int:

@@ -10,12 +10,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ProtocolError, truncate
 from .constants import RECORD_SEPARATOR, RecordType
 from .framing import RecordDecoder
 
-__all__ = ["CASSETTE_VERSION", "CassetteEntry", "cassette_line", "parse_cassette", "recorded_turns"]
+__all__ = [
+    "CASSETTE_VERSION",
+    "CassetteEntry",
+    "cassette_line",
+    "cassette_service",
+    "parse_cassette",
+    "recorded_turns",
+]
 
 CASSETTE_VERSION = 1
 REDACTED = "<redacted>"
@@ -72,13 +80,31 @@ def parse_cassette(lines: Iterable[str]) -> list[CassetteEntry]:
     return entries
 
 
-def _is_invocation(text: str) -> bool:
+def _invocations(text: str) -> list[dict[str, Any]]:
     decoder = RecordDecoder()
     try:
         records = decoder.feed(text if text.endswith(RECORD_SEPARATOR) else text + RECORD_SEPARATOR)
     except ProtocolError:
-        return False
-    return any(r.get("type") == RecordType.STREAM_INVOCATION for r in records)
+        return []
+    return [r for r in records if r.get("type") == RecordType.STREAM_INVOCATION]
+
+
+def _is_invocation(text: str) -> bool:
+    return bool(_invocations(text))
+
+
+def cassette_service(entries: Sequence[CassetteEntry]) -> str:
+    """Which service a cassette recorded: ``"m365"`` when its first invocation's ``source`` is
+    Microsoft 365 Copilot's ``officeweb``, else ``"bing"``."""
+    for entry in entries:
+        if entry.direction != "send":
+            continue
+        for invocation in _invocations(entry.text):
+            arguments = invocation.get("arguments")
+            first = arguments[0] if isinstance(arguments, list) and arguments else None
+            source = first.get("source") if isinstance(first, dict) else None
+            return "m365" if source == "officeweb" else "bing"
+    return "bing"
 
 
 def recorded_turns(entries: Sequence[CassetteEntry]) -> list[list[str]]:
