@@ -44,10 +44,17 @@ def test_readme_python_example_runs(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from g4f.hub import make_test_token
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("G4F_BING_URL", thread_hub)
+    monkeypatch.setenv("G4F_M365_URL", thread_hub)
+    monkeypatch.setenv("M365_COPILOT_TOKEN", make_test_token())
     code = _python_blocks()[index].replace("http://127.0.0.1:8765", thread_hub)
-    with ApiThread(ApiSettings(url=thread_hub)) as api_url:
+    # An example of the Microsoft 365 Copilot models talks to a `g4f api --service m365`.
+    service = "m365" if '"m365-' in code else "bing"
+    token = make_test_token() if service == "m365" else None
+    with ApiThread(ApiSettings(url=thread_hub, service=service, token=token)) as api_url:
         code = code.replace("http://127.0.0.1:1337", api_url)
         exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
     if "print(" in code:

@@ -1,15 +1,15 @@
-"""Microsoft 365 Copilot's Chathub (M365-CHATHUB.md) on the service seam.
-
-Status: the token handling, the service's requests and its turn reader (``writeAtCursor``
-deltas reconciled with snapshots, ``Disengaged`` as :class:`~g4f.errors.Refused`, throttled empty
-answers as :class:`~g4f.errors.RateLimited`) are here and tested without a socket; the hub's
-side, images, unknown tones named in their error, and the surfaces (``--service m365``) are
-still to come, so no surface offers it yet.
+"""Microsoft 365 Copilot's Chathub (M365-CHATHUB.md) on the service seam: the user's own token
+(:class:`TokenSource`, checked before connecting), the service's requests
+(:class:`M365Service`: client-made ids, tones, ``stop``, image upload) and its turn reader
+(:class:`M365TurnReader`: ``writeAtCursor`` deltas reconciled with snapshots, ``Disengaged`` as
+:class:`~g4f.errors.Refused`, throttled empty answers as :class:`~g4f.errors.RateLimited`, refused
+tones as :class:`~g4f.errors.UnknownTone`). :class:`g4f.client.M365Client` is the client.
 """
 
 from .reader import M365TurnReader
 from .service import DEFAULT_TONE, TONES, M365Service, build_m365_invocation
 from .token import AUDIENCE, ENV_TOKEN, TOKEN_HINT, Token, TokenSource
+from .tones import known_tones
 
 __all__ = [
     "AUDIENCE",
@@ -22,4 +22,5 @@ __all__ = [
     "Token",
     "TokenSource",
     "build_m365_invocation",
+    "known_tones",
 ]
