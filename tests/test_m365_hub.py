@@ -34,7 +34,7 @@ from g4f.services.m365 import TONES
 from .common import ANSWER, PROMPT
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-FAST = Timeouts(read=5, connect=5, stop=2)
+FAST = Timeouts(read=5, connect=5, stop=30)
 
 
 @pytest.fixture

@@ -105,7 +105,16 @@ class ChatHubSocket:
 
     async def aclose(self) -> None:
         """Close the websocket: the closing handshake within ``timeouts.close``, after which
-        the connection is dropped (a server still flooding the socket never answers it)."""
+        the connection is dropped (a server still flooding the socket never answers it).
+
+        While an abandoned turn is being stopped, this waits for that to end instead (closing
+        now would cut the ``stop`` or its acknowledgement short)."""
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
+            return
+        await self._close_now()
+
+    async def _close_now(self) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.timeouts.close):
                 await self._ws.close()
@@ -165,7 +174,7 @@ class ChatHubSocket:
             with contextlib.suppress(G4FError):  # closing stops the answer too
                 await self._send(self.connection.stop_text(stop))
                 await self._acknowledged()
-        await self.aclose()
+        await self._close_now()
 
     async def _acknowledged(self) -> None:
         """Read until the stopped turn ends (its completion), within ``timeouts.stop``."""
