@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
@@ -347,3 +348,16 @@ async def test_the_hub_serves_bing_and_m365_at_once(hub: Hub, url: str) -> None:
         both = await asyncio.gather(bing.ask_text(PROMPT), m365.ask_text(PROMPT))
     assert both[0] == ANSWER and both[1] == ANSWER.replace("Precise", "Magic")
     assert TEST_OID in {c.oid for c in hub.m365.conversations.values()}
+
+
+async def test_the_token_never_reaches_a_log(caplog: pytest.LogCaptureFixture) -> None:
+    token = make_test_token()
+    hub = Hub()
+    with caplog.at_level(logging.DEBUG):  # the hub's end included: it logs as requests end
+        async with running_hub(hub) as base, M365Client(url=base, token=token) as m365:
+            await m365.ask_text(PROMPT)
+            hub.m365.now = lambda: 4_000_000_000.0
+            with pytest.raises(errors.NotAuthorized):
+                await m365.ask_text(PROMPT)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert token.split(".")[1] not in logged  # the claims part: the same URL-encoded or not

@@ -343,3 +343,65 @@ def test_reply_scenarios_apply_to_m365_turns(hub: Hub, thread_hub: str, token_fi
         "chat", "--service", "m365", "--url", thread_hub, "--token-file", str(token_file), "Hi"
     )
     assert result.returncode == 12 and "declined this prompt" in result.stderr
+
+
+# -- every hub scenario, through the command's --json and through the API -------------------------
+
+EXPECTED = {  # scenario → (exit code, the error's class or None, the text is the whole answer)
+    "stream": (0, None),
+    "deltas": (0, None),
+    "snapshots": (0, None),
+    "markup": (0, None),
+    "echo-only": (0, None),
+    "search": (0, None),
+    "ping-storm": (0, None),
+    "disengaged": (12, "Refused"),
+    "throttled": (3, "RateLimited"),
+    "close": (9, "ConnectionClosed"),
+    "close-error": (9, "ConnectionClosed"),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_every_scenario_through_the_commands_json(
+    hub: Hub, thread_hub: str, token_file: Path, scenario: str
+) -> None:
+    hub.m365.scenario = scenario
+    result = g4f(
+        "chat", "--service", "m365", "--url", thread_hub, "--token-file", str(token_file),
+        "--json", PROMPT,
+    )  # fmt: skip
+    code, error = EXPECTED[scenario]
+    assert result.returncode == code, result.stderr
+    events = json_lines(result.stdout)
+    text = "".join(str(e.get("text", "")) for e in events if e["type"] == "text_delta")
+    if error is None:
+        assert text == MAGIC_ANSWER and events[-1]["type"] == "final"
+    else:
+        assert events[-1]["type"] == "error" and events[-1]["error"] == error
+        assert MAGIC_ANSWER.startswith(text)  # what streamed before the failure, nothing else
+    if scenario == "search":
+        assert any(e["type"] == "reasoning_progress" for e in events)
+        assert any(e["type"] == "search_progress" for e in events)
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_every_scenario_through_the_api_streaming_and_not(
+    hub: Hub, oai: openai.OpenAI, scenario: str
+) -> None:
+    hub.m365.scenario = scenario
+    _, error = EXPECTED[scenario]
+    if error is None:
+        completion = oai.chat.completions.create(model="m365-copilot", messages=USER)  # type: ignore[arg-type]
+        assert completion.choices[0].message.content == MAGIC_ANSWER
+        chunks = list(
+            oai.chat.completions.create(model="m365-copilot", messages=USER, stream=True)  # type: ignore[call-overload]
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks) == MAGIC_ANSWER
+    elif error == "Refused":
+        completion = oai.chat.completions.create(model="m365-copilot", messages=USER)  # type: ignore[arg-type]
+        assert completion.choices[0].finish_reason == "content_filter"
+    else:
+        with pytest.raises(openai.APIStatusError) as caught:
+            oai.chat.completions.create(model="m365-copilot", messages=USER)  # type: ignore[arg-type]
+        assert caught.value.status_code == (429 if error == "RateLimited" else 502)

@@ -521,7 +521,8 @@ async def running_hub(
             async with BingClient(url=url) as client:
                 print(await client.ask_text("Hi"))
     """
-    runner = web.AppRunner((hub or Hub()).app(), handle_signals=False)
+    # No access log: a Microsoft 365 Copilot request carries its token in the query string.
+    runner = web.AppRunner((hub or Hub()).app(), handle_signals=False, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
