@@ -13,6 +13,17 @@ from g4f.hub import Hub, HubThread, running_hub
 
 
 @pytest.fixture(autouse=True)
+def private_data_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's data and state directories are a temporary one's, for this test and the
+    processes it starts (``g4f api`` keeps its conversations there by default)."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """Every test ends with no helper thread of ours still running."""
     yield

@@ -359,14 +359,14 @@ def test_no_cors_unless_configured(api_url: str, thread_hub: str) -> None:
         assert response.headers["access-control-allow-origin"] == "https://example.com"
 
 
-def test_the_conversation_store_expires_and_caps() -> None:
-    from g4f.api import ConversationStore
+async def test_the_memory_store_expires_and_caps() -> None:
+    from g4f.api.store import MemoryStore
     from g4f.client import Conversation
 
     clock = FakeClock()
-    store = ConversationStore(ttl=10, cap=2, clock=clock)
+    store = MemoryStore(ttl=10, cap=2, clock=clock)
     for name in "abc":
-        store.put(Conversation(name, "u"))
-    assert store.get("a") is None and len(store) == 2  # capped: the oldest went
+        await store.put("bing", Conversation(name, "u"))
+    assert await store.get("a") is None and await store.count() == 2  # capped: the oldest went
     clock.advance(11)
-    assert store.get("b") is None and len(store) == 0  # expired
+    assert await store.get("b") is None and await store.count() == 0  # expired

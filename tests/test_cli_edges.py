@@ -71,7 +71,8 @@ def test_the_api_start_up_line_names_the_upstream() -> None:
         if process.stderr is not None:
             process.stderr.close()
     assert line.startswith("g4f api listening on http://127.0.0.1:")
-    assert "(upstream: ws://<redacted>@127.0.0.1:9/sydney/ChatHub)" in line and "pw" not in line
+    assert "(upstream: ws://<redacted>@127.0.0.1:9/sydney/ChatHub; " in line and "pw" not in line
+    assert "conversations: sqlite:///" in line  # the default store, in the user's data directory
 
 
 def test_a_server_that_is_not_chathub_is_diagnosed_as_such(thread_hub: str) -> None:

@@ -24,7 +24,7 @@ _LAZY = {
     "ApiThread": ".server",
     "run": ".server",
     "serve": ".server",
-    "ConversationStore": ".app",
+    "ConversationStore": ".store",
     "create_app": ".app",
 }
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -38,44 +38,11 @@ from .middleware import (
     require_key,
 )
 from .settings import ApiSettings
+from .store import ConversationStore, Lease, StoreUnavailable, make_store
 
-__all__ = ["ApiSettings", "ConversationStore", "create_app"]
+__all__ = ["ApiSettings", "create_app", "make_settings_store"]
 
 log = logging.getLogger(__name__)
-
-
-class ConversationStore:
-    """Conversations kept in memory by id, with a time to live and a cap (LRU)."""
-
-    def __init__(self, ttl: float, cap: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl, self.cap, self.clock = ttl, cap, clock
-        self._items: OrderedDict[str, tuple[Conversation, float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, conversation_id: str) -> Conversation | None:
-        """The live conversation with this id, or ``None``."""
-        self._expire()
-        item = self._items.get(conversation_id)
-        if item is None:
-            return None
-        self._items.move_to_end(conversation_id)
-        self._items[conversation_id] = (item[0], self.clock() + self.ttl)
-        return item[0]
-
-    def put(self, conversation: Conversation) -> None:
-        """Keep ``conversation``; evicts the least recently used beyond the cap."""
-        self._expire()
-        self._items[conversation.conversation_id] = (conversation, self.clock() + self.ttl)
-        self._items.move_to_end(conversation.conversation_id)
-        while len(self._items) > self.cap:
-            self._items.popitem(last=False)
-
-    def _expire(self) -> None:
-        now = self.clock()
-        for key in [k for k, (_, expires) in self._items.items() if expires <= now]:
-            del self._items[key]
 
 
 class _Part(BaseModel):
@@ -215,16 +182,22 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         uvicorn.run(create_app(ApiSettings(url="http://127.0.0.1:8765")), port=1337)
     """
     settings = settings or ApiSettings()
-    store = ConversationStore(settings.conversation_ttl, settings.max_conversations)
+    store = make_settings_store(settings)
     readiness = _Readiness(settings.ready_cache)
     state: dict[str, ChatHubClient] = {}
+    # A crashed worker's lease lets its conversation go once a turn could no longer be running.
+    lease_seconds = settings.timeouts.turn + settings.timeouts.connect + settings.timeouts.stop + 30
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
-        async with upstream_client(settings) as client:
-            state["client"] = client
-            yield
-            state.clear()
+        await store.open()
+        try:
+            async with upstream_client(settings) as client:
+                state["client"] = client
+                yield
+                state.clear()
+        finally:
+            await store.close()
 
     app = FastAPI(
         title="g4f-bing",
@@ -297,6 +270,14 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
             return await _completion(body)
         except UnknownModel as exc:
             return openai_error(404, exc.message, code=exc.code, param=exc.param)
+        except StoreUnavailable as exc:
+            log.warning("conversation store unavailable: %s", exc)
+            return openai_error(
+                503,
+                f"The conversation store is unavailable ({exc}); retry shortly.",
+                "server_error",
+                "store_unavailable",
+            )
         except BadRequest as exc:
             return openai_error(400, exc.message, code=exc.code, param=exc.param)
         except errors.G4FError as exc:
@@ -313,23 +294,37 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         )
         client = state["client"]
         if body.conversation_id is not None:
-            conversation = store.get(body.conversation_id)
-            if conversation is None:
+            stored = await store.get(body.conversation_id)
+            if stored is None or stored.service != settings.service:
                 return openai_error(
                     404,
                     f"No conversation '{body.conversation_id}' (unknown or expired).",
                     code="conversation_not_found",
                     param="conversation_id",
                 )
+            conversation = stored.conversation
         else:
             conversation = await client.start_conversation(request.style)
-            store.put(conversation)
+            await store.put(settings.service, conversation)
+        lease = await store.lease(conversation.conversation_id, lease_seconds)
+        if lease is None:
+            return openai_error(
+                429,
+                f"The conversation '{conversation.conversation_id}' is busy with another "
+                "turn; retry when it has finished.",
+                "rate_limit_error",
+                "conversation_busy",
+                param="conversation_id",
+            )
         builder = ChunkBuilder(
             model=request.model,
             prompt_tokens=request.prompt.tokens,
             conversation_id=conversation.conversation_id,
         )
-        parts = complete(client, request, conversation=conversation)
+        parts = _kept(
+            complete(client, request, conversation=conversation),
+            functools.partial(_save, store, settings.service, conversation, lease),
+        )
         if not body.stream:
             async with contextlib.aclosing(parts):
                 collected = [part async for part in parts]
@@ -382,6 +377,43 @@ def upstream_client(settings: ApiSettings) -> ChatHubClient:
         retry=settings.retry,
         max_idle_connections=settings.idle_websockets,
     )
+
+
+def make_settings_store(settings: ApiSettings) -> ConversationStore:
+    """The conversation store ``settings`` name (not yet opened)."""
+    return make_store(
+        settings.store,
+        ttl=settings.conversation_ttl,
+        cap=settings.max_conversations,
+        key=settings.store_key,
+    )
+
+
+async def _save(
+    store: ConversationStore, service: str, conversation: Conversation, lease: Lease
+) -> None:
+    """After a turn: keep the conversation's new turn counter, then give its lease back."""
+    try:
+        await store.put(service, conversation)
+    except StoreUnavailable as exc:
+        log.warning("could not save conversation after its turn: %s", exc)
+    try:
+        await store.release(lease)
+    except StoreUnavailable as exc:  # the lease expires by itself
+        log.warning("could not release a conversation's lease: %s", exc)
+
+
+async def _kept(
+    parts: AsyncGenerator[Part, None], finish: Callable[[], Awaitable[None]]
+) -> AsyncGenerator[Part, None]:
+    """``parts``, then ``finish()`` however the turn ends — run in a task of its own, so that a
+    caller cancelled while leaving (a disconnect) still saves and releases."""
+    try:
+        async with contextlib.aclosing(parts):
+            async for part in parts:
+                yield part
+    finally:
+        await asyncio.shield(asyncio.ensure_future(finish()))
 
 
 class _EventStream(StreamingResponse):

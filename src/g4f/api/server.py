@@ -6,7 +6,11 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import multiprocessing
+import multiprocessing.process
+import signal
 import socket
+from collections.abc import Sequence
 from types import TracebackType
 
 import uvicorn
@@ -15,7 +19,7 @@ from ..sync import LoopThread
 from .app import ApiSettings, create_app
 from .middleware import error_body
 
-__all__ = ["ApiThread", "listen", "run", "serve"]
+__all__ = ["ApiThread", "listen", "run", "run_workers", "serve"]
 
 
 def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message: str) -> None:
@@ -187,6 +191,58 @@ def run(
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(serve(settings, host=host, port=port, log_level=log_level, sock=sock))
+
+
+def run_workers(
+    settings: ApiSettings,
+    *,
+    sock: socket.socket,
+    host: str = "127.0.0.1",
+    log_level: str = "info",
+) -> int:
+    """Serve with ``settings.workers`` processes sharing ``sock`` (the kernel spreads the
+    connections); returns the exit status (0 when every worker ended cleanly).
+
+    Each worker has its own upstream websockets; the conversation store is what they share
+    (so it must be one several processes can use). Ctrl-C or SIGTERM stops them all.
+    """
+    port = sock.getsockname()[1]
+    if settings.workers == 1:
+        run(settings, host=host, port=port, log_level=log_level, sock=sock)
+        return 0
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(
+            target=run,
+            args=(settings,),
+            kwargs={"host": host, "port": port, "log_level": log_level, "sock": sock},
+            name=f"g4f-api-worker-{n}",
+        )
+        for n in range(settings.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    previous = signal.signal(signal.SIGTERM, lambda *_: _stop(workers))
+    try:
+        for worker in workers:
+            worker.join()
+    except KeyboardInterrupt:
+        pass  # the workers got the same Ctrl-C and stop by themselves
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop(workers)
+    return 0 if all(w.exitcode in (0, -signal.SIGTERM) for w in workers) else 1
+
+
+def _stop(workers: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(timeout=10)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
 
 
 class ApiThread:

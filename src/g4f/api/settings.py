@@ -29,6 +29,10 @@ class ApiSettings:
         max_messages: the most messages one request may carry.
         conversation_ttl: seconds a kept conversation lives after its last use.
         max_conversations: how many conversations are kept (the least recently used go first).
+        store: where conversations are kept: ``memory://`` (this default: one process, lost
+            on restart), ``sqlite:///PATH`` (``g4f api``'s default) or ``redis://HOST:PORT/DB``.
+        store_key: encrypts Bing's conversation signatures in the store (none: in clear).
+        workers: processes serving one port (``g4f api --workers``; needs a shared store).
         timeouts: upstream timeouts.
         retry: how creating an upstream conversation retries transient failures.
         idle_websockets: upstream websockets kept open between the turns of kept
@@ -54,6 +58,9 @@ class ApiSettings:
     max_messages: int = 256
     conversation_ttl: float = 3600.0
     max_conversations: int = 1000
+    store: str = "memory://"
+    store_key: str | None = field(default=None, repr=False)
+    workers: int = 1
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     idle_websockets: int = 256
@@ -67,7 +74,13 @@ class ApiSettings:
     def __post_init__(self) -> None:
         if self.service not in ("bing", "m365"):
             raise ValueError(f"service must be 'bing' or 'm365', not {self.service!r}")
-        for name in ("max_body_bytes", "max_messages", "max_conversations", "max_connections"):
+        for name in (
+            "max_body_bytes",
+            "max_messages",
+            "max_conversations",
+            "max_connections",
+            "workers",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.idle_websockets < 1 or self.max_header_bytes < 1024:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import errors
 from ..api.settings import ApiSettings
+from ..api.store import ENV_STORE_KEY, default_store_url
 from ..client import ENV_M365_URL, ENV_URL, Cookies, Endpoints, Timeouts
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
@@ -163,7 +164,7 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
 
 def _api(args: argparse.Namespace) -> int:
     try:
-        from ..api.server import listen, run
+        from ..api.server import listen, run_workers
     except ImportError as exc:
         raise ValueError(str(exc)) from None
     _check_service_options(args)
@@ -190,14 +191,49 @@ def _api(args: argparse.Namespace) -> int:
         idle_websockets=args.idle_websockets,
         docs=args.docs,
         max_connections=args.max_connections,
+        store=args.store or default_store_url(),
+        store_key=args.store_key,
+        workers=args.workers,
     )
-    sock = listen(args.host, args.port)  # a busy port is reported before anything else runs
+    stored = _check_store(settings)  # an unusable store is reported before anything runs
+    sock = listen(args.host, args.port)  # so is a busy port
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    sys.stderr.write(f"g4f api listening on http://{shown}:{port}/v1 (upstream: {upstream})\n")
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    sys.stderr.write(
+        f"g4f api listening on http://{shown}:{port}/v1 "
+        f"(upstream: {upstream}; conversations: {stored}{workers})\n"
+    )
+    if settings.service == "bing" and not settings.store_key and not stored.startswith("memory"):
+        sys.stderr.write(
+            "g4f: note: Bing's conversation signatures are stored in clear (in a file readable "
+            f"by you only, for SQLite); --store-key or ${ENV_STORE_KEY} encrypts them\n"
+        )
     sys.stderr.flush()
-    run(settings, host=args.host, port=port, log_level=args.log_level, sock=sock)
-    return 0
+    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+
+
+def _check_store(settings: ApiSettings) -> str:
+    """Open the store once and close it: what it is, or a start-up error naming it."""
+    from ..api.app import make_settings_store
+    from ..api.store import StoreError
+
+    store = make_settings_store(settings)
+    if settings.workers > 1 and not store.shared:
+        raise ValueError(
+            f"--workers {settings.workers} needs a store the workers share "
+            "(sqlite:///PATH or redis://…), not memory://"
+        )
+
+    async def check() -> None:
+        await store.open()
+        await store.close()
+
+    try:
+        asyncio.run(check())
+    except StoreError as exc:
+        raise ValueError(str(exc)) from None
+    return store.describe()
 
 
 def _upstream(args: argparse.Namespace) -> str:

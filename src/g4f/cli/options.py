@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api.settings import ApiSettings
+from ..api.store import ENV_STORE_KEY, default_store_url
 from ..client import ENV_COOKIES, ENV_M365_URL, ENV_URL, Cookies, RetryPolicy, Timeouts
 from ..hub.m365 import DEFAULT_MAX_MESSAGES
 from ..hub.m365_scripts import M365_SCENARIOS
@@ -315,6 +316,27 @@ def _api_parser(commands: _Commands) -> None:
         metavar="N",
         help="conversations kept in memory; the least recently used go first "
         "(default: %(default)s)",
+    )
+    api.add_argument(
+        "--store",
+        metavar="URL",
+        help="where conversations are kept: sqlite:///PATH (default: "
+        f"{default_store_url()}), redis://HOST:PORT/DB (several workers or machines), "
+        "or memory:// (lost on restart)",
+    )
+    api.add_argument(
+        "--store-key",
+        default=os.environ.get(ENV_STORE_KEY) or None,
+        metavar="KEY",
+        help=f"encrypt Bing's conversation signatures in the store (default: ${ENV_STORE_KEY}; "
+        "none: stored in clear, in a file readable by you only)",
+    )
+    api.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=_API.workers,
+        metavar="N",
+        help="processes serving the port; needs a store they share (default: %(default)s)",
     )
     api.add_argument(
         "--timeout",

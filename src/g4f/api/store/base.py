@@ -1,0 +1,180 @@
+"""The conversation store's interface, what it keeps, and how it fails.
+
+A store keeps, per conversation: the service, its ids and turn counter, its style or tone, its
+expiry on the service's side, and when it was last used — what a resumed turn needs, nothing
+else. Bing's conversation signatures are credentials: with an operator key they are encrypted
+at rest. Tokens are never stored (a :class:`~g4f.protocol.conversation.Conversation` holds none).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from ...protocol.conversation import Conversation
+
+__all__ = [
+    "ConversationStore",
+    "Lease",
+    "SignatureCipher",
+    "StoreError",
+    "StoreUnavailable",
+    "Stored",
+]
+
+_ENCRYPTED = "enc:v1:"
+_SECRET_FIELDS = ("signature", "encrypted_signature")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used at start-up: unreachable, corrupt, or its key is wrong. The
+    message names the store and says what to do."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store failed while serving a request (e.g. Redis went away); the request gets 503 and
+    the next one tries again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A held lease on one conversation: its next turn runs here, nowhere else."""
+
+    conversation_id: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A conversation as the store gives it back, with the service it belongs to."""
+
+    service: str
+    conversation: Conversation
+
+
+class SignatureCipher:
+    """Encrypts Bing's conversation signatures at rest with the operator's key (Fernet:
+    AES-128-CBC and HMAC-SHA256), or leaves them in clear when there is no key.
+
+    Any string is a key: it is stretched with SHA-256 into Fernet's 32 bytes.
+    """
+
+    def __init__(self, key: str | None) -> None:
+        self._fernet: Any = None
+        if key:
+            try:
+                from cryptography.fernet import Fernet
+            except ImportError:
+                raise StoreError(
+                    "--store-key needs the 'cryptography' package (the api extra installs it)"
+                ) from None
+            digest = hashlib.sha256(key.encode("utf-8")).digest()
+            self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    @property
+    def encrypts(self) -> bool:
+        """Whether signatures are encrypted."""
+        return self._fernet is not None
+
+    def seal(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` (a conversation's dict) with its signatures encrypted."""
+        if self._fernet is None:
+            return data
+        sealed = dict(data)
+        for name in _SECRET_FIELDS:
+            value = sealed.get(name)
+            if isinstance(value, str):
+                sealed[name] = _ENCRYPTED + self._fernet.encrypt(value.encode()).decode()
+        return sealed
+
+    def open(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` with its signatures decrypted; :class:`StoreError` if the key is wrong or
+        missing for an encrypted one."""
+        opened = dict(data)
+        for name in _SECRET_FIELDS:
+            value = opened.get(name)
+            if not isinstance(value, str) or not value.startswith(_ENCRYPTED):
+                continue
+            if self._fernet is None:
+                raise StoreError("a stored signature is encrypted and no --store-key is set")
+            from cryptography.fernet import InvalidToken
+
+            try:
+                opened[name] = self._fernet.decrypt(value[len(_ENCRYPTED) :].encode()).decode()
+            except InvalidToken:
+                raise StoreError(
+                    "a stored signature cannot be decrypted: --store-key is not the key it "
+                    "was stored with"
+                ) from None
+        return opened
+
+
+def encode(service: str, conversation: Conversation, cipher: SignatureCipher) -> str:
+    """The stored text of a conversation."""
+    return json.dumps({"service": service, "conversation": cipher.seal(conversation.to_dict())})
+
+
+def decode(text: str, cipher: SignatureCipher) -> Stored:
+    """A stored conversation back; :class:`StoreError` if it is not one."""
+    try:
+        data = json.loads(text)
+        conversation = Conversation.from_dict(cipher.open(data["conversation"]))
+        return Stored(str(data["service"]), conversation)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"a stored conversation cannot be read: {exc}") from None
+
+
+class ConversationStore(ABC):
+    """Where ``g4f api`` keeps conversations by id, with a time to live after their last use, a
+    cap (the least recently used go first), and leases so that one conversation runs one turn at
+    a time, across processes.
+
+    Every method may raise :class:`StoreUnavailable`; :meth:`open` raises :class:`StoreError`.
+    """
+
+    ttl: float
+    cap: int
+    cipher: SignatureCipher
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the store is, for the start-up line (never a password)."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes can share it (``False``: one process only)."""
+        return True
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and check: :class:`StoreError` naming the store if it cannot be used."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections and files."""
+
+    @abstractmethod
+    async def get(self, conversation_id: str) -> Stored | None:
+        """The live conversation with this id (its last use is now), or ``None``."""
+
+    @abstractmethod
+    async def put(self, service: str, conversation: Conversation) -> None:
+        """Keep ``conversation`` (its last use is now); past the cap, the least recently used
+        go, and expired ones are purged — by index, never by a scan of every conversation."""
+
+    @abstractmethod
+    async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
+        """Hold ``conversation_id`` for ``seconds`` (a crashed holder's lease then expires), or
+        ``None`` if another request holds it."""
+
+    @abstractmethod
+    async def release(self, lease: Lease) -> None:
+        """Give the lease back (only if it is still this one)."""
+
+    @abstractmethod
+    async def count(self) -> int:
+        """Conversations kept (for tests and diagnostics)."""

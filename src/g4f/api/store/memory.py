@@ -1,0 +1,93 @@
+"""``memory://``: conversations in this process's memory (tests and throwaway use)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ...protocol.conversation import Conversation
+from .base import ConversationStore, Lease, SignatureCipher, Stored, decode, encode
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(ConversationStore):
+    """Conversations in a dict, least recently used first; gone when the process ends.
+
+    Each is kept as its stored text, as the other stores keep it, so a caller's object is never
+    shared with a later request.
+    """
+
+    def __init__(
+        self,
+        ttl: float,
+        cap: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        cipher: SignatureCipher | None = None,
+    ) -> None:
+        self.ttl, self.cap, self.clock = ttl, cap, clock
+        self.cipher = cipher or SignatureCipher(None)
+        self._items: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._leases: dict[str, tuple[str, float]] = {}
+
+    def describe(self) -> str:
+        return "memory:// (lost when the server stops)"
+
+    @property
+    def shared(self) -> bool:
+        return False
+
+    async def open(self) -> None:
+        """Nothing to connect to."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+        self._items.clear()
+
+    async def get(self, conversation_id: str) -> Stored | None:
+        self._expire()
+        item = self._items.get(conversation_id)
+        if item is None:
+            return None
+        self._items[conversation_id] = (item[0], self.clock() + self.ttl)
+        self._items.move_to_end(conversation_id)
+        return decode(item[0], self.cipher)
+
+    async def put(self, service: str, conversation: Conversation) -> None:
+        self._expire()
+        key = conversation.conversation_id
+        self._items[key] = (encode(service, conversation, self.cipher), self.clock() + self.ttl)
+        self._items.move_to_end(key)
+        while len(self._items) > self.cap:
+            self._items.popitem(last=False)
+
+    def _expire(self) -> None:
+        """Drop the expired conversations: the least recently used are first, so this looks at
+        no more than it drops, plus one."""
+        now = self.clock()
+        while self._items:
+            key, (_, expires) = next(iter(self._items.items()))
+            if expires > now:
+                return
+            del self._items[key]
+
+    async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
+        now = self.clock()
+        held = self._leases.get(conversation_id)
+        if held is not None and held[1] > now:
+            return None
+        lease = Lease(conversation_id, os.urandom(8).hex())
+        self._leases[conversation_id] = (lease.token, now + seconds)
+        return lease
+
+    async def release(self, lease: Lease) -> None:
+        held = self._leases.get(lease.conversation_id)
+        if held is not None and held[0] == lease.token:
+            del self._leases[lease.conversation_id]
+
+    async def count(self) -> int:
+        self._expire()
+        return len(self._items)

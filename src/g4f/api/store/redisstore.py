@@ -1,0 +1,159 @@
+"""``redis://HOST:PORT/DB``: conversations in Redis, shared by several workers or machines.
+
+A conversation is a key that Redis itself expires ``ttl`` after its last use; a sorted set of
+last uses keeps the cap (the least recently used go first, by rank, never by a scan). A lease
+is ``SET … NX PX``, released only by its holder, so a crashed worker's lease simply expires.
+When Redis goes away, requests that need it fail with :class:`StoreUnavailable` (503) and the
+client reconnects by itself on the next one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ...protocol.conversation import Conversation
+from ...urls import redact_url
+from .base import (
+    ConversationStore,
+    Lease,
+    SignatureCipher,
+    Stored,
+    StoreError,
+    StoreUnavailable,
+    decode,
+    encode,
+)
+
+__all__ = ["RedisStore"]
+
+PREFIX = "g4f:"
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_TIMEOUT = 2.0
+"""Seconds any one Redis command may take."""
+
+
+class RedisStore(ConversationStore):
+    """Conversations in the Redis server at ``url``."""
+
+    def __init__(
+        self,
+        url: str,
+        ttl: float,
+        cap: int,
+        *,
+        clock: Callable[[], float] = time.time,
+        cipher: SignatureCipher | None = None,
+    ) -> None:
+        self.url, self.ttl, self.cap, self.clock = url, ttl, cap, clock
+        self.cipher = cipher or SignatureCipher(None)
+        self._redis: Any = None
+
+    def describe(self) -> str:
+        return redact_url(self.url)
+
+    async def open(self) -> None:
+        try:
+            import redis.asyncio
+        except ImportError:
+            raise StoreError(
+                "a redis:// store needs the 'redis' package (pip install 'g4f-bing[redis]')"
+            ) from None
+        self._redis = redis.asyncio.Redis.from_url(
+            self.url,
+            socket_timeout=_TIMEOUT,
+            socket_connect_timeout=_TIMEOUT,
+            decode_responses=True,
+        )
+        try:
+            await self._redis.ping()
+        except Exception as exc:  # redis-py's connection and auth errors
+            await self.close()
+            raise StoreError(
+                f"the conversation store {self.describe()} cannot be reached "
+                f"({type(exc).__name__}: {exc}); start it, or choose another with --store"
+            ) from None
+
+    async def close(self) -> None:
+        client, self._redis = self._redis, None
+        if client is not None:
+            await client.aclose()
+
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self._redis is None:
+            raise StoreUnavailable("the conversation store is not open")
+        try:
+            return await getattr(self._redis, name)(*args, **kwargs)
+        except Exception as exc:
+            raise _failure(exc) from None
+
+    async def get(self, conversation_id: str) -> Stored | None:
+        key = PREFIX + "c:" + conversation_id
+        text = await self._call("get", key)
+        if text is None:
+            return None
+        await self._touch(conversation_id, key)
+        return decode(text, self.cipher)
+
+    async def _touch(self, conversation_id: str, key: str) -> None:
+        pipe = self._pipeline()
+        pipe.pexpire(key, int(self.ttl * 1000))
+        pipe.zadd(PREFIX + "lru", {conversation_id: self.clock()})
+        await self._execute(pipe)
+
+    def _pipeline(self) -> Any:
+        if self._redis is None:
+            raise StoreUnavailable("the conversation store is not open")
+        return self._redis.pipeline(transaction=True)
+
+    async def _execute(self, pipe: Any) -> list[Any]:
+        try:
+            return list(await pipe.execute())
+        except Exception as exc:
+            raise _failure(exc) from None
+
+    async def put(self, service: str, conversation: Conversation) -> None:
+        now = self.clock()
+        key = conversation.conversation_id
+        pipe = self._pipeline()
+        pipe.set(
+            PREFIX + "c:" + key, encode(service, conversation, self.cipher), px=int(self.ttl * 1000)
+        )
+        pipe.zadd(PREFIX + "lru", {key: now})
+        pipe.zremrangebyscore(PREFIX + "lru", "-inf", now - self.ttl)  # Redis expired the keys
+        pipe.zcard(PREFIX + "lru")
+        *_, size = await self._execute(pipe)
+        excess = int(size) - self.cap
+        if excess > 0:
+            oldest = await self._call("zpopmin", PREFIX + "lru", excess)
+            if oldest:
+                await self._call("delete", *(PREFIX + "c:" + member for member, _ in oldest))
+
+    async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
+        token = os.urandom(8).hex()
+        taken = await self._call(
+            "set", PREFIX + "l:" + conversation_id, token, nx=True, px=max(1, int(seconds * 1000))
+        )
+        return Lease(conversation_id, token) if taken else None
+
+    async def release(self, lease: Lease) -> None:
+        await self._call("eval", _RELEASE, 1, PREFIX + "l:" + lease.conversation_id, lease.token)
+
+    async def count(self) -> int:
+        await self._call("zremrangebyscore", PREFIX + "lru", "-inf", self.clock() - self.ttl)
+        return int(await self._call("zcard", PREFIX + "lru"))
+
+
+def _failure(exc: Exception) -> Exception:
+    """:class:`StoreUnavailable` for a failure of Redis or of the way to it; ``exc`` itself for
+    anything else (a bug)."""
+    from redis.exceptions import RedisError
+
+    if isinstance(exc, RedisError | ConnectionError | TimeoutError | OSError):
+        return StoreUnavailable(f"the conversation store failed: {type(exc).__name__}: {exc}")
+    return exc

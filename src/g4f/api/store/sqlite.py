@@ -1,0 +1,204 @@
+"""``sqlite:///PATH``: conversations in a SQLite file, so they survive restarts (the default).
+
+Written safely: WAL journal, one transaction per change, the file created readable by its owner
+only (0600; SQLite gives its ``-wal`` and ``-shm`` files the same mode). Several processes on one
+machine may share the file (``g4f api --workers N``); leases are rows, so a conversation runs one
+turn at a time across them. Expired conversations and those past the cap are deleted through an
+index on last use, never by scanning the table; the count is kept in the file, too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ...protocol.conversation import Conversation
+from .base import (
+    ConversationStore,
+    Lease,
+    SignatureCipher,
+    Stored,
+    StoreError,
+    StoreUnavailable,
+    decode,
+    encode,
+)
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, data TEXT NOT NULL, last_used REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS conversations_by_use ON conversations (last_used);
+CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, token TEXT NOT NULL, until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('count', (SELECT COUNT(*) FROM conversations));
+"""
+
+
+class SqliteStore(ConversationStore):
+    """Conversations in the SQLite file at ``path``."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        ttl: float,
+        cap: int,
+        *,
+        clock: Callable[[], float] = time.time,
+        cipher: SignatureCipher | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        self.ttl, self.cap, self.clock = ttl, cap, clock
+        self.cipher = cipher or SignatureCipher(None)
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        return f"sqlite:///{self.path.absolute()}"
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    def _open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(self.path, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the conversation store {self.path}: {exc.strerror or exc}"
+            ) from None
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=10, isolation_level=None, check_same_thread=False
+            )
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(str(check[0] if check else "no answer"))
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"the conversation store {self.path} is damaged or not a SQLite database "
+                f"({exc}); move it aside (its conversations are lost) or choose another "
+                "with --store"
+            ) from None
+        self._db = db
+
+    async def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await asyncio.to_thread(db.close)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self._locked, work)
+
+    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._db is None:
+            raise StoreUnavailable("the conversation store is not open")
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(db)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as exc:  # e.g. locked past the timeout, disk full
+                raise StoreUnavailable(f"the conversation store failed: {exc}") from None
+
+    async def get(self, conversation_id: str) -> Stored | None:
+        now = self.clock()
+
+        def work(db: sqlite3.Connection) -> str | None:
+            row = db.execute(
+                "SELECT data, last_used FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            if row[1] <= now - self.ttl:
+                self._delete(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
+                return None
+            db.execute(
+                "UPDATE conversations SET last_used = ? WHERE id = ?", (now, conversation_id)
+            )
+            return str(row[0])
+
+        text = await self._run(work)
+        return decode(text, self.cipher) if text is not None else None
+
+    async def put(self, service: str, conversation: Conversation) -> None:
+        now, text = self.clock(), encode(service, conversation, self.cipher)
+        key = conversation.conversation_id
+
+        def work(db: sqlite3.Connection) -> None:
+            known = db.execute("SELECT 1 FROM conversations WHERE id = ?", (key,)).fetchone()
+            db.execute(
+                "INSERT INTO conversations (id, data, last_used) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
+                "last_used = excluded.last_used",
+                (key, text, now),
+            )
+            if known is None:
+                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'count'")
+            self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
+            excess = self._count(db) - self.cap
+            if excess > 0:
+                self._delete(
+                    db,
+                    "DELETE FROM conversations WHERE id IN "
+                    "(SELECT id FROM conversations ORDER BY last_used LIMIT ?)",
+                    (excess,),
+                )
+
+        await self._run(work)
+
+    @staticmethod
+    def _count(db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT value FROM meta WHERE key = 'count'").fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, sql: str, parameters: tuple[Any, ...]) -> None:
+        deleted = db.execute(sql, parameters).rowcount
+        if deleted > 0:
+            db.execute("UPDATE meta SET value = value - ? WHERE key = 'count'", (deleted,))
+
+    async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
+        now, token = self.clock(), os.urandom(8).hex()
+
+        def work(db: sqlite3.Connection) -> bool:
+            taken = db.execute(
+                "INSERT INTO leases (id, token, until) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET token = excluded.token, until = excluded.until "
+                "WHERE leases.until <= ?",
+                (conversation_id, token, now + seconds, now),
+            ).rowcount
+            return taken == 1
+
+        return Lease(conversation_id, token) if await self._run(work) else None
+
+    async def release(self, lease: Lease) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "DELETE FROM leases WHERE id = ? AND token = ?",
+                (lease.conversation_id, lease.token),
+            )
+
+        await self._run(work)
+
+    async def count(self) -> int:
+        return await self._run(self._count)
