@@ -262,3 +262,22 @@ def test_the_stored_conversation_holds_no_credentials_but_bings_signature(
         "conversation_id", "client_id", "signature", "encrypted_signature", "style", "turn",
         "expiry_time", "answered", "tone",
     }  # fmt: skip
+
+
+def test_m365_conversations_are_stored_too_and_kept_apart(
+    hub: Hub, thread_hub: str, tmp_path: Path
+) -> None:
+    from g4f.hub import make_test_token
+
+    store, token = f"sqlite:///{tmp_path / 'c.sqlite3'}", make_test_token()
+    m365 = ApiSettings(url=thread_hub, store=store, service="m365", token=token)
+    with ApiThread(m365) as api_url:
+        conversation_id = ask(api_url, "Remember 7.").json()["conversation_id"]
+    with ApiThread(m365) as api_url:  # restarted
+        later = answer(ask(api_url, "What was it?", conversation_id))
+    assert "you last said: «Remember 7.»" in later
+    assert [a["isStartOfSession"] for a in hub.m365.invocations] == [True, False]
+    with ApiThread(ApiSettings(url=thread_hub, store=store)) as bing_url:  # Bing's server
+        assert ask(bing_url, "x", conversation_id).status_code == 404
+    written = b"".join(p.read_bytes() for p in tmp_path.glob("c.sqlite3*"))
+    assert conversation_id.encode() in written and token.split(".")[1].encode() not in written
