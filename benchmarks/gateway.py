@@ -2,21 +2,27 @@
 straight to the hub.
 
     python -m benchmarks.gateway [--streams 100 500 1000] [--words 60] [--pace 0.1]
+        [--workers 1] [--store memory://] [--pin]
 
 Three processes: the hub (``g4f hub``, streaming one word per update every ``pace`` seconds),
 ``g4f api`` in front of it, and the load generator (``benchmarks.loadgen``). For each N it runs
-the load straight to the hub, then through the API, sampling the API process's CPU time and
-resident memory from /proc while the streams are open.
+the load straight to the hub, then through the API, sampling the API processes' CPU time and
+resident memory from /proc while the streams are open (with ``--workers N``, the workers').
+``--store`` is the API's conversation store (``sqlite`` and ``redis`` name a temporary file and a
+``redis-server`` started for the run). ``--pin`` runs the hub and the load generator on core 0
+and the API on the others (``taskset``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,9 +33,15 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def start_hub(pace: float, words: int) -> tuple[subprocess.Popen[str], str]:
+def pinned(cores: str | None) -> list[str]:
+    """The ``taskset`` prefix running a command on ``cores`` (none: no prefix)."""
+    return ["taskset", "-c", cores] if cores else []
+
+
+def start_hub(pace: float, words: int, cores: str | None) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [
+            *pinned(cores),
             sys.executable,
             "-m",
             "g4f",
@@ -57,10 +69,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_api(hub_url: str) -> tuple[subprocess.Popen[str], str]:
+def start_api(
+    hub_url: str, workers: int, store: str, cores: str | None
+) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
         [
+            *pinned(cores),
             sys.executable,
             "-m",
             "g4f",
@@ -73,6 +88,10 @@ def start_api(hub_url: str) -> tuple[subprocess.Popen[str], str]:
             "warning",
             "--max-conversations",
             "100000",
+            "--workers",
+            str(workers),
+            "--store",
+            store,
         ],
         stderr=subprocess.DEVNULL,
         text=True,
@@ -87,13 +106,24 @@ def start_api(hub_url: str) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("g4f api did not start")
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and its child processes (the workers of ``g4f api --workers N``)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(int(child) for child in children)]
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    total = 0.0
+    for member in family(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
 
 
 def rss_bytes(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    return sum(
+        int(Path(f"/proc/{member}/statm").read_text().split()[1]) * PAGE for member in family(pid)
+    )
 
 
 class Sampler(threading.Thread):
@@ -109,8 +139,11 @@ class Sampler(threading.Thread):
             time.sleep(0.05)
 
 
-def loadgen(target: str, url: str, streams: int, baseline: list[float] | None) -> Any:
+def loadgen(
+    target: str, url: str, streams: int, baseline: list[float] | None, cores: str | None = None
+) -> Any:
     command = [
+        *pinned(cores),
         sys.executable,
         "-m",
         "benchmarks.loadgen",
@@ -131,20 +164,54 @@ def main() -> None:
     parser.add_argument("--streams", type=int, nargs="+", default=[100, 500, 1000])
     parser.add_argument("--words", type=int, default=60, help="updates per answer")
     parser.add_argument("--pace", type=float, default=0.1, help="seconds between updates")
+    parser.add_argument("--workers", type=int, default=1, help="g4f api --workers")
+    parser.add_argument(
+        "--store", default="memory://", help="memory://, sqlite, redis, or a store URL"
+    )
+    parser.add_argument("--pin", action="store_true", help="hub+loadgen on core 0, API on 1+")
     args = parser.parse_args()
-    hub, hub_url = start_hub(args.pace, args.words)
-    api, api_url = start_api(hub_url)
-    report: dict[str, Any] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+    with contextlib.ExitStack() as stack:
+        store = _store(args.store, stack)
+        run(args, store)
+
+
+def _store(name: str, stack: contextlib.ExitStack) -> str:
+    """The store URL for ``name``: a temporary SQLite file, or a redis-server for the run."""
+    if name not in ("sqlite", "redis"):
+        return name
+    directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    if name == "sqlite":
+        return f"sqlite:///{directory / 'conversations.sqlite3'}"
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(directory).start()
+    stack.callback(server.stop)
+    return server.url
+
+
+def run(args: argparse.Namespace, store: str) -> None:
+    cores = os.cpu_count() or 1
+    load_cores = "0" if args.pin and cores > 1 else None
+    api_cores = f"1-{cores - 1}" if load_cores else None
+    hub, hub_url = start_hub(args.pace, args.words, load_cores)
+    api, api_url = start_api(hub_url, args.workers, store, api_cores)
+    report: dict[str, Any] = {
+        "cores": cores,
+        "python": sys.version.split()[0],
+        "workers": args.workers,
+        "store": args.store,
+        "pinned": bool(load_cores),
+    }
     try:
-        baseline = loadgen("hub", hub_url, 1, None)
+        baseline = loadgen("hub", hub_url, 1, None, load_cores)
         report["baseline_offsets"] = baseline
-        loadgen("api", api_url, 5, baseline)  # warm the API up
+        loadgen("api", api_url, 5 * args.workers, baseline, load_cores)  # warm the API up
         for n in args.streams:
-            direct = loadgen("hub", hub_url, n, baseline)
+            direct = loadgen("hub", hub_url, n, baseline, load_cores)
             idle_rss, cpu_before = rss_bytes(api.pid), cpu_seconds(api.pid)
             sampler = Sampler(api.pid)
             sampler.start()
-            through = loadgen("api", api_url, n, baseline)
+            through = loadgen("api", api_url, n, baseline, load_cores)
             sampler.stop.set()
             sampler.join()
             cpu = cpu_seconds(api.pid) - cpu_before
@@ -173,7 +240,8 @@ def main() -> None:
             process.terminate()
             process.wait()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "gateway.json").write_text(json.dumps(report, indent=1))
+    name = f"gateway-w{args.workers}-{args.store.split(':')[0]}{'-pinned' if load_cores else ''}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

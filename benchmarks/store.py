@@ -1,0 +1,113 @@
+"""The conversation store's added latency per request of ``g4f api``, for each store.
+
+    python -m benchmarks.store [--requests 2000] [--concurrency 1 50]
+
+Each request does what the API does around one turn: a new conversation is ``put`` and leased,
+then put again and released after its turn; a continued one is ``get``, leased, put and
+released. This times that store work alone (no upstream, no HTTP), per request, for
+``memory://``, ``sqlite:///`` (a file in a temporary directory) and ``redis://`` (a real
+``redis-server`` started on a free port), with 1 request at a time and with many at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from g4f.api.store import ConversationStore, make_store
+from g4f.client import Conversation
+
+from .loadgen import percentile
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+async def one_request(store: ConversationStore, number: int, known: list[str]) -> float:
+    start = time.perf_counter()
+    if number % 2 == 0 or not known:  # half the requests start a conversation
+        conversation = Conversation(f"c{number}", "client", signature="s" * 40)
+        await store.put("bing", conversation)
+    else:
+        stored = await store.get(known[number % len(known)])
+        assert stored is not None
+        conversation = stored.conversation
+    lease = await store.lease(conversation.conversation_id, 600)
+    if lease is None:  # another request of this run holds it: count the failed attempt
+        return time.perf_counter() - start
+    conversation.turn += 1  # the turn ran here (not timed: it is the upstream's time)
+    await store.put("bing", conversation)
+    await store.release(lease)
+    if number % 2 == 0:
+        known.append(conversation.conversation_id)
+    return time.perf_counter() - start
+
+
+async def measure(url: str, requests: int, concurrency: int) -> dict[str, Any]:
+    store = make_store(url, ttl=3600, cap=100_000)
+    await store.open()
+    try:
+        known: list[str] = []
+        for number in range(200):  # warm-up: a table and a connection in use
+            await one_request(store, number, known)
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def limited(number: int) -> float:
+            async with semaphore:
+                return await one_request(store, number, known)
+
+        begin = time.perf_counter()
+        times = await asyncio.gather(*(limited(n) for n in range(200, 200 + requests)))
+        wall = time.perf_counter() - begin
+    finally:
+        await store.close()
+    return {
+        "p50_ms": (percentile(times, 0.5) or 0) * 1e3,
+        "p99_ms": (percentile(times, 0.99) or 0) * 1e3,
+        "mean_ms": statistics.fmean(times) * 1e3,
+        "requests_per_second": requests / wall,
+    }
+
+
+def main() -> None:
+    from tests.redis_server import RedisServer
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        redis = RedisServer(Path(directory)).start()
+        try:
+            stores = {
+                "memory://": "memory://",
+                "sqlite:///": f"sqlite:///{Path(directory) / 'c.sqlite3'}",
+                "redis://": redis.url,
+            }
+            print("| store | concurrency | p50 ms | p99 ms | requests/s |")
+            print("|---|---|---|---|---|")
+            for name, url in stores.items():
+                for concurrency in args.concurrency:
+                    if url.startswith("sqlite"):
+                        Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
+                    result = asyncio.run(measure(url, args.requests, concurrency))
+                    report[f"{name} x{concurrency}"] = result
+                    print(
+                        f"| {name} | {concurrency} | {result['p50_ms']:.3f} | "
+                        f"{result['p99_ms']:.3f} | {result['requests_per_second']:.0f} |",
+                        flush=True,
+                    )
+        finally:
+            redis.stop()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "store.json").write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
