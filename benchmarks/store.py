@@ -2,11 +2,11 @@
 
     python -m benchmarks.store [--requests 2000] [--concurrency 1 50]
 
-Each request does what the API does around one turn: a new conversation is ``put`` and leased,
-then put again and released after its turn; a continued one is ``get``, leased, put and
-released. This times that store work alone (no upstream, no HTTP), per request, for
-``memory://``, ``sqlite:///`` (a file in a temporary directory) and ``redis://`` (a real
-``redis-server`` started on a free port), with 1 request at a time and with many at once.
+Each request does what the API does around one turn: a new conversation is put and leased
+(``start``), a continued one fetched and leased (``checkout``); after its turn it is put and its
+lease released (``checkin``). This times that store work alone (no upstream, no HTTP), per
+request, for ``memory://``, ``sqlite:///`` (a file in a temporary directory) and ``redis://``
+(a real ``redis-server`` started on a free port), with 1 request at a time and many at once.
 """
 
 from __future__ import annotations
@@ -32,17 +32,15 @@ async def one_request(store: ConversationStore, number: int, known: list[str]) -
     start = time.perf_counter()
     if number % 2 == 0 or not known:  # half the requests start a conversation
         conversation = Conversation(f"c{number}", "client", signature="s" * 40)
-        await store.put("bing", conversation)
+        lease = await store.start("bing", conversation, 600)
     else:
-        stored = await store.get(known[number % len(known)])
+        stored, held = await store.checkout(known[number % len(known)], 600)
         assert stored is not None
-        conversation = stored.conversation
-    lease = await store.lease(conversation.conversation_id, 600)
-    if lease is None:  # another request of this run holds it: count the failed attempt
-        return time.perf_counter() - start
+        if held is None:  # another request of this run holds it: count the failed attempt
+            return time.perf_counter() - start
+        conversation, lease = stored.conversation, held
     conversation.turn += 1  # the turn ran here (not timed: it is the upstream's time)
-    await store.put("bing", conversation)
-    await store.release(lease)
+    await store.checkin("bing", conversation, lease)
     if number % 2 == 0:
         known.append(conversation.conversation_id)
     return time.perf_counter() - start

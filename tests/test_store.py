@@ -241,3 +241,18 @@ def test_store_urls() -> None:
     assert isinstance(make_store("redis://127.0.0.1:6379/0", ttl=1, cap=1), RedisStore)
     with pytest.raises(ValueError, match="sqlite:///PATH, redis://HOST:PORT/DB or memory://"):
         make_store("postgres://db", ttl=1, cap=1)
+
+
+async def test_checkout_start_and_checkin_do_the_work_of_their_parts(
+    store: ConversationStore,
+) -> None:
+    lease = await store.start("bing", conversation("a"), 60)
+    assert await store.lease("a", 60) is None  # started conversations are leased
+    updated = conversation("a", turn=1)
+    await store.checkin("bing", updated, lease)
+    stored, held = await store.checkout("a", 60)
+    assert stored is not None and stored.conversation.turn == 1 and held is not None
+    again, busy = await store.checkout("a", 60)
+    assert again is not None and busy is None  # a second request: busy
+    assert await store.checkout("unknown", 60) == (None, None)
+    assert await store.lease("unknown", 60) is not None  # checkout left no lease behind

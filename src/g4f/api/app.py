@@ -293,9 +293,12 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
             service=settings.service,
         )
         client = state["client"]
+        lease: Lease | None
         if body.conversation_id is not None:
-            stored = await store.get(body.conversation_id)
+            stored, lease = await store.checkout(body.conversation_id, lease_seconds)
             if stored is None or stored.service != settings.service:
+                if lease is not None:
+                    await store.release(lease)
                 return openai_error(
                     404,
                     f"No conversation '{body.conversation_id}' (unknown or expired).",
@@ -305,8 +308,7 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
             conversation = stored.conversation
         else:
             conversation = await client.start_conversation(request.style)
-            await store.put(settings.service, conversation)
-        lease = await store.lease(conversation.conversation_id, lease_seconds)
+            lease = await store.start(settings.service, conversation, lease_seconds)
         if lease is None:
             return openai_error(
                 429,
@@ -392,15 +394,12 @@ def make_settings_store(settings: ApiSettings) -> ConversationStore:
 async def _save(
     store: ConversationStore, service: str, conversation: Conversation, lease: Lease
 ) -> None:
-    """After a turn: keep the conversation's new turn counter, then give its lease back."""
+    """After a turn: keep the conversation's new turn counter and give its lease back (if the
+    store is unavailable now, the lease expires by itself)."""
     try:
-        await store.put(service, conversation)
+        await store.checkin(service, conversation, lease)
     except StoreUnavailable as exc:
-        log.warning("could not save conversation after its turn: %s", exc)
-    try:
-        await store.release(lease)
-    except StoreUnavailable as exc:  # the lease expires by itself
-        log.warning("could not release a conversation's lease: %s", exc)
+        log.warning("could not save a conversation after its turn: %s", exc)
 
 
 async def _kept(

@@ -175,6 +175,31 @@ class ConversationStore(ABC):
     async def release(self, lease: Lease) -> None:
         """Give the lease back (only if it is still this one)."""
 
+    async def checkout(
+        self, conversation_id: str, seconds: float
+    ) -> tuple[Stored | None, Lease | None]:
+        """Before a turn of a known conversation: :meth:`get` it and :meth:`lease` it (a store
+        may do both in one round trip). ``(None, None)`` if it is unknown; a lease of ``None``
+        if another request holds it."""
+        stored = await self.get(conversation_id)
+        if stored is None:
+            return None, None
+        return stored, await self.lease(conversation_id, seconds)
+
+    async def start(self, service: str, conversation: Conversation, seconds: float) -> Lease:
+        """Before the first turn of a new conversation: :meth:`put` it and lease it."""
+        await self.put(service, conversation)
+        lease = await self.lease(conversation.conversation_id, seconds)
+        if lease is None:  # its id is new: only a reused id can be held already
+            raise StoreUnavailable(f"a new conversation's id is leased already: {conversation}")
+        return lease
+
+    async def checkin(self, service: str, conversation: Conversation, lease: Lease) -> None:
+        """After a turn: :meth:`put` the conversation (its new turn counter) and
+        :meth:`release` its lease (a store may do both in one round trip)."""
+        await self.put(service, conversation)
+        await self.release(lease)
+
     @abstractmethod
     async def count(self) -> int:
         """Conversations kept (for tests and diagnostics)."""

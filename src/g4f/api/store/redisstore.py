@@ -118,26 +118,69 @@ class RedisStore(ConversationStore):
             raise _failure(exc) from None
 
     async def put(self, service: str, conversation: Conversation) -> None:
-        now = self.clock()
-        key = conversation.conversation_id
         pipe = self._pipeline()
-        pipe.set(
-            PREFIX + "c:" + key, encode(service, conversation, self.cipher), px=int(self.ttl * 1000)
-        )
+        self._queue_put(pipe, service, conversation)
+        await self._trim((await self._execute(pipe))[-1])
+
+    def _queue_put(self, pipe: Any, service: str, conversation: Conversation) -> None:
+        """Queue the commands that keep ``conversation``; the last one's answer is the count."""
+        now, key = self.clock(), conversation.conversation_id
+        text = encode(service, conversation, self.cipher)
+        pipe.set(PREFIX + "c:" + key, text, px=int(self.ttl * 1000))
         pipe.zadd(PREFIX + "lru", {key: now})
         pipe.zremrangebyscore(PREFIX + "lru", "-inf", now - self.ttl)  # Redis expired the keys
         pipe.zcard(PREFIX + "lru")
-        *_, size = await self._execute(pipe)
+
+    async def _trim(self, size: Any) -> None:
+        """Past the cap, forget the least recently used."""
         excess = int(size) - self.cap
         if excess > 0:
             oldest = await self._call("zpopmin", PREFIX + "lru", excess)
             if oldest:
                 await self._call("delete", *(PREFIX + "c:" + member for member, _ in oldest))
 
+    async def checkout(
+        self, conversation_id: str, seconds: float
+    ) -> tuple[Stored | None, Lease | None]:
+        """Get, touch and lease in one round trip."""
+        key, token = PREFIX + "c:" + conversation_id, os.urandom(8).hex()
+        pipe = self._pipeline()
+        pipe.get(key)
+        pipe.set(PREFIX + "l:" + conversation_id, token, nx=True, px=_ms(seconds))
+        pipe.pexpire(key, int(self.ttl * 1000))
+        pipe.zadd(PREFIX + "lru", {conversation_id: self.clock()})
+        text, taken, *_ = await self._execute(pipe)
+        lease = Lease(conversation_id, token) if taken else None
+        if text is None:
+            if lease is not None:
+                await self.release(lease)  # nothing to lease: the conversation is gone
+            await self._call("zrem", PREFIX + "lru", conversation_id)
+            return None, None
+        return decode(text, self.cipher), lease
+
+    async def start(self, service: str, conversation: Conversation, seconds: float) -> Lease:
+        """Put and lease in one round trip."""
+        key, token = conversation.conversation_id, os.urandom(8).hex()
+        pipe = self._pipeline()
+        pipe.set(PREFIX + "l:" + key, token, nx=True, px=_ms(seconds))
+        self._queue_put(pipe, service, conversation)
+        taken, *_, size = await self._execute(pipe)
+        await self._trim(size)
+        if not taken:
+            raise StoreUnavailable(f"a new conversation's id is leased already: {key}")
+        return Lease(key, token)
+
+    async def checkin(self, service: str, conversation: Conversation, lease: Lease) -> None:
+        """Put and release in one round trip."""
+        pipe = self._pipeline()
+        pipe.eval(_RELEASE, 1, PREFIX + "l:" + lease.conversation_id, lease.token)
+        self._queue_put(pipe, service, conversation)
+        await self._trim((await self._execute(pipe))[-1])
+
     async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
         token = os.urandom(8).hex()
         taken = await self._call(
-            "set", PREFIX + "l:" + conversation_id, token, nx=True, px=max(1, int(seconds * 1000))
+            "set", PREFIX + "l:" + conversation_id, token, nx=True, px=_ms(seconds)
         )
         return Lease(conversation_id, token) if taken else None
 
@@ -157,3 +200,7 @@ def _failure(exc: Exception) -> Exception:
     if isinstance(exc, RedisError | ConnectionError | TimeoutError | OSError):
         return StoreUnavailable(f"the conversation store failed: {type(exc).__name__}: {exc}")
     return exc
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))

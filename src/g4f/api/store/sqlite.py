@@ -122,49 +122,84 @@ class SqliteStore(ConversationStore):
 
     async def get(self, conversation_id: str) -> Stored | None:
         now = self.clock()
-
-        def work(db: sqlite3.Connection) -> str | None:
-            row = db.execute(
-                "SELECT data, last_used FROM conversations WHERE id = ?", (conversation_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            if row[1] <= now - self.ttl:
-                self._delete(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
-                return None
-            db.execute(
-                "UPDATE conversations SET last_used = ? WHERE id = ?", (now, conversation_id)
-            )
-            return str(row[0])
-
-        text = await self._run(work)
+        text = await self._run(lambda db: self._get(db, conversation_id, now))
         return decode(text, self.cipher) if text is not None else None
+
+    def _get(self, db: sqlite3.Connection, conversation_id: str, now: float) -> str | None:
+        row = db.execute(
+            "SELECT data, last_used FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        if row[1] <= now - self.ttl:
+            self._delete(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            return None
+        db.execute("UPDATE conversations SET last_used = ? WHERE id = ?", (now, conversation_id))
+        return str(row[0])
+
+    async def checkout(
+        self, conversation_id: str, seconds: float
+    ) -> tuple[Stored | None, Lease | None]:
+        """Get and lease in one transaction."""
+        now, token = self.clock(), os.urandom(8).hex()
+
+        def work(db: sqlite3.Connection) -> tuple[str | None, bool]:
+            text = self._get(db, conversation_id, now)
+            if text is None:
+                return None, False
+            return text, self._lease(db, conversation_id, token, now, seconds)
+
+        text, taken = await self._run(work)
+        if text is None:
+            return None, None
+        return decode(text, self.cipher), Lease(conversation_id, token) if taken else None
+
+    async def start(self, service: str, conversation: Conversation, seconds: float) -> Lease:
+        """Put and lease in one transaction."""
+        now, token = self.clock(), os.urandom(8).hex()
+        text, key = encode(service, conversation, self.cipher), conversation.conversation_id
+
+        def work(db: sqlite3.Connection) -> bool:
+            self._put(db, key, text, now)
+            return self._lease(db, key, token, now, seconds)
+
+        if not await self._run(work):
+            raise StoreUnavailable(f"a new conversation's id is leased already: {key}")
+        return Lease(key, token)
+
+    async def checkin(self, service: str, conversation: Conversation, lease: Lease) -> None:
+        """Put and release in one transaction."""
+        now, text = self.clock(), encode(service, conversation, self.cipher)
+
+        def work(db: sqlite3.Connection) -> None:
+            self._put(db, conversation.conversation_id, text, now)
+            self._release(db, lease)
+
+        await self._run(work)
 
     async def put(self, service: str, conversation: Conversation) -> None:
         now, text = self.clock(), encode(service, conversation, self.cipher)
-        key = conversation.conversation_id
+        await self._run(lambda db: self._put(db, conversation.conversation_id, text, now))
 
-        def work(db: sqlite3.Connection) -> None:
-            known = db.execute("SELECT 1 FROM conversations WHERE id = ?", (key,)).fetchone()
-            db.execute(
-                "INSERT INTO conversations (id, data, last_used) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
-                "last_used = excluded.last_used",
-                (key, text, now),
+    def _put(self, db: sqlite3.Connection, key: str, text: str, now: float) -> None:
+        known = db.execute("SELECT 1 FROM conversations WHERE id = ?", (key,)).fetchone()
+        db.execute(
+            "INSERT INTO conversations (id, data, last_used) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, "
+            "last_used = excluded.last_used",
+            (key, text, now),
+        )
+        if known is None:
+            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'count'")
+        self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
+        excess = self._count(db) - self.cap
+        if excess > 0:
+            self._delete(
+                db,
+                "DELETE FROM conversations WHERE id IN "
+                "(SELECT id FROM conversations ORDER BY last_used LIMIT ?)",
+                (excess,),
             )
-            if known is None:
-                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'count'")
-            self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
-            excess = self._count(db) - self.cap
-            if excess > 0:
-                self._delete(
-                    db,
-                    "DELETE FROM conversations WHERE id IN "
-                    "(SELECT id FROM conversations ORDER BY last_used LIMIT ?)",
-                    (excess,),
-                )
-
-        await self._run(work)
 
     @staticmethod
     def _count(db: sqlite3.Connection) -> int:
@@ -179,26 +214,29 @@ class SqliteStore(ConversationStore):
 
     async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
         now, token = self.clock(), os.urandom(8).hex()
+        taken = await self._run(lambda db: self._lease(db, conversation_id, token, now, seconds))
+        return Lease(conversation_id, token) if taken else None
 
-        def work(db: sqlite3.Connection) -> bool:
-            taken = db.execute(
-                "INSERT INTO leases (id, token, until) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET token = excluded.token, until = excluded.until "
-                "WHERE leases.until <= ?",
-                (conversation_id, token, now + seconds, now),
-            ).rowcount
-            return taken == 1
-
-        return Lease(conversation_id, token) if await self._run(work) else None
+    @staticmethod
+    def _lease(
+        db: sqlite3.Connection, conversation_id: str, token: str, now: float, seconds: float
+    ) -> bool:
+        taken = db.execute(
+            "INSERT INTO leases (id, token, until) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET token = excluded.token, until = excluded.until "
+            "WHERE leases.until <= ?",
+            (conversation_id, token, now + seconds, now),
+        ).rowcount
+        return bool(taken == 1)
 
     async def release(self, lease: Lease) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            db.execute(
-                "DELETE FROM leases WHERE id = ? AND token = ?",
-                (lease.conversation_id, lease.token),
-            )
+        await self._run(lambda db: self._release(db, lease))
 
-        await self._run(work)
+    @staticmethod
+    def _release(db: sqlite3.Connection, lease: Lease) -> None:
+        db.execute(
+            "DELETE FROM leases WHERE id = ? AND token = ?", (lease.conversation_id, lease.token)
+        )
 
     async def count(self) -> int:
         return await self._run(self._count)
