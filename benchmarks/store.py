@@ -1,12 +1,14 @@
 """The conversation store's added latency per request of ``g4f api``, for each store.
 
-    python -m benchmarks.store [--requests 2000] [--concurrency 1 50]
+    python -m benchmarks.store [--requests 2000] [--rates 0 200 1000]
 
 Each request does what the API does around one turn: a new conversation is put and leased
 (``start``), a continued one fetched and leased (``checkout``); after its turn it is put and its
 lease released (``checkin``). This times that store work alone (no upstream, no HTTP), per
 request, for ``memory://``, ``sqlite:///`` (a file in a temporary directory) and ``redis://``
-(a real ``redis-server`` started on a free port), with 1 request at a time and many at once.
+(a real ``redis-server`` started on a free port): one request at a time (rate 0), and requests
+arriving at a steady rate (an open loop, as a gateway's callers arrive: a slow request does not
+hold back the next).
 """
 
 from __future__ import annotations
@@ -46,21 +48,24 @@ async def one_request(store: ConversationStore, number: int, known: list[str]) -
     return time.perf_counter() - start
 
 
-async def measure(url: str, requests: int, concurrency: int) -> dict[str, Any]:
+async def measure(url: str, requests: int, rate: float) -> dict[str, Any]:
     store = make_store(url, ttl=3600, cap=100_000)
     await store.open()
     try:
         known: list[str] = []
         for number in range(200):  # warm-up: a table and a connection in use
             await one_request(store, number, known)
-        semaphore = asyncio.Semaphore(concurrency)
-
-        async def limited(number: int) -> float:
-            async with semaphore:
-                return await one_request(store, number, known)
-
         begin = time.perf_counter()
-        times = await asyncio.gather(*(limited(n) for n in range(200, 200 + requests)))
+        if rate <= 0:
+            times = [await one_request(store, n, known) for n in range(200, 200 + requests)]
+        else:
+            tasks = []
+            for n in range(200, 200 + requests):
+                delay = begin + (n - 200) / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.ensure_future(one_request(store, n, known)))
+            times = list(await asyncio.gather(*tasks))
         wall = time.perf_counter() - begin
     finally:
         await store.close()
@@ -77,7 +82,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--rates", type=float, nargs="+", default=[0, 200, 1000])
     args = parser.parse_args()
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as directory:
@@ -88,16 +93,17 @@ def main() -> None:
                 "sqlite:///": f"sqlite:///{Path(directory) / 'c.sqlite3'}",
                 "redis://": redis.url,
             }
-            print("| store | concurrency | p50 ms | p99 ms | requests/s |")
+            print("| store | arrival rate /s | p50 ms | p99 ms | requests/s |")
             print("|---|---|---|---|---|")
             for name, url in stores.items():
-                for concurrency in args.concurrency:
+                for rate in args.rates:
                     if url.startswith("sqlite"):
                         Path(url[len("sqlite:///") :]).unlink(missing_ok=True)
-                    result = asyncio.run(measure(url, args.requests, concurrency))
-                    report[f"{name} x{concurrency}"] = result
+                    result = asyncio.run(measure(url, args.requests, rate))
+                    report[f"{name} at {rate:g}/s"] = result
+                    shown = f"{rate:g}" if rate > 0 else "one at a time"
                     print(
-                        f"| {name} | {concurrency} | {result['p50_ms']:.3f} | "
+                        f"| {name} | {shown} | {result['p50_ms']:.3f} | "
                         f"{result['p99_ms']:.3f} | {result['requests_per_second']:.0f} |",
                         flush=True,
                     )

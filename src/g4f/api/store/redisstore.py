@@ -35,7 +35,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 _TIMEOUT = 2.0
-"""Seconds any one Redis command may take."""
+"""Seconds any one Redis command may take (and may wait for a free connection)."""
+MAX_CONNECTIONS = 32
+"""Connections to Redis per process."""
 
 
 class RedisStore(ConversationStore):
@@ -53,6 +55,7 @@ class RedisStore(ConversationStore):
         self.url, self.ttl, self.cap, self.clock = url, ttl, cap, clock
         self.cipher = cipher or SignatureCipher(None)
         self._redis: Any = None
+        self._pool: Any = None
 
     def describe(self) -> str:
         return redact_url(self.url)
@@ -64,12 +67,18 @@ class RedisStore(ConversationStore):
             raise StoreError(
                 "a redis:// store needs the 'redis' package (pip install 'g4f-bing[redis]')"
             ) from None
-        self._redis = redis.asyncio.Redis.from_url(
+        # A bounded pool that makes a request wait (at most _TIMEOUT) for a free connection,
+        # rather than opening one per concurrent request or failing past a maximum.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
             self.url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=_TIMEOUT,
             socket_timeout=_TIMEOUT,
             socket_connect_timeout=_TIMEOUT,
             decode_responses=True,
         )
+        self._pool = pool
+        self._redis = redis.asyncio.Redis(connection_pool=pool)
         try:
             await self._redis.ping()
         except Exception as exc:  # redis-py's connection and auth errors
@@ -80,9 +89,11 @@ class RedisStore(ConversationStore):
             ) from None
 
     async def close(self) -> None:
-        client, self._redis = self._redis, None
+        client, pool, self._redis, self._pool = self._redis, self._pool, None, None
         if client is not None:
             await client.aclose()
+        if pool is not None:
+            await pool.disconnect()
 
     async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if self._redis is None:
