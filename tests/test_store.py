@@ -154,10 +154,12 @@ async def test_the_sqlite_file_is_private_and_survives_a_reopen(tmp_path: Path) 
     first = SqliteStore(path, ttl=3600, cap=10)
     await first.open()
     await first.put("bing", conversation("kept"))
+    siblings = sorted(p.name for p in path.parent.glob("c.sqlite3-*"))
+    assert siblings == ["c.sqlite3-shm", "c.sqlite3-wal"]  # WAL mode, while it is open
+    for name in ("c.sqlite3", *siblings):
+        assert stat.S_IMODE(os.stat(path.parent / name).st_mode) == 0o600, name
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     await first.close()
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    for sibling in path.parent.glob("c.sqlite3-*"):
-        assert stat.S_IMODE(os.stat(sibling).st_mode) == 0o600
     second = SqliteStore(path, ttl=3600, cap=10)
     await second.open()
     stored = await second.get("kept")
