@@ -86,12 +86,12 @@ async def test_the_normal_turn_sends_what_the_protocol_document_says(hub: Hub, u
     (query,) = hub.m365.queries
     assert query["source"] == '"officeweb"' and query["scenario"] == "OfficeWebIncludedCopilot"
     assert query["ConversationId"] and query["X-SessionId"] and query["ClientRequestId"]
-    assert hub.m365.origins == ["https://m365.cloud.microsoft"]
+    assert list(hub.m365.origins) == ["https://m365.cloud.microsoft"]
     assert hub.m365.metrics_received == 1  # the Metrics record came with the invocation
     (argument,) = hub.m365.invocations
     assert argument["isStartOfSession"] is True and argument["tone"] == "Magic"
     assert argument["conversationId"] == query["ConversationId"]
-    assert hub.m365.rejections == []  # the token with + / = arrived intact (URL-encoded)
+    assert list(hub.m365.rejections) == []  # the token with + / = arrived intact (URL-encoded)
 
 
 async def test_the_final_record_is_authoritative_when_its_markup_differs(
@@ -288,7 +288,7 @@ async def test_an_upgrade_refused_by_status_is_typed(
         with pytest.raises(error) as caught:
             await m365.ask_text(PROMPT)
     assert says in str(caught.value) and token not in str(caught.value)
-    assert hub.m365.invocations == []
+    assert list(hub.m365.invocations) == []
 
 
 async def test_an_expired_token_never_leaves_the_client(hub: Hub, url: str) -> None:
@@ -296,7 +296,7 @@ async def test_an_expired_token_never_leaves_the_client(hub: Hub, url: str) -> N
     with pytest.raises(errors.NotAuthorized, match="expired 2 minutes ago"):
         async with M365Client(url=url, token=token, timeouts=FAST) as m365:
             await m365.ask_text(PROMPT)
-    assert hub.m365.queries == []
+    assert list(hub.m365.queries) == []
 
 
 async def test_the_hub_refuses_an_expired_token_at_the_upgrade(hub: Hub, url: str) -> None:
@@ -305,7 +305,7 @@ async def test_the_hub_refuses_an_expired_token_at_the_upgrade(hub: Hub, url: st
     with pytest.raises(errors.NotAuthorized, match="rejected the token") as caught:
         await events_of(url)
     assert "copy a fresh token" in str(caught.value)
-    assert hub.m365.rejections == ["the token has expired"]
+    assert list(hub.m365.rejections) == ["the token has expired"]
 
 
 async def test_the_token_never_reaches_a_cassette_or_a_repr(
@@ -361,3 +361,15 @@ async def test_the_token_never_reaches_a_log(caplog: pytest.LogCaptureFixture) -
                 await m365.ask_text(PROMPT)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert token.split(".")[1] not in logged  # the claims part: the same URL-encoded or not
+
+
+async def test_the_hub_forgets_the_oldest_conversations_past_its_cap() -> None:
+    hub = Hub(max_conversations=2)
+    async with running_hub(hub) as base, client(base) as m365:
+        kept = []
+        for prompt in ("one", "two", "three"):
+            conversation = await m365.start_conversation()
+            await m365.ask_text(prompt, conversation=conversation)
+            kept.append(conversation.conversation_id)
+        await hub.wait_closed()
+    assert list(hub.m365.conversations) == kept[1:]

@@ -131,7 +131,7 @@ def test_a_remote_image_url_is_refused_and_never_fetched(hub: Hub, oai: openai.O
             messages=[{"role": "user", "content": content}],  # type: ignore[list-item]
         )
     assert "not fetched" in str(caught.value)
-    assert hub.m365.uploads == {} and hub.m365.invocations == []
+    assert hub.m365.uploads == {} and list(hub.m365.invocations) == []
 
 
 def test_a_conversation_id_continues_the_m365_conversation(hub: Hub, api_url: str) -> None:

@@ -19,6 +19,7 @@ import json
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,10 @@ TEST_OID = "00000000-0000-4000-8000-000000000001"
 TEST_TID = "00000000-0000-4000-8000-0000000000aa"
 MAX_UPLOAD_BYTES = 10 << 20
 """The largest image the hub's ``UploadFile`` takes (decoded)."""
+MAX_UPLOADS = 256
+"""Uploaded images kept (the oldest are forgotten first)."""
+KEPT = 1000
+"""Invocations, queries, origins and rejections kept for tests to read (the latest)."""
 _DATA_URL = re.compile(r"data:image/(png|jpeg|gif|webp);base64,(.*)", re.DOTALL)
 
 
@@ -155,6 +160,8 @@ class M365Hub:
         denied_oids: users whose upgrade gets 403 (no licence, or blocked).
         cassette: recorded turns to replay (scenario ``cassette``: a conversation's turn *n*
             plays recorded turn *n*, then the websocket closes).
+        max_conversations: conversations kept; past it the oldest are forgotten, as expired
+            ones are (when a conversation starts).
 
     Attributes read by tests: ``invocations`` (each turn's invocation argument, as received),
     ``queries`` (each upgrade's query, without the token), ``origins``, ``stops_received``,
@@ -173,6 +180,7 @@ class M365Hub:
         tones: tuple[str, ...] = tuple(TONES),
         denied_oids: tuple[str, ...] = (),
         cassette: Sequence[Sequence[str]] | None = None,
+        max_conversations: int = 10_000,
     ) -> None:
         if max_messages < 1 or conversation_ttl <= 0:
             raise ValueError("max_messages must be >= 1 and conversation_ttl > 0")
@@ -182,12 +190,14 @@ class M365Hub:
         self.max_messages, self.conversation_ttl = max_messages, conversation_ttl
         self.clock, self.now = clock, now
         self.tones, self.denied_oids = tones, denied_oids
+        self.max_conversations = max_conversations
         self.conversations: dict[str, M365Conversation] = {}
         self.uploads: dict[str, Upload] = {}
-        self.invocations: list[dict[str, Any]] = []
-        self.queries: list[dict[str, str]] = []
-        self.origins: list[str | None] = []
-        self.rejections: list[str] = []
+        # What tests read, bounded so that a long-running hub does not grow.
+        self.invocations: deque[dict[str, Any]] = deque(maxlen=KEPT)
+        self.queries: deque[dict[str, str]] = deque(maxlen=KEPT)
+        self.origins: deque[str | None] = deque(maxlen=KEPT)
+        self.rejections: deque[str] = deque(maxlen=KEPT)
         self.stops_received = 0
         self.metrics_received = 0
 
@@ -251,6 +261,8 @@ class M365Hub:
         doc_id = uuid.uuid4().hex
         kind = "jpg" if match.group(1) == "jpeg" else match.group(1)
         self.uploads[doc_id] = Upload(conversation_id, data, kind, f"image.{kind}")
+        while len(self.uploads) > MAX_UPLOADS:  # the oldest go first
+            del self.uploads[next(iter(self.uploads))]
         return web.json_response({"docId": doc_id, "fileName": f"image.{kind}", "fileType": kind})
 
     # -- the websocket -------------------------------------------------------------------------
@@ -299,6 +311,7 @@ class M365Hub:
                 expires_at=self.clock() + self.conversation_ttl,
                 created=now,
             )
+            self._forget_old_conversations()
             self.conversations[conversation_id] = conversation
         if conversation.expires_at <= self.clock():
             return failure(
@@ -314,6 +327,17 @@ class M365Hub:
                 "messages.",
             )
         return conversation
+
+    def _forget_old_conversations(self) -> None:
+        """Drop expired conversations, and the oldest past ``max_conversations``; the table is
+        in creation order and all live as long, so this looks at no more than it drops, plus
+        one."""
+        now, table = self.clock(), self.conversations
+        while table:
+            oldest = next(iter(table.values()))
+            if oldest.expires_at > now and len(table) < self.max_conversations:
+                return
+            del table[oldest.conversation_id]
 
     def plan(
         self, conversation: M365Conversation, argument: dict[str, Any], tone: str

@@ -167,7 +167,13 @@ class Hub:
         self._create_failures: list[str] = []
         self._websockets: set[web.WebSocketResponse] = set()
         self._closed: asyncio.Event | None = None  # set whenever a websocket handler ends
-        self.m365 = M365Hub(self, scenario=m365_scenario, max_messages=max_messages, clock=clock)
+        self.m365 = M365Hub(
+            self,
+            scenario=m365_scenario,
+            max_messages=max_messages,
+            clock=clock,
+            max_conversations=max_conversations,
+        )
         """Microsoft 365 Copilot's side (M365-CHATHUB.md), served next to Bing's."""
 
     @classmethod
