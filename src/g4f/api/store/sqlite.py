@@ -1,15 +1,22 @@
 """``sqlite:///PATH``: conversations in a SQLite file, so they survive restarts (the default).
 
 Written safely: WAL journal, one transaction per change, the file created readable by its owner
-only (0600; SQLite gives its ``-wal`` and ``-shm`` files the same mode). Several processes on one
-machine may share the file (``g4f api --workers N``); leases are rows, so a conversation runs one
-turn at a time across them. Expired conversations and those past the cap are deleted through an
-index on last use, never by scanning the table; the count is kept in the file, too.
+only (0600; SQLite gives its ``-wal`` and ``-shm`` files the same mode). The journal is folded
+into the file every second by a background checkpoint on a connection of its own, not by
+the request that happens to fill it (that request would wait for the disk: the p99 of a
+request's store work fell from ~1.5 to ~0.7 ms, ``benchmarks/RESULTS.md`` §10); past
+:data:`WAL_PAGES_BOUND` pages a request checkpoints anyway, so the journal stays bounded.
+
+Several processes on one machine may share the file (``g4f api --workers N``); leases are rows,
+so a conversation runs one turn at a time across them. Expired conversations and those past the
+cap are deleted through an index on last use, never by scanning the table; the count is kept in
+the file, too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import threading
@@ -33,6 +40,11 @@ from .base import (
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
+
+CHECKPOINT_SECONDS = 1.0
+"""How often the journal is folded into the file."""
+WAL_PAGES_BOUND = 10_000
+"""Past this many journal pages (about 40 MB) a write checkpoints by itself."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -60,13 +72,12 @@ class SqliteStore(ConversationStore):
         self.ttl, self.cap, self.clock = ttl, cap, clock
         self.cipher = cipher or SignatureCipher(None)
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoints: asyncio.Future[None] | None = None
         self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"sqlite:///{self.path.absolute()}"
-
-    async def open(self) -> None:
-        await asyncio.to_thread(self._open)
 
     def _open(self) -> None:
         try:
@@ -86,19 +97,48 @@ class SqliteStore(ConversationStore):
                 raise sqlite3.DatabaseError(str(check[0] if check else "no answer"))
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES_BOUND}")
             db.executescript(_SCHEMA)
+            checkpointer = sqlite3.connect(
+                self.path, timeout=10, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"the conversation store {self.path} is damaged or not a SQLite database "
                 f"({exc}); move it aside (its conversations are lost) or choose another "
                 "with --store"
             ) from None
-        self._db = db
+        self._db, self._checkpointer = db, checkpointer
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+        self._checkpoints = asyncio.ensure_future(self._checkpoint_now_and_then())
+
+    async def _checkpoint_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            await asyncio.to_thread(self._checkpoint, "PASSIVE")
+
+    def _checkpoint(self, mode: str) -> None:
+        """Fold the journal into the file (PASSIVE: without waiting for anyone)."""
+        checkpointer = self._checkpointer
+        if checkpointer is not None:
+            with contextlib.suppress(sqlite3.Error):  # e.g. busy: the next one will do
+                checkpointer.execute(f"PRAGMA wal_checkpoint({mode})")
 
     async def close(self) -> None:
-        db, self._db = self._db, None
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+            self._checkpoints = None
+        db, checkpointer, self._db = self._db, self._checkpointer, None
         if db is not None:
+            await asyncio.to_thread(self._checkpoint, "PASSIVE")
+            self._checkpointer = None
             await asyncio.to_thread(db.close)
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.close)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self._locked, work)
