@@ -281,3 +281,16 @@ def test_m365_conversations_are_stored_too_and_kept_apart(
         assert ask(bing_url, "x", conversation_id).status_code == 404
     written = b"".join(p.read_bytes() for p in tmp_path.glob("c.sqlite3*"))
     assert conversation_id.encode() in written and token.split(".")[1].encode() not in written
+
+
+def test_a_conversation_stored_with_another_key_is_a_clear_500(
+    thread_hub: str, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    with ApiThread(ApiSettings(url=thread_hub, store=store, store_key="first")) as api_url:
+        conversation_id = ask(api_url, "hello").json()["conversation_id"]
+    with ApiThread(ApiSettings(url=thread_hub, store=store, store_key="second")) as api_url:
+        response = ask(api_url, "again", conversation_id)
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["code"] == "store_error" and "not the key it was stored with" in error["message"]

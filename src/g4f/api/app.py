@@ -38,7 +38,7 @@ from .middleware import (
     require_key,
 )
 from .settings import ApiSettings
-from .store import ConversationStore, Lease, StoreUnavailable, make_store
+from .store import ConversationStore, Lease, StoreError, StoreUnavailable, make_store
 
 __all__ = ["ApiSettings", "create_app", "make_settings_store"]
 
@@ -277,6 +277,11 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
                 f"The conversation store is unavailable ({exc}); retry shortly.",
                 "server_error",
                 "store_unavailable",
+            )
+        except StoreError as exc:  # e.g. a conversation stored with another --store-key
+            log.error("conversation store error: %s", exc)
+            return openai_error(
+                500, f"The conversation store failed: {exc}.", "server_error", "store_error"
             )
         except BadRequest as exc:
             return openai_error(400, exc.message, code=exc.code, param=exc.param)
