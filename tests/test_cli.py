@@ -179,7 +179,7 @@ def test_cookies_file_is_sent_and_a_missing_one_is_a_clear_error(
     cookies = tmp_path / "cookies.json"
     cookies.write_text('[{"domain": ".bing.com", "name": "_U", "value": "secret"}]')
     assert g4f("chat", "--url", thread_hub, "--cookies", str(cookies), "Hi").returncode == 0
-    assert hub.create_cookie_names == [["_U"]]
+    assert list(hub.create_cookie_names) == [["_U"]]
     missing = g4f("chat", "--url", thread_hub, "--cookies", str(tmp_path / "nope.json"), "Hi")
     assert missing.returncode == 2  # a usage error, like any other bad option
     assert "cannot read the cookies file" in missing.stderr and "nope.json" in missing.stderr

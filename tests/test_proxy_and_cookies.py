@@ -91,7 +91,7 @@ async def test_cookies_reach_the_server_from_the_environment(
     monkeypatch.setenv("BING_COOKIES", f"_U={SECRET}")
     async with BingClient(url=hub_url) as client:
         await client.create_conversation()
-    assert hub.create_cookie_names == [["_U"]]
+    assert list(hub.create_cookie_names) == [["_U"]]
 
 
 @pytest.mark.parametrize("shape", ["body", "headers"])

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -163,7 +164,8 @@ class Hub:
         self.websockets_opened = 0
         self.create_requests = 0
         self.pings_received = 0
-        self.create_cookie_names: list[list[str]] = []
+        # The cookie names of the latest creates (names only), bounded for a long-running hub.
+        self.create_cookie_names: deque[list[str]] = deque(maxlen=1000)
         self._create_failures: list[str] = []
         self._websockets: set[web.WebSocketResponse] = set()
         self._closed: asyncio.Event | None = None  # set whenever a websocket handler ends
