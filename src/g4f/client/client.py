@@ -288,6 +288,8 @@ class ChatHubClient:
             _check_unicode(context, "the context")
         if tone is not None and (not isinstance(tone, str) or not tone.strip()):
             raise ValueError("the tone must be a non-empty string")
+        if tone is not None and not self.service.has_tones:
+            raise ValueError(f"the {self.service.name} service has no tones; choose a style=")
         chosen = Style.parse(style) if style is not None else None
         keep, reused = conversation is not None, False
         socket: ChatHubSocket | None = None

@@ -81,10 +81,12 @@ class Service(ABC):
         name: a short name (``"bing"``).
         websocket_per_turn: ``True`` when the service wants a new websocket for every turn;
             ``False`` when one websocket serves a conversation's turns one after another.
+        has_tones: whether the service names its models by ``tone`` (a turn may pick one).
     """
 
     name: ClassVar[str]
     websocket_per_turn: ClassVar[bool]
+    has_tones: ClassVar[bool] = False
 
     @abstractmethod
     def headers(self) -> dict[str, str]:

@@ -173,6 +173,7 @@ class M365Service(Service):
 
     name = "m365"
     websocket_per_turn = True
+    has_tones = True
 
     token: TokenSource
     base_url: str = BASE_URL
