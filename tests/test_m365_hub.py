@@ -375,3 +375,21 @@ async def test_the_hub_forgets_the_oldest_conversations_past_its_cap() -> None:
             kept.append(conversation.conversation_id)
         await hub.wait_closed()
     assert list(hub.m365.conversations) == kept[1:]
+
+
+async def test_a_malformed_invocation_gets_a_failed_result_not_a_crash(url: str) -> None:
+    import aiohttp
+
+    from g4f.services.m365 import M365Service, TokenSource
+
+    service = M365Service(TokenSource(value=make_test_token()), base_url=url)
+    conversation = await service.create_conversation(None, "precise", 1)  # type: ignore[arg-type]
+    address = service.websocket_url(conversation)
+    assert address is not None
+    async with aiohttp.ClientSession() as session, session.ws_connect(address) as ws:
+        await ws.send_str('{"protocol":"json","version":1}\x1e')
+        await ws.send_str('{"type":4,"target":"chat","invocationId":"0","arguments":[{}]}\x1e')
+        received = ""
+        while '"type":3' not in received:
+            received += (await ws.receive(timeout=10)).data
+    assert '"value":"InvalidRequest"' in received and "no message" in received

@@ -460,11 +460,12 @@ class _Socket:
     async def _play(self, record: Record) -> None:
         arguments = record.get("arguments")
         argument = arguments[0] if isinstance(arguments, list) and arguments else None
-        message = argument.get("message") if isinstance(argument, dict) else None
-        if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+        if not isinstance(argument, dict) or not isinstance(argument.get("message"), dict):
+            await self.wire.send(failure("InvalidRequest", "The invocation has no message."))
+            return
+        if not isinstance(argument["message"].get("text"), str):
             await self.wire.send(failure("InvalidRequest", "The message text is required."))
             return
-        assert isinstance(argument, dict)
         self.hub.invocations.append(argument)
         tone = argument.get("tone") or DEFAULT_TONE
         if not isinstance(tone, str) or tone not in self.hub.tones:
