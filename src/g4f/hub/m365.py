@@ -46,6 +46,7 @@ from .m365_scripts import (
 from .network import Wire
 from .responder import Reply, Responder, TurnRequest
 from .scenarios import Abort, CloseSocket, Send
+from .table import forget_old
 
 __all__ = [
     "DEFAULT_MAX_MESSAGES",
@@ -311,7 +312,7 @@ class M365Hub:
                 expires_at=self.clock() + self.conversation_ttl,
                 created=now,
             )
-            self._forget_old_conversations()
+            forget_old(self.conversations, self.clock(), self.max_conversations)
             self.conversations[conversation_id] = conversation
         if conversation.expires_at <= self.clock():
             return failure(
@@ -327,17 +328,6 @@ class M365Hub:
                 "messages.",
             )
         return conversation
-
-    def _forget_old_conversations(self) -> None:
-        """Drop expired conversations, and the oldest past ``max_conversations``; the table is
-        in creation order and all live as long, so this looks at no more than it drops, plus
-        one."""
-        now, table = self.clock(), self.conversations
-        while table:
-            oldest = next(iter(table.values()))
-            if oldest.expires_at > now and len(table) < self.max_conversations:
-                return
-            del table[oldest.conversation_id]
 
     def plan(
         self, conversation: M365Conversation, argument: dict[str, Any], tone: str

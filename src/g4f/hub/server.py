@@ -52,6 +52,7 @@ from .scenarios import (
     check_scenario,
     script,
 )
+from .table import forget_old
 
 __all__ = ["DEFAULT_MAX_TURNS", "DEMO_PACE", "Hub", "HubConversation", "running_hub"]
 
@@ -254,7 +255,7 @@ class Hub:
             scenario=self.scenario,
             expires_at=self.clock() + self.conversation_ttl,
         )
-        self._forget_old_conversations()
+        forget_old(self.conversations, self.clock(), self.max_conversations)
         self.conversations[conversation.conversation_id] = conversation
         body: dict[str, Any] = {
             "conversationId": conversation.conversation_id,
@@ -268,19 +269,6 @@ class Hub:
             headers[SIGNATURE_HEADER] = conversation.signature
             headers[ENCRYPTED_SIGNATURE_HEADER] = conversation.encrypted_signature
         return web.json_response(body, headers=headers)
-
-    def _forget_old_conversations(self) -> None:
-        """Drop expired conversations, and the oldest past ``max_conversations``.
-
-        The table is in creation order and every conversation lives ``conversation_ttl``, so
-        the expired ones are at its front: this looks at no more than it drops, plus one.
-        """
-        now, table = self.clock(), self.conversations
-        while table:
-            oldest = next(iter(table.values()))
-            if oldest.expires_at > now and len(table) < self.max_conversations:
-                return
-            del table[oldest.conversation_id]
 
     async def _create_failure(
         self, scenario: str, request: web.Request
