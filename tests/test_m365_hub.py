@@ -393,3 +393,20 @@ async def test_a_malformed_invocation_gets_a_failed_result_not_a_crash(url: str)
         while '"type":3' not in received:
             received += (await ws.receive(timeout=10)).data
     assert '"value":"InvalidRequest"' in received and "no message" in received
+
+
+async def test_another_users_conversation_is_neither_continued_nor_replaced(
+    hub: Hub, url: str
+) -> None:
+    async with client(url) as owner:
+        conversation = await owner.start_conversation()
+        await owner.ask_text("mine", conversation=conversation)
+    intruder_token = make_test_token(oid="someone-else")
+    for turn in (0, 1):  # as a new conversation, and as the next turn of it
+        stolen = Conversation.from_dict({**conversation.to_dict(), "turn": turn})
+        async with client(url, token=intruder_token) as intruder:
+            with pytest.raises(errors.ConversationExpired):
+                await intruder.ask_text("theirs", conversation=stolen)
+    assert hub.m365.conversations[conversation.conversation_id].history == [
+        ("mine", ANSWER.replace("«" + PROMPT + "»", "«mine»").replace("Precise", "Magic"))
+    ]

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__, errors
-from ..client import BingClient, ChatHubClient, Conversation, M365Client
+from ..client import ChatHubClient, Conversation, client_for
 from ..models import models_of
 from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
 from ..openai.request import default_model, model_for
@@ -367,22 +367,18 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
 
 def upstream_client(settings: ApiSettings) -> ChatHubClient:
     """The client of the service ``settings`` name, with the operator's credentials."""
-    if settings.service == "m365":
-        return M365Client(
-            url=settings.url,
-            token=settings.token,
-            token_file=settings.token_file,
-            proxy=settings.proxy,
-            timeouts=settings.timeouts,
-            retry=settings.retry,
-        )
-    return BingClient(
+    credentials: dict[str, Any] = (
+        {"token": settings.token, "token_file": settings.token_file}
+        if settings.service == "m365"
+        else {"cookies": settings.cookies, "max_idle_connections": settings.idle_websockets}
+    )
+    return client_for(
+        settings.service,
         url=settings.url,
-        cookies=settings.cookies,
         proxy=settings.proxy,
         timeouts=settings.timeouts,
         retry=settings.retry,
-        max_idle_connections=settings.idle_websockets,
+        **credentials,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..client import Cookies, RetryPolicy, Timeouts
+from ..client import Cookies, RetryPolicy, Timeouts, check_service
 
 __all__ = ["ApiSettings"]
 
@@ -72,8 +72,7 @@ class ApiSettings:
     ready_cache: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.service not in ("bing", "m365"):
-            raise ValueError(f"service must be 'bing' or 'm365', not {self.service!r}")
+        check_service(self.service)
         for name in (
             "max_body_bytes",
             "max_messages",

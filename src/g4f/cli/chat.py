@@ -10,17 +10,16 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import errors
 from ..client import (
-    BingClient,
     ChatHubClient,
     Conversation,
     Cookies,
-    M365Client,
     RetryPolicy,
     Timeouts,
+    client_for,
 )
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.server import DEMO_PACE
@@ -85,31 +84,26 @@ async def open_client(
         url = options.url
         if options.local:
             url = await stack.enter_async_context(running_hub(Hub(pace=DEMO_PACE)))
-        timeouts = Timeouts(read=options.timeout)
-        retry = RetryPolicy(
-            attempts=options.retries, on_retry=output.retrying if output is not None else None
+        credentials: dict[str, Any] = (
+            {
+                "token": make_test_token() if options.local else None,
+                "token_file": None if options.local else options.token_file,
+                "tone": options.tone or DEFAULT_TONE,
+            }
+            if options.service == "m365"
+            else {"cookies": options.cookies}
         )
-        client: ChatHubClient
-        if options.service == "m365":
-            client = M365Client(
-                url=url,
-                token=make_test_token() if options.local else None,
-                token_file=None if options.local else options.token_file,
-                tone=options.tone or DEFAULT_TONE,
-                proxy=options.proxy,
-                timeouts=timeouts,
-                retry=retry,
-                record=options.record,
-            )
-        else:
-            client = BingClient(
-                url=url,
-                cookies=options.cookies,
-                proxy=options.proxy,
-                timeouts=timeouts,
-                retry=retry,
-                record=options.record,
-            )
+        client = client_for(
+            options.service,
+            url=url,
+            proxy=options.proxy,
+            timeouts=Timeouts(read=options.timeout),
+            retry=RetryPolicy(
+                attempts=options.retries, on_retry=output.retrying if output is not None else None
+            ),
+            record=options.record,
+            **credentials,
+        )
         yield await stack.enter_async_context(client)
 
 

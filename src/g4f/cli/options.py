@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..api.settings import ApiSettings
 from ..api.store import ENV_STORE_KEY, default_store_url
-from ..client import ENV_COOKIES, ENV_M365_URL, ENV_URL, Cookies, RetryPolicy, Timeouts
+from ..client import (
+    ENV_COOKIES,
+    ENV_M365_URL,
+    ENV_URL,
+    SERVICES,
+    Cookies,
+    RetryPolicy,
+    Timeouts,
+)
 from ..hub.m365 import DEFAULT_MAX_MESSAGES
 from ..hub.m365_scripts import M365_SCENARIOS
 from ..hub.scenarios import usage as scenario_usage
@@ -24,7 +32,7 @@ from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
 from ..services.m365 import DEFAULT_TONE, ENV_TOKEN, TONES
 
-__all__ = ["ENV_API_KEY", "SERVICES", "cookies_from", "parse"]
+__all__ = ["ENV_API_KEY", "cookies_from", "parse"]
 
 if TYPE_CHECKING:  # generic only in typeshed
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -33,9 +41,6 @@ ENV_API_KEY = "G4F_API_KEY"
 """Environment variable with the API key ``g4f api`` requires."""
 
 _TIMEOUTS, _RETRY, _API = Timeouts(), RetryPolicy(), ApiSettings()
-
-SERVICES = ("bing", "m365")
-"""The services ``--service`` names: Bing's 2023 ChatHub, Microsoft 365 Copilot's Chathub."""
 
 
 def _service_options(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from .client import BingClient, ChatHubClient
 from .config import Limits, Timeouts
 from .m365 import ENV_M365_URL, M365Client
 from .retry import NO_RETRY, RetryPolicy
+from .services import SERVICES, check_service, client_for
 
 if TYPE_CHECKING:
     from ..openai import AsyncClient, Client
@@ -24,6 +25,7 @@ __all__ = [
     "ENV_M365_URL",
     "ENV_URL",
     "NO_RETRY",
+    "SERVICES",
     "AsyncClient",
     "BingClient",
     "ChatHubClient",
@@ -35,6 +37,8 @@ __all__ = [
     "M365Client",
     "RetryPolicy",
     "Timeouts",
+    "check_service",
+    "client_for",
 ]
 
 

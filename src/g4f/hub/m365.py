@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import hashlib
 import json
-import re
 import time
 import uuid
 from collections import deque
@@ -30,10 +28,12 @@ from aiohttp import web
 from ..errors import G4FError, ProtocolError
 from ..protocol import HANDSHAKE_RESPONSE, RecordDecoder, RecordType, ResultValue, encode_record
 from ..protocol.framing import Record
+from ..services.images import Image
 from ..services.m365.service import CHATHUB_PATH, DEFAULT_TONE, TONES, UPLOAD_PATH
 from ..services.m365.token import AUDIENCE, read_claims
 from .m365_scripts import (
     STOPPED_TEXT,
+    Completed,
     M365Plan,
     M365Step,
     WaitForStop,
@@ -64,13 +64,10 @@ CONVERSATION_TTL = 30 * 86400.0
 """Seconds a conversation lives (about 30 days on the service)."""
 TEST_OID = "00000000-0000-4000-8000-000000000001"
 TEST_TID = "00000000-0000-4000-8000-0000000000aa"
-MAX_UPLOAD_BYTES = 10 << 20
-"""The largest image the hub's ``UploadFile`` takes (decoded)."""
 MAX_UPLOADS = 256
 """Uploaded images kept (the oldest are forgotten first)."""
 KEPT = 1000
 """Invocations, queries, origins and rejections kept for tests to read (the latest)."""
-_DATA_URL = re.compile(r"data:image/(png|jpeg|gif|webp);base64,(.*)", re.DOTALL)
 
 
 def _b64url(data: Mapping[str, Any]) -> str:
@@ -125,12 +122,9 @@ class M365Conversation:
     """The hub's state of one Microsoft 365 Copilot conversation."""
 
     conversation_id: str
-    session_id: str
     oid: str
     expires_at: float
-    created: datetime
     history: list[tuple[str, str]] = field(default_factory=list)
-    tones: list[str] = field(default_factory=list)
     busy: bool = False
 
 
@@ -250,21 +244,17 @@ class M365Hub:
         data_url, conversation_id = form.get("FileBase64"), form.get("conversationId")
         if form.get("scenario") != "UploadImage" or not isinstance(conversation_id, str):
             return web.json_response({"error": "scenario or conversationId missing"}, status=400)
-        match = _DATA_URL.fullmatch(data_url) if isinstance(data_url, str) else None
-        if match is None:
-            return web.json_response({"error": "FileBase64 is not an image data URL"}, status=400)
         try:
-            data = base64.b64decode(match.group(2), validate=True)
-        except binascii.Error:
-            return web.json_response({"error": "FileBase64 is not base64"}, status=400)
-        if len(data) > MAX_UPLOAD_BYTES:
-            return web.json_response({"error": "the image is too large"}, status=413)
+            image = Image.from_data_url(data_url if isinstance(data_url, str) else "")
+        except ValueError as exc:
+            return web.json_response({"error": f"FileBase64: {exc}"}, status=400)
         doc_id = uuid.uuid4().hex
-        kind = "jpg" if match.group(1) == "jpeg" else match.group(1)
-        self.uploads[doc_id] = Upload(conversation_id, data, kind, f"image.{kind}")
+        self.uploads[doc_id] = Upload(conversation_id, image.data, image.file_type, image.name)
         while len(self.uploads) > MAX_UPLOADS:  # the oldest go first
             del self.uploads[next(iter(self.uploads))]
-        return web.json_response({"docId": doc_id, "fileName": f"image.{kind}", "fileType": kind})
+        return web.json_response(
+            {"docId": doc_id, "fileName": image.name, "fileType": image.file_type}
+        )
 
     # -- the websocket -------------------------------------------------------------------------
 
@@ -296,21 +286,19 @@ class M365Hub:
                 ResultValue.INVALID_REQUEST.value, "conversationId differs from the URL's"
             )
         conversation = self.conversations.get(conversation_id)
+        unknown = failure(
+            ResultValue.INVALID_SESSION.value,
+            f"Conversation '{conversation_id}' does not exist or has expired.",
+        )
         if conversation is not None and conversation.oid != oid:
-            conversation = None  # another user's conversation does not exist for this one
+            return unknown  # another user's conversation: neither continued nor replaced
         if conversation is None:
             if not argument.get("isStartOfSession"):
-                return failure(
-                    ResultValue.INVALID_SESSION.value,
-                    f"Conversation '{conversation_id}' does not exist or has expired.",
-                )
-            now = datetime.now(UTC)
+                return unknown
             conversation = M365Conversation(
                 conversation_id=conversation_id,
-                session_id=str(argument.get("sessionId")),
                 oid=oid,
                 expires_at=self.clock() + self.conversation_ttl,
-                created=now,
             )
             forget_old(self.conversations, self.clock(), self.max_conversations)
             self.conversations[conversation_id] = conversation
@@ -468,12 +456,15 @@ class _Socket:
         conversation.busy = True
         try:
             plan, reply = self.hub.plan(conversation, argument, tone)
-            conversation.tones.append(tone)
             # The message counts from now on, whatever becomes of the answer (a stopped or
-            # abandoned turn stays in the history too).
-            conversation.history.append((plan.prompt, ""))
-            turn = len(conversation.history) - 1
-            conversation.history[turn] = (plan.prompt, await self._steps(plan, reply))
+            # abandoned turn stays in the history too, with what the service keeps of it).
+            history, turn = conversation.history, len(conversation.history)
+            history.append((plan.prompt, ""))
+
+            def keep(answer: str) -> None:
+                history[turn] = (plan.prompt, answer)
+
+            await self._steps(plan, reply, keep)
         finally:
             conversation.busy = False
 
@@ -483,18 +474,21 @@ class _Socket:
         turn, cassette = plan.used - 1, self.hub.cassette or []
         if turn >= len(cassette):
             return [Send(failure("InvalidRequest", f"The cassette has no turn {turn + 1}."))]
-        return [*(Send(text) for text in cassette[turn]), CloseSocket()]
+        return [*(Send(text) for text in cassette[turn]), Completed(), CloseSocket()]
 
-    async def _steps(self, plan: M365Plan, reply: Reply) -> str:
-        """Play the turn's script; the answer kept in the history (the stopped text if the
-        client stopped it)."""
+    async def _steps(self, plan: M365Plan, reply: Reply, keep: Callable[[str], None]) -> None:
+        """Play the turn's script; ``keep`` the answer once it is complete (the stopped text
+        if the client stopped it) — before the websocket closes, which ends this task."""
         scenario = reply.scenario or self.hub.scenario
         pace = self.hub.host.pace
         for step in self._script(scenario, plan):
             if self._stop.is_set():
+                keep(STOPPED_TEXT)
                 await self.wire.send(stop_acknowledgement(plan))
-                return STOPPED_TEXT
-            if isinstance(step, Send):
+                return
+            if isinstance(step, Completed):
+                keep(plan.answer)
+            elif isinstance(step, Send):
                 await self.wire.send(step.text)
                 if pace:
                     await asyncio.sleep(pace)
@@ -506,4 +500,3 @@ class _Socket:
                 await self.wire.close()
             elif isinstance(step, Abort):
                 await self.wire.abort()
-        return plan.answer

@@ -7,6 +7,7 @@ line each (``g4f hub --help`` shows them).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,18 +15,18 @@ from typing import Any
 
 from ..protocol import RecordType, ResultValue, encode_record, encode_records
 from ..protocol.framing import Record
-from .records import SERVICE_VERSION, completion_record, throttling
+from .records import SERVICE_VERSION, completion_record, failure_final, throttling
 from .scenarios import HOSTILE_SECONDS, Abort, CloseSocket, Send
 
 __all__ = [
     "M365_SCENARIOS",
     "STOPPED_TEXT",
+    "Completed",
     "M365Plan",
     "M365Scenario",
     "WaitForStop",
     "check_m365_scenario",
     "m365_script",
-    "refusal",
     "stop_acknowledgement",
 ]
 
@@ -45,7 +46,12 @@ class WaitForStop:
     seconds: float = HOSTILE_SECONDS
 
 
-M365Step = Send | CloseSocket | Abort | WaitForStop
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The turn's final record and completion have been sent: the answer is in the history."""
+
+
+M365Step = Send | CloseSocket | Abort | WaitForStop | Completed
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,7 @@ def _delta(piece: str, nonce: int) -> Record:
     )
 
 
-def bot_message(plan: M365Plan, text: str, **extra: Any) -> dict[str, Any]:
+def _bot_message(plan: M365Plan, text: str, **extra: Any) -> dict[str, Any]:
     """The answer message as the service sends it (no ``messageType``: it is the answer)."""
     message: dict[str, Any] = {
         "author": "bot",
@@ -99,7 +105,7 @@ def bot_message(plan: M365Plan, text: str, **extra: Any) -> dict[str, Any]:
 
 
 def _snapshot(plan: M365Plan, text: str, **extra: Any) -> Record:
-    return _update({"messages": [bot_message(plan, text, **extra)]})
+    return _update({"messages": [_bot_message(plan, text, **extra)]})
 
 
 def _other(plan: M365Plan, kind: str, text: str, suffix: str, **extra: Any) -> dict[str, Any]:
@@ -155,6 +161,7 @@ def _ending(
     completed turn, then the websocket's close."""
     return [
         Send(encode_records(_final(plan, answer, *extra), completion_record("0"))),
+        Completed(),
         Send(encode_record({"type": int(RecordType.CLOSE), "allowReconnect": True})),
         CloseSocket(),
     ]
@@ -168,7 +175,7 @@ def _answer(plan: M365Plan, text: str | None = None) -> dict[str, Any]:
         ]
     if plan.suggestions:
         extra["suggestedResponses"] = [{"text": s} for s in plan.suggestions]
-    return bot_message(plan, plan.answer if text is None else text, **extra)
+    return _bot_message(plan, plan.answer if text is None else text, **extra)
 
 
 def _streamed(plan: M365Plan, *, deltas: bool = True, snapshots: bool = True) -> list[M365Step]:
@@ -238,7 +245,7 @@ def _search(plan: M365Plan) -> list[M365Step]:
         ("Example Domain", "https://example.com/"),
         ("Example Org", "https://example.org/"),
     )
-    sourced = M365Plan(**{**_fields(plan), "sources": sources})
+    sourced = dataclasses.replace(plan, sources=sources)
     progress = [Send(encode_record(_update({"messages": [m]}))) for m in (searching, reasoning)]
     return [
         *_head(plan),
@@ -251,11 +258,7 @@ def _search(plan: M365Plan) -> list[M365Step]:
     ]
 
 
-def _fields(plan: M365Plan) -> dict[str, Any]:
-    return {name: getattr(plan, name) for name in M365Plan.__slots__}
-
-
-def refusal(plan: M365Plan) -> list[M365Step]:
+def _disengaged(plan: M365Plan) -> list[M365Step]:
     """The service declines the prompt: a ``Disengaged`` message, no answer text."""
     disengaged = {
         "author": "bot",
@@ -273,12 +276,12 @@ def refusal(plan: M365Plan) -> list[M365Step]:
 
 def _throttled(plan: M365Plan) -> list[M365Step]:
     # What an over-used account gets: the counter, and an empty answer.
-    return [*_head(plan), *_ending(plan, bot_message(plan, ""))]
+    return [*_head(plan), *_ending(plan, _bot_message(plan, ""))]
 
 
 def _half(plan: M365Plan) -> list[M365Step]:
     pieces = _pieces(plan.answer)
-    half = M365Plan(**{**_fields(plan), "answer": "".join(pieces[: max(1, len(pieces) // 2)])})
+    half = dataclasses.replace(plan, answer="".join(pieces[: max(1, len(pieces) // 2)]))
     return [*_head(plan), *_streamed(half, snapshots=False)]
 
 
@@ -331,7 +334,7 @@ M365_SCENARIOS: Mapping[str, M365Scenario] = {
         M365Scenario("markup", "deltas; the final text adds citation markup", _markup),
         M365Scenario("echo-only", "the final record echoes only the user's message", _echo_only),
         M365Scenario("search", "search and reasoning progress, then the answer", _search),
-        M365Scenario("disengaged", "the service declines the prompt (Disengaged)", refusal),
+        M365Scenario("disengaged", "the service declines the prompt (Disengaged)", _disengaged),
         M365Scenario("throttled", "an empty answer with the throttling counter", _throttled),
         M365Scenario("stop-wait", "half the answer, then waits for the client's stop", _stop_wait),
         M365Scenario("close", "half the answer, then the websocket closes", _close),
@@ -373,6 +376,5 @@ def unknown_tone(tone: str) -> str:
 
 def failure(value: str, message: str, messages: Sequence[dict[str, Any]] = ()) -> str:
     """A failed turn: a type-2 record whose ``result.value`` is not ``Success``, then type 3."""
-    item = {"messages": list(messages), "result": {"value": value, "message": message}}
-    record = {"type": int(RecordType.STREAM_ITEM), "invocationId": "0", "item": item}
-    return encode_records(record, completion_record("0"))
+    final = failure_final("0", value, message, messages=messages)
+    return encode_records(final, completion_record("0"))

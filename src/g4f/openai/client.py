@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..client.client import BingClient, ChatHubClient
-from ..client.m365 import M365Client
+from ..client.client import ChatHubClient
+from ..client.services import check_service, client_for
 from ..protocol.conversation import Conversation
 from ..sync import iterate_sync
 from .completion import Part, complete
@@ -30,24 +30,18 @@ from .responses import ChatCompletionChunk, ChunkBuilder, CompletionResponse
 
 __all__ = ["AsyncClient", "Client"]
 
-SERVICES = ("bing", "m365")
-
 
 class _Upstream:
     """The service a client talks to, and the options of its engine client (checked here,
     when the OpenAI-style client is made, not at its first request)."""
 
     def __init__(self, service: str, options: dict[str, Any]) -> None:
-        if service not in SERVICES:
-            raise ValueError(f"service must be one of {', '.join(SERVICES)}, not {service!r}")
-        self.service, self.options = service, options
+        self.service, self.options = check_service(service), options
         self.client()
 
     def client(self) -> ChatHubClient:
         """A new engine client (each completion uses its own connection)."""
-        if self.service == "m365":
-            return M365Client(**self.options)
-        return BingClient(**self.options)
+        return client_for(self.service, **self.options)
 
     def request(
         self,

@@ -75,11 +75,6 @@ class SignatureCipher:
             digest = hashlib.sha256(key.encode("utf-8")).digest()
             self._fernet = Fernet(base64.urlsafe_b64encode(digest))
 
-    @property
-    def encrypts(self) -> bool:
-        """Whether signatures are encrypted."""
-        return self._fernet is not None
-
     def seal(self, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` (a conversation's dict) with its signatures encrypted."""
         if self._fernet is None:

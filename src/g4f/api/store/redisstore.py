@@ -30,6 +30,8 @@ from .base import (
 __all__ = ["RedisStore"]
 
 PREFIX = "g4f:"
+_LRU = PREFIX + "lru"
+"""A sorted set: conversation ids by last use."""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -104,18 +106,23 @@ class RedisStore(ConversationStore):
             raise _failure(exc) from None
 
     async def get(self, conversation_id: str) -> Stored | None:
-        key = PREFIX + "c:" + conversation_id
-        text = await self._call("get", key)
-        if text is None:
-            return None
-        await self._touch(conversation_id, key)
-        return decode(text, self.cipher)
-
-    async def _touch(self, conversation_id: str, key: str) -> None:
         pipe = self._pipeline()
-        pipe.pexpire(key, int(self.ttl * 1000))
-        pipe.zadd(PREFIX + "lru", {conversation_id: self.clock()})
-        await self._execute(pipe)
+        self._queue_get(pipe, conversation_id)
+        text, *_ = await self._execute(pipe)
+        return await self._found(conversation_id, text)
+
+    def _queue_get(self, pipe: Any, conversation_id: str) -> None:
+        """Queue the commands that read a conversation and make now its last use; the first
+        one's answer is its text (``None``: unknown)."""
+        pipe.get(_conversation(conversation_id))
+        pipe.pexpire(_conversation(conversation_id), _ms(self.ttl))
+        pipe.zadd(_LRU, {conversation_id: self.clock()})
+
+    async def _found(self, conversation_id: str, text: str | None) -> Stored | None:
+        if text is None:
+            await self._call("zrem", _LRU, conversation_id)  # gone: not to be counted
+            return None
+        return decode(text, self.cipher)
 
     def _pipeline(self) -> Any:
         if self._redis is None:
@@ -136,44 +143,39 @@ class RedisStore(ConversationStore):
     def _queue_put(self, pipe: Any, service: str, conversation: Conversation) -> None:
         """Queue the commands that keep ``conversation``; the last one's answer is the count."""
         now, key = self.clock(), conversation.conversation_id
-        text = encode(service, conversation, self.cipher)
-        pipe.set(PREFIX + "c:" + key, text, px=int(self.ttl * 1000))
-        pipe.zadd(PREFIX + "lru", {key: now})
-        pipe.zremrangebyscore(PREFIX + "lru", "-inf", now - self.ttl)  # Redis expired the keys
-        pipe.zcard(PREFIX + "lru")
+        pipe.set(_conversation(key), encode(service, conversation, self.cipher), px=_ms(self.ttl))
+        pipe.zadd(_LRU, {key: now})
+        pipe.zremrangebyscore(_LRU, "-inf", now - self.ttl)  # Redis expired those keys itself
+        pipe.zcard(_LRU)
 
     async def _trim(self, size: Any) -> None:
         """Past the cap, forget the least recently used."""
         excess = int(size) - self.cap
         if excess > 0:
-            oldest = await self._call("zpopmin", PREFIX + "lru", excess)
+            oldest = await self._call("zpopmin", _LRU, excess)
             if oldest:
-                await self._call("delete", *(PREFIX + "c:" + member for member, _ in oldest))
+                await self._call("delete", *(_conversation(member) for member, _ in oldest))
 
     async def checkout(
         self, conversation_id: str, seconds: float
     ) -> tuple[Stored | None, Lease | None]:
         """Get, touch and lease in one round trip."""
-        key, token = PREFIX + "c:" + conversation_id, os.urandom(8).hex()
+        token = os.urandom(8).hex()
         pipe = self._pipeline()
-        pipe.get(key)
-        pipe.set(PREFIX + "l:" + conversation_id, token, nx=True, px=_ms(seconds))
-        pipe.pexpire(key, int(self.ttl * 1000))
-        pipe.zadd(PREFIX + "lru", {conversation_id: self.clock()})
-        text, taken, *_ = await self._execute(pipe)
+        self._queue_get(pipe, conversation_id)
+        pipe.set(_lease(conversation_id), token, nx=True, px=_ms(seconds))
+        text, _, _, taken = await self._execute(pipe)
         lease = Lease(conversation_id, token) if taken else None
-        if text is None:
-            if lease is not None:
-                await self.release(lease)  # nothing to lease: the conversation is gone
-            await self._call("zrem", PREFIX + "lru", conversation_id)
-            return None, None
-        return decode(text, self.cipher), lease
+        stored = await self._found(conversation_id, text)
+        if stored is None and lease is not None:
+            await self.release(lease)  # nothing to lease: the conversation is gone
+        return (stored, lease) if stored is not None else (None, None)
 
     async def start(self, service: str, conversation: Conversation, seconds: float) -> Lease:
         """Put and lease in one round trip."""
         key, token = conversation.conversation_id, os.urandom(8).hex()
         pipe = self._pipeline()
-        pipe.set(PREFIX + "l:" + key, token, nx=True, px=_ms(seconds))
+        pipe.set(_lease(key), token, nx=True, px=_ms(seconds))
         self._queue_put(pipe, service, conversation)
         taken, *_, size = await self._execute(pipe)
         await self._trim(size)
@@ -184,23 +186,21 @@ class RedisStore(ConversationStore):
     async def checkin(self, service: str, conversation: Conversation, lease: Lease) -> None:
         """Put and release in one round trip."""
         pipe = self._pipeline()
-        pipe.eval(_RELEASE, 1, PREFIX + "l:" + lease.conversation_id, lease.token)
+        pipe.eval(_RELEASE, 1, _lease(lease.conversation_id), lease.token)
         self._queue_put(pipe, service, conversation)
         await self._trim((await self._execute(pipe))[-1])
 
     async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
         token = os.urandom(8).hex()
-        taken = await self._call(
-            "set", PREFIX + "l:" + conversation_id, token, nx=True, px=_ms(seconds)
-        )
+        taken = await self._call("set", _lease(conversation_id), token, nx=True, px=_ms(seconds))
         return Lease(conversation_id, token) if taken else None
 
     async def release(self, lease: Lease) -> None:
-        await self._call("eval", _RELEASE, 1, PREFIX + "l:" + lease.conversation_id, lease.token)
+        await self._call("eval", _RELEASE, 1, _lease(lease.conversation_id), lease.token)
 
     async def count(self) -> int:
-        await self._call("zremrangebyscore", PREFIX + "lru", "-inf", self.clock() - self.ttl)
-        return int(await self._call("zcard", PREFIX + "lru"))
+        await self._call("zremrangebyscore", _LRU, "-inf", self.clock() - self.ttl)
+        return int(await self._call("zcard", _LRU))
 
 
 def _failure(exc: Exception) -> Exception:
@@ -215,3 +215,11 @@ def _failure(exc: Exception) -> Exception:
 
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
+
+
+def _conversation(conversation_id: str) -> str:
+    return f"{PREFIX}c:{conversation_id}"
+
+
+def _lease(conversation_id: str) -> str:
+    return f"{PREFIX}l:{conversation_id}"

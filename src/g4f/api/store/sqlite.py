@@ -88,10 +88,9 @@ class SqliteStore(ConversationStore):
             raise StoreError(
                 f"cannot create the conversation store {self.path}: {exc.strerror or exc}"
             ) from None
+        db = None
         try:
-            db = sqlite3.connect(
-                self.path, timeout=10, isolation_level=None, check_same_thread=False
-            )
+            db = self._connect()
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
                 raise sqlite3.DatabaseError(str(check[0] if check else "no answer"))
@@ -99,16 +98,18 @@ class SqliteStore(ConversationStore):
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES_BOUND}")
             db.executescript(_SCHEMA)
-            checkpointer = sqlite3.connect(
-                self.path, timeout=10, isolation_level=None, check_same_thread=False
-            )
         except sqlite3.DatabaseError as exc:
+            if db is not None:
+                db.close()
             raise StoreError(
                 f"the conversation store {self.path} is damaged or not a SQLite database "
                 f"({exc}); move it aside (its conversations are lost) or choose another "
                 "with --store"
             ) from None
-        self._db, self._checkpointer = db, checkpointer
+        self._db, self._checkpointer = db, self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
@@ -132,11 +133,11 @@ class SqliteStore(ConversationStore):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpoints
             self._checkpoints = None
-        db, checkpointer, self._db = self._db, self._checkpointer, None
+        db, self._db = self._db, None
         if db is not None:
             await asyncio.to_thread(self._checkpoint, "PASSIVE")
-            self._checkpointer = None
             await asyncio.to_thread(db.close)
+        checkpointer, self._checkpointer = self._checkpointer, None
         if checkpointer is not None:
             await asyncio.to_thread(checkpointer.close)
 
@@ -231,7 +232,7 @@ class SqliteStore(ConversationStore):
         )
         if known is None:
             db.execute("UPDATE meta SET value = value + 1 WHERE key = 'count'")
-        self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
+        self._purge(db, now)
         excess = self._count(db) - self.cap
         if excess > 0:
             self._delete(
@@ -240,6 +241,10 @@ class SqliteStore(ConversationStore):
                 "(SELECT id FROM conversations ORDER BY last_used LIMIT ?)",
                 (excess,),
             )
+
+    def _purge(self, db: sqlite3.Connection, now: float) -> None:
+        """Delete the expired conversations (through the index on last use)."""
+        self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
 
     @staticmethod
     def _count(db: sqlite3.Connection) -> int:
@@ -279,4 +284,10 @@ class SqliteStore(ConversationStore):
         )
 
     async def count(self) -> int:
-        return await self._run(self._count)
+        now = self.clock()
+
+        def work(db: sqlite3.Connection) -> int:
+            self._purge(db, now)
+            return self._count(db)
+
+        return await self._run(work)
