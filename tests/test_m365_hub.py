@@ -261,7 +261,7 @@ def test_images_are_checked_before_anything_is_sent() -> None:
     assert repr(good) == f"Image(mime='image/png', name='image.png', size={len(PNG)})"
 
 
-async def test_bing_takes_no_images_and_no_tones(hub_url: str) -> None:
+async def test_bing_takes_no_images_and_no_tones(hub: Hub, hub_url: str) -> None:
     from g4f.client import BingClient
 
     async with BingClient(url=hub_url) as bing:
@@ -269,6 +269,7 @@ async def test_bing_takes_no_images_and_no_tones(hub_url: str) -> None:
             await bing.ask_text("What is it?", images=[Image(PNG)])
         with pytest.raises(ValueError, match="bing service has no tones; choose a style="):
             await bing.ask_text("Hi", tone="Magic")
+    assert hub.create_requests == 0  # refused before anything was sent
 
 
 @pytest.mark.parametrize(

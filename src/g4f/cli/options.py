@@ -319,7 +319,7 @@ def _api_parser(commands: _Commands) -> None:
         type=_positive_int,
         default=_API.max_conversations,
         metavar="N",
-        help="conversations kept in memory; the least recently used go first "
+        help="conversations kept in the store; the least recently used go first "
         "(default: %(default)s)",
     )
     api.add_argument(

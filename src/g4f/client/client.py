@@ -290,6 +290,8 @@ class ChatHubClient:
             raise ValueError("the tone must be a non-empty string")
         if tone is not None and not self.service.has_tones:
             raise ValueError(f"the {self.service.name} service has no tones; choose a style=")
+        if images and not self.service.takes_images:  # said before anything is created
+            raise ValueError(f"the {self.service.name} service does not take images")
         chosen = Style.parse(style) if style is not None else None
         keep, reused = conversation is not None, False
         socket: ChatHubSocket | None = None

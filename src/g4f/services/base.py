@@ -82,11 +82,13 @@ class Service(ABC):
         websocket_per_turn: ``True`` when the service wants a new websocket for every turn;
             ``False`` when one websocket serves a conversation's turns one after another.
         has_tones: whether the service names its models by ``tone`` (a turn may pick one).
+        takes_images: whether a turn may carry images (:meth:`upload_image`).
     """
 
     name: ClassVar[str]
     websocket_per_turn: ClassVar[bool]
     has_tones: ClassVar[bool] = False
+    takes_images: ClassVar[bool] = False
 
     @abstractmethod
     def headers(self) -> dict[str, str]:
@@ -134,7 +136,7 @@ class Service(ABC):
     ) -> Mapping[str, Any]:
         """Upload ``image`` for ``conversation``'s next turn; the annotation that attaches it.
 
-        The default: the service takes no images (``ValueError``)."""
+        The default, for a service that ``takes_images`` not: ``ValueError``."""
         raise ValueError(f"the {self.name} service does not take images")
 
     def secrets(self, conversation: Conversation) -> Sequence[str]:

@@ -174,6 +174,7 @@ class M365Service(Service):
     name = "m365"
     websocket_per_turn = True
     has_tones = True
+    takes_images = True
 
     token: TokenSource
     base_url: str = BASE_URL
@@ -195,11 +196,7 @@ class M365Service(Service):
         if conversation is None:
             return None
         token = self.token.current()
-        parts = urlsplit(self.base_url.strip())
-        scheme = "wss" if parts.scheme == "https" else "ws"
-        path = parts.path.rstrip("/") + CHATHUB_PATH.format(
-            oid=quote(token.oid, safe=""), tid=quote(token.tid, safe="")
-        )
+        path = CHATHUB_PATH.format(oid=quote(token.oid, safe=""), tid=quote(token.tid, safe=""))
         query = "&".join(
             f"{name}={value}"
             for name, value in (
@@ -211,7 +208,13 @@ class M365Service(Service):
                 ("scenario", SCENARIO),
             )
         )
-        return urlunsplit((scheme, parts.netloc, path, query, ""))
+        return self._url(path, query, websocket=True)
+
+    def _url(self, path: str, query: str = "", *, websocket: bool = False) -> str:
+        """``path`` (and ``query``) on the base URL; ``ws(s)://`` for the websocket."""
+        parts = urlsplit(self.base_url.strip())
+        scheme = ("wss" if parts.scheme == "https" else "ws") if websocket else parts.scheme
+        return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + path, query, ""))
 
     async def create_conversation(
         self, get: HttpGet, style: Style, time_limit: float
@@ -274,10 +277,8 @@ class M365Service(Service):
         """Upload ``image`` through ``UploadFile`` (M365-CHATHUB.md §6); the message
         annotation that attaches it to the turn."""
         token = self.token.current()
-        parts = urlsplit(self.base_url.strip())
-        url = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + UPLOAD_PATH, "", ""))
         response = await post(
-            url,
+            self._url(UPLOAD_PATH),
             headers={
                 **self.headers(),
                 "Authorization": f"Bearer {token.value}",
