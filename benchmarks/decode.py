@@ -22,7 +22,8 @@ from pathlib import Path
 
 import orjson
 
-from g4f.protocol import RecordDecoder, TextDelta, TurnReader
+from g4f.protocol import RecordDecoder, TextDelta
+from g4f.services.bing import TurnReader
 
 from .seed_env import run_seed
 from .transcript import answer_text, transcript

@@ -26,7 +26,7 @@ from g4f.openai import StopLimiter
 from g4f.protocol import encode_record
 from g4f.protocol.connection import Connection
 from g4f.protocol.framing import RecordDecoder
-from g4f.services.bing import parse_create
+from g4f.services.bing.dialect import parse_create
 
 Run = Callable[[], object]
 

@@ -17,7 +17,8 @@ from g4f.hub.records import (
     progress_message,
     update_record,
 )
-from g4f.protocol import MessageType, encode_record, encode_records
+from g4f.protocol import encode_record, encode_records
+from g4f.services.bing import MessageType
 
 __all__ = ["answer_text", "transcript"]
 

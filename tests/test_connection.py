@@ -10,6 +10,7 @@ import pytest
 from g4f import errors
 from g4f.protocol import Final, Ping, TextDelta, encode_record, encode_records
 from g4f.protocol.connection import Connection, State
+from g4f.services.bing import TurnReader
 
 from .common import RESULT_ERRORS, bot, update
 
@@ -37,7 +38,7 @@ def completion(invocation_id: str = "0", **extra: Any) -> dict[str, Any]:
 
 def started(turn: int = 0) -> Connection:
     """A connection whose handshake was sent and answered, with a turn started."""
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     connection.initiate()
     connection.send_invocation(invocation(turn))
     connection.receive_data("{}\x1e")
@@ -55,7 +56,7 @@ def drain(connection: Connection) -> list[Any]:
 
 
 def test_the_handshake_is_the_first_text_and_is_sent_once() -> None:
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     assert connection.initiate() == '{"protocol":"json","version":1}\x1e'
     with pytest.raises(RuntimeError, match="already sent"):
         connection.initiate()
@@ -63,11 +64,11 @@ def test_the_handshake_is_the_first_text_and_is_sent_once() -> None:
 
 def test_an_invocation_needs_the_handshake_first() -> None:
     with pytest.raises(RuntimeError, match="handshake"):
-        Connection().send_invocation(INVOCATION)
+        Connection(reader=TurnReader).send_invocation(INVOCATION)
 
 
 def test_the_invocation_need_not_wait_for_the_handshake_answer() -> None:
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     connection.initiate()
     text = connection.send_invocation(INVOCATION)
     assert json.loads(text.rstrip("\x1e")) == INVOCATION
@@ -77,14 +78,14 @@ def test_the_invocation_need_not_wait_for_the_handshake_answer() -> None:
 
 
 def test_extra_records_travel_in_the_invocations_message() -> None:
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     connection.initiate()
     metrics = {"type": 1, "target": "Metrics", "arguments": [{}]}
     assert connection.send_invocation(INVOCATION, metrics) == encode_records(INVOCATION, metrics)
 
 
 def test_a_refused_handshake_is_a_protocol_error_and_closes() -> None:
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     connection.initiate()
     connection.send_invocation(INVOCATION)
     connection.receive_data('{"error":"Unsupported protocol"}\x1e')

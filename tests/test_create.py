@@ -17,7 +17,7 @@ from g4f.errors import (
     ServerError,
 )
 from g4f.hub import Hub
-from g4f.services.bing import parse_create
+from g4f.services.bing.dialect import parse_create
 
 IDS = {"conversationId": "c1", "clientId": "u1", "result": {"value": "Success", "message": None}}
 

@@ -9,7 +9,7 @@ import pytest
 
 from g4f import errors
 from g4f.cli import exit_code_for
-from g4f.client.retry import is_transient
+from g4f.engine.retry import is_transient
 
 
 def tree(cls: type[errors.G4FError]) -> list[type[errors.G4FError]]:

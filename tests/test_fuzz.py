@@ -20,7 +20,8 @@ from g4f.openai import BadRequest, CompletionRequest, StopLimiter
 from g4f.protocol import encode_record, framing
 from g4f.protocol.connection import Connection
 from g4f.protocol.framing import RecordDecoder
-from g4f.services.bing import parse_create
+from g4f.services.bing import TurnReader
+from g4f.services.bing.dialect import parse_create
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -92,7 +93,7 @@ records = st.fixed_dictionaries(
 
 
 def started() -> Connection:
-    connection = Connection(max_record=1 << 16)
+    connection = Connection(reader=TurnReader, max_record=1 << 16)
     connection.initiate()
     connection.send_invocation({"type": 4, "invocationId": "0"})
     connection.receive_data("{}\x1e")

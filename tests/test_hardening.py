@@ -14,7 +14,8 @@ from g4f.hub import Hub, TurnRequest, echo_responder, running_hub
 from g4f.hub.scenarios import MAX_UPDATES, TurnPlan, script
 from g4f.protocol import encode_record
 from g4f.protocol.connection import Connection
-from g4f.services.bing import parse_create
+from g4f.services.bing import TurnReader
+from g4f.services.bing.dialect import parse_create
 
 from .common import HALF, PROMPT, FakeClock
 
@@ -114,7 +115,7 @@ def test_json_nested_too_deep_is_a_protocol_error_in_the_create_parser() -> None
 
 @pytest.mark.parametrize("depth", [990, 1023, 5000, 100_000])
 def test_json_nested_too_deep_is_a_protocol_error_in_a_turn(depth: int) -> None:
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     connection.initiate()
     connection.send_invocation({"type": 4, "invocationId": "0"})
     connection.receive_data("{}\x1e")
@@ -126,7 +127,7 @@ def test_json_nested_too_deep_is_a_protocol_error_in_a_turn(depth: int) -> None:
 
 
 def test_a_content_origin_that_is_not_a_string_is_no_type_error() -> None:
-    connection = Connection()
+    connection = Connection(reader=TurnReader)
     connection.initiate()
     connection.send_invocation({"type": 4, "invocationId": "0"})
     update = {

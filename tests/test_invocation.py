@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from g4f.protocol import Locale, Style, build_invocation, option_sets_for
+from g4f.protocol import Style
+from g4f.services.bing import Locale, build_invocation, option_sets_for
 
 COMMON = [
     "nlu_direct_response_filter",

@@ -16,7 +16,7 @@ from g4f import errors
 from g4f.protocol import Style
 from g4f.protocol.conversation import Conversation
 from g4f.services import Turn
-from g4f.services.m365 import AUDIENCE, TOKEN_HINT, M365Service, Token, TokenSource
+from g4f.services.m365 import AUDIENCE, TOKEN_HINT, M365Dialect, Token, TokenSource
 
 NOW = 1_800_000_000.0
 
@@ -95,9 +95,9 @@ def test_the_token_comes_from_the_argument_the_file_or_the_environment(
         TokenSource.resolve(token_file=tmp_path / "missing").current()
 
 
-def service(**kwargs: object) -> M365Service:
+def service(**kwargs: object) -> M365Dialect:
     counter = iter(range(1000))
-    return M365Service(
+    return M365Dialect(
         TokenSource(value=make_token(), now=lambda: NOW),
         ids=lambda: f"id-{next(counter)}",
         **kwargs,  # type: ignore[arg-type]

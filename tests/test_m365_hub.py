@@ -381,9 +381,9 @@ async def test_the_hub_forgets_the_oldest_conversations_past_its_cap() -> None:
 async def test_a_malformed_invocation_gets_a_failed_result_not_a_crash(url: str) -> None:
     import aiohttp
 
-    from g4f.services.m365 import M365Service, TokenSource
+    from g4f.services.m365 import M365Dialect, TokenSource
 
-    service = M365Service(TokenSource(value=make_test_token()), base_url=url)
+    service = M365Dialect(TokenSource(value=make_test_token()), base_url=url)
     conversation = await service.create_conversation(None, "precise", 1)  # type: ignore[arg-type]
     address = service.websocket_url(conversation)
     assert address is not None

@@ -21,8 +21,8 @@ from g4f.protocol import (
     TextDelta,
     Throttling,
     TurnLimit,
-    TurnReader,
 )
+from g4f.services.bing import TurnReader
 
 from .common import bot, update
 

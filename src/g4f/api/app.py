@@ -23,10 +23,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__, errors
-from ..client import ChatHubClient, Conversation, client_for
+from ..engine.backend import Backend
 from ..models import models_of
 from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownModel, complete
 from ..openai.request import default_model, model_for
+from ..protocol.conversation import Conversation
+from ..services.registry import backend_for
 from .middleware import (
     ASGIApp,
     Receive,
@@ -159,7 +161,7 @@ class _Readiness:
         self._result: tuple[float, errors.G4FError | None] | None = None
         self._lock = asyncio.Lock()
 
-    async def check(self, client: ChatHubClient) -> errors.G4FError | None:
+    async def check(self, client: Backend) -> errors.G4FError | None:
         """``None`` when the upstream answered its handshake, else why not."""
         async with self._lock:  # concurrent probes wait for one check, not one each
             if self._result is not None and self.clock() - self._result[0] < self.ttl:
@@ -184,7 +186,7 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
     settings = settings or ApiSettings()
     store = make_settings_store(settings)
     readiness = _Readiness(settings.ready_cache)
-    state: dict[str, ChatHubClient] = {}
+    state: dict[str, Backend] = {}
     # A crashed worker's lease lets its conversation go once a turn could no longer be running.
     lease_seconds = settings.timeouts.turn + settings.timeouts.connect + settings.timeouts.stop + 30
 
@@ -365,14 +367,14 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
     return wrapped
 
 
-def upstream_client(settings: ApiSettings) -> ChatHubClient:
+def upstream_client(settings: ApiSettings) -> Backend:
     """The client of the service ``settings`` name, with the operator's credentials."""
     credentials: dict[str, Any] = (
         {"token": settings.token, "token_file": settings.token_file}
         if settings.service == "m365"
         else {"cookies": settings.cookies, "max_idle_connections": settings.idle_websockets}
     )
-    return client_for(
+    return backend_for(
         settings.service,
         url=settings.url,
         proxy=settings.proxy,

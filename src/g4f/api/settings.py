@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..client import Cookies, RetryPolicy, Timeouts, check_service
+from ..engine.config import Timeouts
+from ..engine.retry import RetryPolicy
+from ..services.bing.cookies import Cookies
+from ..services.registry import check_service
 
 __all__ = ["ApiSettings"]
 

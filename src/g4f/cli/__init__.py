@@ -20,14 +20,16 @@ from typing import Any
 from .. import errors
 from ..api.settings import ApiSettings
 from ..api.store import ENV_STORE_KEY, default_store_url
-from ..client import ENV_M365_URL, ENV_URL, Cookies, Endpoints, Timeouts
+from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
 from ..services import Image
+from ..services.bing import ENV_URL, Cookies, Endpoints
 from ..services.m365 import TokenSource
-from ..services.m365.service import BASE_URL as M365_BASE_URL
-from ..services.m365.service import check_base_url
+from ..services.m365.client import ENV_M365_URL
+from ..services.m365.dialect import BASE_URL as M365_BASE_URL
+from ..services.m365.dialect import check_base_url
 from ..urls import redact_url
 from .options import ENV_API_KEY, cookies_from, parse
 

@@ -13,19 +13,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import errors
-from ..client import (
-    ChatHubClient,
-    Conversation,
-    Cookies,
-    RetryPolicy,
-    Timeouts,
-    client_for,
-)
+from ..engine.backend import Backend
+from ..engine.config import Timeouts
+from ..engine.retry import RetryPolicy
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.server import DEMO_PACE
 from ..protocol import Style
+from ..protocol.conversation import Conversation
 from ..services import Image
+from ..services.bing.cookies import Cookies
 from ..services.m365 import DEFAULT_TONE, TONES
+from ..services.registry import client_for
 from .output import JsonOutput, Output, TerminalOutput
 
 __all__ = ["HELP", "ChatOptions", "interactive", "one_shot"]
@@ -76,7 +74,7 @@ def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
 @contextlib.asynccontextmanager
 async def open_client(
     options: ChatOptions, output: Output | None = None
-) -> AsyncIterator[ChatHubClient]:
+) -> AsyncIterator[Backend]:
     """A client for ``options``, with an in-process hub first when ``--local`` (for
     Microsoft 365 Copilot, with a test token the hub accepts: the user's own is not sent to
     it); retries of conversation create are shown on ``output``."""
@@ -108,7 +106,7 @@ async def open_client(
 
 
 async def run_turn(
-    client: ChatHubClient,
+    client: Backend,
     prompt: str,
     output: Output,
     *,
@@ -227,7 +225,7 @@ class _Session:
                 f"Loaded ({kind}); the next question is turn {self.conversation.answered + 1}."
             )
 
-    async def ask(self, client: ChatHubClient, prompt: str) -> None:
+    async def ask(self, client: Backend, prompt: str) -> None:
         if self.conversation is None:
             async with self.output.connecting():
                 self.conversation = await client.start_conversation(self.style)

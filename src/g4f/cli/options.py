@@ -16,21 +16,17 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..api.settings import ApiSettings
 from ..api.store import ENV_STORE_KEY, default_store_url
-from ..client import (
-    ENV_COOKIES,
-    ENV_M365_URL,
-    ENV_URL,
-    SERVICES,
-    Cookies,
-    RetryPolicy,
-    Timeouts,
-)
+from ..engine.config import Timeouts
+from ..engine.retry import RetryPolicy
 from ..hub.m365 import DEFAULT_MAX_MESSAGES
 from ..hub.m365_scripts import M365_SCENARIOS
 from ..hub.scenarios import usage as scenario_usage
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
+from ..services.bing import ENV_COOKIES, ENV_URL, Cookies
 from ..services.m365 import DEFAULT_TONE, ENV_TOKEN, TONES
+from ..services.m365.client import ENV_M365_URL
+from ..services.registry import SERVICES
 
 __all__ = ["ENV_API_KEY", "cookies_from", "parse"]
 

@@ -1,24 +1,22 @@
-"""The clients: :class:`ChatHubClient`, the async engine for any ChatHub service;
-:class:`BingClient`, the same for Bing's 2023 ChatHub (conversations over HTTPS, turns over the
-websocket); :class:`M365Client`, the same for Microsoft 365 Copilot; and :class:`Client` /
-:class:`AsyncClient`, shaped like the openai package's (they live in :mod:`g4f.openai` and are
-re-exported here).
+"""The Python clients, re-exported from where they live (this package holds no code of its own):
+
+- :class:`ChatHubClient`, the async ChatHub engine for any dialect (:mod:`g4f.engine`);
+- :class:`BingClient` (Bing's 2023 ChatHub) and :class:`M365Client` (Microsoft 365 Copilot),
+  the engine with each service's dialect (:mod:`g4f.services`);
+- :class:`Client` / :class:`AsyncClient`, shaped like the openai package's (:mod:`g4f.openai`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from ..engine.backend import Backend, Capabilities
+from ..engine.chathub import ChatHubClient
+from ..engine.config import Limits, Timeouts
+from ..engine.retry import NO_RETRY, RetryPolicy
+from ..openai import AsyncClient, Client
 from ..protocol.conversation import Conversation
-from ..services import ENV_COOKIES, ENV_URL, Cookies, Endpoints
-from .client import BingClient, ChatHubClient
-from .config import Limits, Timeouts
-from .m365 import ENV_M365_URL, M365Client
-from .retry import NO_RETRY, RetryPolicy
-from .services import SERVICES, check_service, client_for
-
-if TYPE_CHECKING:
-    from ..openai import AsyncClient, Client
+from ..services.bing import ENV_COOKIES, ENV_URL, BingClient, Cookies, Endpoints
+from ..services.m365.client import ENV_M365_URL, M365Client
+from ..services.registry import SERVICES, backend_for, check_service, client_for
 
 __all__ = [
     "ENV_COOKIES",
@@ -27,7 +25,9 @@ __all__ = [
     "NO_RETRY",
     "SERVICES",
     "AsyncClient",
+    "Backend",
     "BingClient",
+    "Capabilities",
     "ChatHubClient",
     "Client",
     "Conversation",
@@ -37,16 +37,7 @@ __all__ = [
     "M365Client",
     "RetryPolicy",
     "Timeouts",
+    "backend_for",
     "check_service",
     "client_for",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # Loaded on first use: g4f.openai is built on this package, so importing it here eagerly
-    # would make `import g4f.openai` (before g4f.client) a circular import.
-    if name in ("AsyncClient", "Client"):
-        from .. import openai
-
-        return getattr(openai, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,11 +25,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from ..engine.images import Image
 from ..errors import G4FError, ProtocolError
-from ..protocol import HANDSHAKE_RESPONSE, RecordDecoder, RecordType, ResultValue, encode_record
+from ..protocol import HANDSHAKE_RESPONSE, RecordDecoder, RecordType, encode_record
 from ..protocol.framing import Record
-from ..services.images import Image
-from ..services.m365.service import CHATHUB_PATH, DEFAULT_TONE, TONES, UPLOAD_PATH
+from ..services.bing.constants import ResultValue
+from ..services.m365.dialect import CHATHUB_PATH, DEFAULT_TONE, TONES, UPLOAD_PATH
 from ..services.m365.token import AUDIENCE, read_claims
 from .m365_scripts import (
     STOPPED_TEXT,

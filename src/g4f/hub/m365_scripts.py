@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import RecordType, ResultValue, encode_record, encode_records
+from ..protocol import RecordType, encode_record, encode_records
 from ..protocol.framing import Record
+from ..services.bing.constants import ResultValue
 from .records import SERVICE_VERSION, completion_record, failure_final, throttling
 from .scenarios import HOSTILE_SECONDS, Abort, CloseSocket, Send
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..protocol import MessageType, RecordType, ResultValue
+from ..protocol import RecordType
 from ..protocol.framing import Record
+from ..services.bing.constants import MessageType, ResultValue
 
 __all__ = [
     "APOLOGY_TEXT",

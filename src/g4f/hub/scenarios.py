@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import MessageType, encode_record, encode_records
+from ..protocol import encode_record, encode_records
 from ..protocol.framing import Record
+from ..services.bing.constants import MessageType
 from .records import (
     APOLOGY_TEXT,
     TURN_LIMIT_TEXT,

@@ -22,20 +22,20 @@ from ..protocol import (
     HANDSHAKE_RESPONSE,
     RecordDecoder,
     RecordType,
-    ResultValue,
     encode_record,
     encode_records,
 )
 from ..protocol.cassette import cassette_service, parse_cassette, recorded_turns
-from ..protocol.constants import (
+from ..protocol.framing import Record
+from ..services.bing.constants import (
     ACCESS_TOKEN_PARAM,
     CHATHUB_PATH,
     CREATE_PATH,
     ENCRYPTED_SIGNATURE_HEADER,
     NO_SEARCH_OPTION_SET,
     SIGNATURE_HEADER,
+    ResultValue,
 )
-from ..protocol.framing import Record
 from .hostile import endless_response, repeat, until_gone
 from .m365 import DEFAULT_MAX_MESSAGES, M365Hub
 from .network import Wire

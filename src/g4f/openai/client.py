@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..client.client import ChatHubClient
-from ..client.services import check_service, client_for
+from ..engine.backend import Backend
 from ..protocol.conversation import Conversation
+from ..services.registry import check_service, client_for
 from ..sync import iterate_sync
 from .completion import Part, complete
 from .request import CompletionRequest
@@ -39,7 +39,7 @@ class _Upstream:
         self.service, self.options = check_service(service), options
         self.client()
 
-    def client(self) -> ChatHubClient:
+    def client(self) -> Backend:
         """A new engine client (each completion uses its own connection)."""
         return client_for(self.service, **self.options)
 

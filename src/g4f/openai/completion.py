@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-from ..client.client import ChatHubClient
+from ..engine.backend import Backend
 from ..errors import Refused
 from ..protocol import Event, Final, Retraction, TextDelta
 from ..protocol.conversation import Conversation
@@ -26,7 +26,7 @@ class Part:
 
 
 async def complete(
-    client: ChatHubClient,
+    client: Backend,
     request: CompletionRequest,
     *,
     conversation: Conversation | None = None,

@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import DEFAULT_MODEL, M365_DEFAULT_MODEL, M365_PREFIX, Model, find_model, models_of
+from ..engine.images import Image
 from ..protocol.constants import Style
 from ..protocol.history import fold
-from ..services.images import Image
+from ..services import registry
+from ..services.registry import DEFAULT_SERVICE
+from ..services.spec import Model
 from .limits import MAX_STOP_LENGTH, MAX_STOP_SEQUENCES
 
 __all__ = [
@@ -38,23 +40,24 @@ class UnknownModel(BadRequest):
     """The model id is not one of :data:`g4f.models.MODELS`."""
 
 
-def model_for(model: str, service: str = "bing") -> Model:
+def model_for(model: str, service: str = DEFAULT_SERVICE) -> Model:
     """The model a model id stands for on ``service``, or :class:`UnknownModel` listing the
     service's models.
 
     >>> model_for("bing-creative").style.value
     'creative'
     """
-    entry = find_model(model, service)
-    if entry is None:
-        available = ", ".join(m.id for m in models_of(service))
-        more = f", or {M365_PREFIX}<Tone>" if service == "m365" else ""
+    served = registry.entry(service)
+    found = served.find_model(model)
+    if found is None:
+        available = ", ".join(m.id for m in served.models)
+        more = f", or {served.model_prefix}<Tone>" if served.model_prefix else ""
         raise UnknownModel(
             f"The model '{model}' does not exist; available: {available}{more}",
             param="model",
             code="model_not_found",
         )
-    return entry
+    return found
 
 
 def style_for(model: str) -> Style:
@@ -68,7 +71,7 @@ def style_for(model: str) -> Style:
 
 def default_model(service: str) -> str:
     """The model of requests that name none."""
-    return M365_DEFAULT_MODEL if service == "m365" else DEFAULT_MODEL
+    return registry.entry(service).default_model
 
 
 def estimate_tokens(text: str) -> int:
@@ -176,7 +179,7 @@ class CompletionRequest:
         model: str | None = None,
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
-        service: str = "bing",
+        service: str = DEFAULT_SERVICE,
     ) -> CompletionRequest:
         """Check the request for ``service``; :class:`BadRequest` (or :class:`UnknownModel`)
         if it is bad. Without ``model``, the service's default model."""
@@ -194,7 +197,7 @@ class CompletionRequest:
                 f"A stop sequence may be at most {MAX_STOP_LENGTH} characters long.", param="stop"
             )
         prompt = fold_messages(messages)
-        if prompt.images and service != "m365":
+        if prompt.images and not registry.entry(service).capabilities.images:
             raise BadRequest(
                 f"The {service} service takes no images.", param=f"messages[{len(messages) - 1}]"
             )

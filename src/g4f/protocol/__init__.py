@@ -1,14 +1,20 @@
-"""The ChatHub protocol core: framing, invocations and events. Pure — it never does I/O.
+"""What every ChatHub dialect shares: framing, the sans-I/O connection, events, conversations,
+cassettes and message folding. Pure — it never does I/O, and knows no service.
+
+A dialect (Bing's 2023 ChatHub in :mod:`g4f.services.bing`, Microsoft 365 Copilot's in
+:mod:`g4f.services.m365`) adds its invocation builder, its reader of a turn's records and its
+constants.
 
 Example::
 
-    decoder, reader = RecordDecoder(), TurnReader()
+    decoder = RecordDecoder()
     for record in decoder.feed(websocket_text):
-        for event in reader.read(record):
-            ...
+        ...
 """
 
-from .constants import RECORD_SEPARATOR, ContentOrigin, MessageType, RecordType, ResultValue, Style
+from .connection import Connection, State, TurnReader
+from .constants import RECORD_SEPARATOR, RecordType, Style
+from .conversation import Conversation
 from .events import (
     Close,
     Completion,
@@ -36,10 +42,8 @@ from .framing import (
     encode_record,
     encode_records,
     parse_handshake_response,
+    ping_record,
 )
-from .invocation import Locale, build_invocation, option_sets_for, ping_record
-from .reader import TurnReader
-from .results import error_for_result
 
 __all__ = [
     "HANDSHAKE_REQUEST",
@@ -47,35 +51,31 @@ __all__ = [
     "RECORD_SEPARATOR",
     "Close",
     "Completion",
-    "ContentOrigin",
+    "Connection",
+    "Conversation",
     "ErrorResult",
     "Event",
     "Final",
-    "Locale",
-    "MessageType",
     "Ping",
     "ReasoningProgress",
     "Record",
     "RecordDecoder",
     "RecordType",
     "Refusal",
-    "ResultValue",
     "Retraction",
     "SearchProgress",
     "Source",
     "Sources",
+    "State",
     "Style",
     "SuggestedReplies",
     "TextDelta",
     "Throttling",
     "TurnLimit",
     "TurnReader",
-    "build_invocation",
     "decode_record",
     "encode_record",
     "encode_records",
-    "error_for_result",
-    "option_sets_for",
     "parse_handshake_response",
     "ping_record",
 ]

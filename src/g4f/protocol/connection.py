@@ -10,7 +10,7 @@ pings and recording.
 
 Example::
 
-    connection = Connection()
+    connection = Connection(reader=BingTurnReader)
     send(connection.initiate())                     # the handshake
     send(connection.send_invocation(invocation))    # need not wait for the handshake's answer
     while connection.state is State.TURN:
@@ -26,9 +26,9 @@ Example::
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import (
     ConnectError,
@@ -46,12 +46,32 @@ from .framing import (
     RecordDecoder,
     encode_records,
     parse_handshake_response,
+    ping_record,
 )
-from .invocation import ping_record
-from .reader import TurnReader
-from .results import error_for_result
 
-__all__ = ["Connection", "State"]
+__all__ = ["Connection", "State", "TurnReader"]
+
+
+class TurnReader(Protocol):
+    """What a connection needs of a dialect's reader of one turn's records (Bing's is
+    :class:`g4f.services.bing.reader.TurnReader`; Microsoft 365 Copilot's extends it)."""
+
+    @property
+    def text(self) -> str:
+        """All answer text read so far (the partial answer if the turn fails now)."""
+        ...
+
+    def begin(self, invocation: Mapping[str, Any]) -> None:
+        """Called with the invocation that starts the turn, before any record is read."""
+        ...
+
+    def read(self, record: Record) -> Sequence[Event]:
+        """The events ``record`` produces (possibly none)."""
+        ...
+
+    def error_for(self, value: str, message: str) -> G4FError:
+        """The typed error for a turn that ended with result ``value`` and ``message``."""
+        ...
 
 # What a reader bug on a malformed record would raise: the connection reports it as the
 # malformed record it is, never as a bare Python error.
@@ -86,7 +106,8 @@ class Connection:
     :meth:`receive_data`, for a malformed record) with the turn's text so far in
     ``partial_text``, and leaves the connection :attr:`State.CLOSED`.
 
-    >>> connection = Connection()
+    >>> from g4f.services.bing import TurnReader
+    >>> connection = Connection(reader=TurnReader)
     >>> connection.initiate()
     '{"protocol":"json","version":1}\\x1e'
     >>> _ = connection.send_invocation({"type": 4, "target": "chat", "invocationId": "0"})
@@ -112,8 +133,8 @@ class Connection:
     def __init__(
         self,
         *,
+        reader: Callable[[], TurnReader],
         max_record: int | None = None,
-        reader: Callable[[], TurnReader] = TurnReader,
     ) -> None:
         self._decoder = RecordDecoder(max_record)
         self._new_reader = reader
@@ -250,7 +271,7 @@ class Connection:
                 detail = f": {event.error}" if event.error else ""
                 raise self.fail(ConnectionClosed(f"the server closed the conversation{detail}"))
             if isinstance(event, ErrorResult):
-                raise self.fail(error_for_result(event.value, event.message))
+                raise self.fail(self._reader.error_for(event.value, event.message))
             if isinstance(event, Refusal):
                 detail = f": {event.text}" if event.text else ""
                 raise self.fail(Refused(f"the service declined this prompt{detail}"))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ProtocolError, truncate
-from .constants import RECORD_SEPARATOR
+from .constants import RECORD_SEPARATOR, RecordType
 
 __all__ = [
     "HANDSHAKE_REQUEST",
@@ -23,6 +23,7 @@ __all__ = [
     "encode_records",
     "load_json",
     "parse_handshake_response",
+    "ping_record",
 ]
 
 Record = dict[str, Any]
@@ -36,6 +37,11 @@ try:  # orjson parses several times faster; it is optional.
 except ImportError:  # pragma: no cover - exercised only without orjson
     _loads = json.loads
     _JSON_ERRORS = (ValueError,)
+
+
+def ping_record() -> Record:
+    """A keep-alive record (type 6)."""
+    return {"type": int(RecordType.PING)}
 
 
 def encode_record(record: Mapping[str, Any]) -> str:

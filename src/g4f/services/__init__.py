@@ -1,25 +1,35 @@
-"""The services that speak ChatHub, behind one seam (:class:`Service`).
+"""The services, each in a folder of its own, listed once in :mod:`.registry`:
+:mod:`.bing` (Bing's 2023 ChatHub) and :mod:`.m365` (Microsoft 365 Copilot's Chathub), both
+ChatHub dialects run by the engine (:mod:`g4f.engine`).
 
-A new service is a new module here implementing :class:`Service`; the client, the surfaces and
-the error policy stay as they are. Today: :class:`BingService`, Bing's 2023 ChatHub, and
-:class:`~g4f.services.m365.M365Service`, Microsoft 365 Copilot's Chathub.
+A new service is a new folder here with its entry (:class:`~.spec.ServiceEntry`) and one line in
+the registry; the surfaces read the registry.
 """
 
-from .base import HttpGet, HttpPost, HttpResponse, Service, Turn
-from .bing import ENV_URL, BingService, Endpoints
-from .cookies import ENV_COOKIES, Cookies
-from .images import Image
+from ..engine.dialect import ChatHubDialect, HttpGet, HttpPost, HttpResponse, Turn
+from ..engine.images import Image
+from .bing import ENV_COOKIES, ENV_URL, BingDialect, Cookies, Endpoints
+from .registry import DEFAULT_SERVICE, REGISTRY, SERVICES, backend_for, entry
+from .spec import Model, ServiceEntry, ServiceOption
 
 __all__ = [
+    "DEFAULT_SERVICE",
     "ENV_COOKIES",
     "ENV_URL",
-    "BingService",
+    "REGISTRY",
+    "SERVICES",
+    "BingDialect",
+    "ChatHubDialect",
     "Cookies",
     "Endpoints",
     "HttpGet",
     "HttpPost",
     "HttpResponse",
     "Image",
-    "Service",
+    "Model",
+    "ServiceEntry",
+    "ServiceOption",
     "Turn",
+    "backend_for",
+    "entry",
 ]

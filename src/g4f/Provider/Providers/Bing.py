@@ -23,16 +23,10 @@ from typing import Any, get_type_hints
 
 from ...client import BingClient, Timeouts
 from ...models import seed_models
-from ...protocol import (
-    RECORD_SEPARATOR,
-    Retraction,
-    Style,
-    TextDelta,
-    encode_record,
-    option_sets_for,
-)
-from ...protocol.constants import ALLOWED_MESSAGE_TYPES
+from ...protocol import RECORD_SEPARATOR, Retraction, Style, TextDelta, encode_record
 from ...protocol.history import fold, format_context
+from ...services.bing.constants import ALLOWED_MESSAGE_TYPES, style_tone
+from ...services.bing.invocation import option_sets_for
 from ...sync import iterate_sync
 
 __all__ = [
@@ -60,7 +54,7 @@ needs_auth = False
 
 
 def _option_set(style: Style) -> dict[str, Any]:
-    return {"tone": style.tone, "optionsSets": option_sets_for(style)}
+    return {"tone": style_tone(style), "optionsSets": option_sets_for(style)}
 
 
 class optionsSets:

@@ -18,7 +18,7 @@ from ...protocol.events import (
     Throttling,
 )
 from ...protocol.framing import Record
-from ...protocol.reader import (
+from ..bing.reader import (
     TurnReader,
     card_text,
     dict_list,

@@ -8,10 +8,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ... import __version__
+from ...engine.backend import Capabilities
+from ...engine.dialect import ChatHubDialect, HttpGet, HttpPost, Turn
+from ...engine.images import Image
 from ...errors import (
     AccessDenied,
     G4FError,
@@ -21,11 +24,10 @@ from ...errors import (
     RequestRefused,
     ServerError,
 )
-from ...protocol.constants import MessageType, RecordType, Style
+from ...protocol.constants import RecordType, Style
 from ...protocol.conversation import Conversation
 from ...protocol.framing import Record, load_json
-from ..base import HttpGet, HttpPost, Service, Turn
-from ..images import Image
+from ..bing.constants import MessageType
 from .reader import M365TurnReader
 from .token import TOKEN_HINT, TokenSource
 from .tones import DEFAULT_TONE, TONES
@@ -35,7 +37,7 @@ __all__ = [
     "DEFAULT_TONE",
     "ORIGIN",
     "TONES",
-    "M365Service",
+    "M365Dialect",
     "build_m365_invocation",
     "check_base_url",
     "metrics_record",
@@ -157,7 +159,7 @@ def check_base_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
-class M365Service(Service):
+class M365Dialect(ChatHubDialect):
     """Microsoft 365 Copilot's Chathub, with the user's own token.
 
     Args:
@@ -173,8 +175,7 @@ class M365Service(Service):
 
     name = "m365"
     websocket_per_turn = True
-    has_tones = True
-    takes_images = True
+    capabilities: ClassVar[Capabilities] = Capabilities(images=True, tones=True, stop=True)
 
     token: TokenSource
     base_url: str = BASE_URL

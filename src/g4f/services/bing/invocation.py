@@ -6,20 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...protocol.constants import CHAT_TARGET, RecordType, Style
+from ...protocol.framing import Record
 from .constants import (
     ALLOWED_MESSAGE_TYPES,
-    CHAT_TARGET,
     COMMON_OPTION_SETS,
     CONTEXT_MESSAGE_ID,
     NO_SEARCH_OPTION_SET,
     SOURCE,
     MessageType,
-    RecordType,
-    Style,
+    style_option_sets,
+    style_tone,
 )
-from .framing import Record
 
-__all__ = ["Locale", "build_invocation", "option_sets_for", "ping_record"]
+__all__ = ["Locale", "build_invocation", "option_sets_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def option_sets_for(style: Style, *, search: bool = True, autosave: bool = False
     >>> option_sets_for(Style.BALANCED, search=False)[-2:]
     ['galileo', 'nosearchall']
     """
-    sets = [*COMMON_OPTION_SETS, *style.option_sets]
+    sets = [*COMMON_OPTION_SETS, *style_option_sets(style)]
     if not search:
         sets.append(NO_SEARCH_OPTION_SET)
     if autosave:
@@ -89,7 +89,7 @@ def build_invocation(
         "optionsSets": option_sets_for(style, search=search),
         "allowedMessageTypes": list(ALLOWED_MESSAGE_TYPES),
         "sliceIds": list(slice_ids),
-        "tone": style.tone,
+        "tone": style_tone(style),
         "traceId": trace_id,
         "isStartOfSession": invocation_id == 0,
         "message": message,
@@ -114,8 +114,3 @@ def build_invocation(
         "invocationId": str(invocation_id),
         "arguments": [argument],
     }
-
-
-def ping_record() -> Record:
-    """A keep-alive record (type 6)."""
-    return {"type": int(RecordType.PING)}

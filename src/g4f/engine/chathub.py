@@ -1,4 +1,5 @@
-"""The async client: conversations and turns over HTTPS and the ChatHub websocket."""
+"""The ChatHub engine: conversations and turns over HTTPS and the ChatHub websocket, for any
+dialect (:class:`~g4f.engine.dialect.ChatHubDialect`)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ from typing import Any
 import aiohttp
 
 from ..errors import ConnectError, G4FError
-from ..protocol import Event, Final, Locale, Style, TextDelta
+from ..protocol import Event, Final, Style, TextDelta
 from ..protocol.conversation import Conversation
-from ..services import BingService, Cookies, Endpoints, Image, Service, Turn
 from ..urls import redact_url
-from .chathub import ChatHubSocket
+from .backend import Capabilities
 from .config import Limits, Timeouts
+from .dialect import ChatHubDialect, Turn
 from .http import AiohttpGet
+from .images import Image
 from .proxy import check_proxy, is_socks, socks_connector
 from .recorder import CassetteRecorder
 from .retry import RetryPolicy
+from .websocket import ChatHubSocket
 
-__all__ = ["BingClient", "ChatHubClient"]
+__all__ = ["ChatHubClient"]
 
 
 def _check_unicode(text: str, what: str) -> None:
@@ -52,12 +55,12 @@ async def _discard(opening: asyncio.Future[ChatHubSocket]) -> None:
 
 
 class ChatHubClient:
-    """An async client for any ChatHub :class:`~g4f.services.Service`.
+    """An async client for any ChatHub :class:`~g4f.services.ChatHubDialect`.
 
     Use it as an async context manager; it owns one HTTP session, closed on exit.
 
     Args:
-        service: what to talk to and how (e.g. :class:`~g4f.services.BingService`).
+        service: what to talk to and how (e.g. :class:`~g4f.services.BingDialect`).
         timeouts: how long each network step may take.
         proxy: ``http://``, ``https://`` or ``socks5://`` proxy URL for every connection
             (SOCKS needs the ``socks`` extra). TLS certificates are always verified.
@@ -71,7 +74,7 @@ class ChatHubClient:
 
     def __init__(
         self,
-        service: Service,
+        service: ChatHubDialect,
         *,
         timeouts: Timeouts | None = None,
         proxy: str | None = None,
@@ -99,6 +102,11 @@ class ChatHubClient:
     def __repr__(self) -> str:
         proxy = redact_url(self._proxy) if self._proxy else None
         return f"{type(self).__name__}(service={self.service!r}, proxy={proxy!r})"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the dialect's service can do."""
+        return self.service.capabilities
 
     async def __aenter__(self) -> ChatHubClient:
         return self
@@ -288,9 +296,9 @@ class ChatHubClient:
             _check_unicode(context, "the context")
         if tone is not None and (not isinstance(tone, str) or not tone.strip()):
             raise ValueError("the tone must be a non-empty string")
-        if tone is not None and not self.service.has_tones:
+        if tone is not None and not self.capabilities.tones:
             raise ValueError(f"the {self.service.name} service has no tones; choose a style=")
-        if images and not self.service.takes_images:  # said before anything is created
+        if images and not self.capabilities.images:  # said before anything is created
             raise ValueError(f"the {self.service.name} service does not take images")
         chosen = Style.parse(style) if style is not None else None
         keep, reused = conversation is not None, False
@@ -381,75 +389,3 @@ class ChatHubClient:
             if isinstance(event, TextDelta):
                 parts.append(event.text)
         return "".join(parts)
-
-
-class BingClient(ChatHubClient):
-    """An async client for Bing's 2023 ChatHub (or a server speaking it, such as the hub).
-
-    Use it as an async context manager; it owns one HTTP session, closed on exit.
-
-    Args:
-        url: a server serving both ChatHub paths (e.g. the local hub); defaults to
-            ``$G4F_BING_URL``, then Bing's own hosts.
-        cookies: the user's own Bing cookies — a ``Cookie`` header value, a dict, or
-            :class:`~g4f.client.Cookies` (e.g. ``Cookies.from_file(path)``); defaults to
-            ``$BING_COOKIES``. Never logged, shown or written.
-        locale: language and market hints.
-        timeouts, proxy, retry, record, max_idle_connections, limits: as for
-            :class:`ChatHubClient`.
-
-    Example::
-
-        async with BingClient(url="http://127.0.0.1:8765") as client:
-            async for event in client.ask("Hello"):
-                if isinstance(event, TextDelta):
-                    print(event.text, end="")
-    """
-
-    service: BingService
-
-    def __init__(
-        self,
-        *,
-        url: str | None = None,
-        cookies: Cookies | str | Mapping[str, str] | None = None,
-        timeouts: Timeouts | None = None,
-        locale: Locale | None = None,
-        proxy: str | None = None,
-        retry: RetryPolicy | None = None,
-        record: str | os.PathLike[str] | None = None,
-        max_idle_connections: int = 16,
-        limits: Limits | None = None,
-    ) -> None:
-        service = BingService(
-            endpoints=Endpoints.resolve(url),
-            cookies=Cookies.coerce(cookies) if cookies is not None else Cookies.from_env(),
-            locale=locale or Locale(),
-        )
-        super().__init__(
-            service,
-            timeouts=timeouts,
-            proxy=proxy,
-            retry=retry,
-            record=record,
-            max_idle_connections=max_idle_connections,
-            limits=limits,
-        )
-
-    @property
-    def endpoints(self) -> Endpoints:
-        """Where conversations are created and the websocket is."""
-        return self.service.endpoints
-
-    @property
-    def locale(self) -> Locale:
-        """Language and market hints."""
-        return self.service.locale
-
-    def __repr__(self) -> str:
-        cookies = "<redacted>" if self.service.cookies else None
-        proxy = redact_url(self._proxy) if self._proxy else None
-        return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies}, proxy={proxy!r})"
-
-    async def __aenter__(self) -> BingClient:
-        return self

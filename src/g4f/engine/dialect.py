@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from ..errors import G4FError
+from ..protocol.connection import TurnReader
 from ..protocol.constants import Style
 from ..protocol.conversation import Conversation
 from ..protocol.framing import Record
-from ..protocol.reader import TurnReader
+from .backend import Capabilities
 from .images import Image
 
-__all__ = ["HttpGet", "HttpPost", "HttpResponse", "Service", "Turn"]
+__all__ = ["ChatHubDialect", "HttpGet", "HttpPost", "HttpResponse", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +72,23 @@ class Turn:
     """A service's model by name, where it has them (``None``: the conversation's, or the
     service's default)."""
     annotations: tuple[Mapping[str, Any], ...] = ()
-    """What :meth:`Service.upload_image` gave for the turn's images."""
+    """What :meth:`ChatHubDialect.upload_image` gave for the turn's images."""
 
 
-class Service(ABC):
+class ChatHubDialect(ABC):
     """One ChatHub service: how to reach it and what to send it.
 
     Attributes:
         name: a short name (``"bing"``).
         websocket_per_turn: ``True`` when the service wants a new websocket for every turn;
             ``False`` when one websocket serves a conversation's turns one after another.
-        has_tones: whether the service names its models by ``tone`` (a turn may pick one).
-        takes_images: whether a turn may carry images (:meth:`upload_image`).
+        capabilities: what a turn may ask of the service (images: :meth:`upload_image`;
+            tones; styles; stop: :meth:`stop_record`; switching web search off).
     """
 
     name: ClassVar[str]
     websocket_per_turn: ClassVar[bool]
-    has_tones: ClassVar[bool] = False
-    takes_images: ClassVar[bool] = False
+    capabilities: ClassVar[Capabilities] = Capabilities()
 
     @abstractmethod
     def headers(self) -> dict[str, str]:
@@ -117,9 +117,9 @@ class Service(ABC):
         """The records that start ``turn`` in ``conversation``, sent in one websocket message:
         the invocation first, then any record the service wants right after it."""
 
+    @abstractmethod
     def reader(self) -> TurnReader:
-        """A reader for one turn's records (Bing's by default)."""
-        return TurnReader()
+        """A reader for one turn's records."""
 
     def stop_record(self, conversation: Conversation) -> Record | None:
         """The record that stops a streaming answer, or ``None`` when closing the websocket is

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 
-from ..services.m365 import DEFAULT_TONE, M365Service, TokenSource
-from ..services.m365.service import BASE_URL
-from ..urls import redact_url
-from .client import ChatHubClient
-from .config import Limits, Timeouts
-from .retry import RetryPolicy
+from ...engine.chathub import ChatHubClient
+from ...engine.config import Limits, Timeouts
+from ...engine.retry import RetryPolicy
+from ...urls import redact_url
+from . import DEFAULT_TONE, M365Dialect, TokenSource
+from .dialect import BASE_URL
 
 __all__ = ["ENV_M365_URL", "M365Client"]
 
@@ -40,7 +40,7 @@ class M365Client(ChatHubClient):
                     print(event.text, end="")
     """
 
-    service: M365Service
+    service: M365Dialect
 
     def __init__(
         self,
@@ -56,7 +56,7 @@ class M365Client(ChatHubClient):
         limits: Limits | None = None,
     ) -> None:
         base_url = url or os.environ.get(ENV_M365_URL, "").strip() or BASE_URL
-        service = M365Service(TokenSource.resolve(token, token_file), base_url=base_url, tone=tone)
+        service = M365Dialect(TokenSource.resolve(token, token_file), base_url=base_url, tone=tone)
         super().__init__(
             service, timeouts=timeouts, proxy=proxy, retry=retry, record=record, limits=limits
         )

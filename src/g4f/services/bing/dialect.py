@@ -7,11 +7,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from .. import __version__
-from ..errors import (
+from ... import __version__
+from ...engine.backend import Capabilities
+from ...engine.dialect import ChatHubDialect, HttpGet, Turn
+from ...errors import (
     AccessDenied,
     ChallengeRequired,
     G4FError,
@@ -22,27 +24,27 @@ from ..errors import (
     ServerError,
     truncate,
 )
-from ..protocol.constants import (
+from ...protocol.constants import Style
+from ...protocol.conversation import Conversation
+from ...protocol.framing import Record, load_json
+from ...urls import redact_url
+from .constants import (
     ACCESS_TOKEN_PARAM,
     CHATHUB_PATH,
     CREATE_PATH,
     ENCRYPTED_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
     ResultValue,
-    Style,
 )
-from ..protocol.conversation import Conversation
-from ..protocol.framing import Record, load_json
-from ..protocol.invocation import Locale, build_invocation
-from ..protocol.results import error_for_result
-from ..urls import redact_url
-from .base import HttpGet, Service, Turn
 from .cookies import Cookies
+from .invocation import Locale, build_invocation
+from .reader import TurnReader
+from .results import error_for_result
 
 __all__ = [
     "DEFAULT_HEADERS",
     "ENV_URL",
-    "BingService",
+    "BingDialect",
     "Endpoints",
     "error_for_status",
     "parse_create",
@@ -102,7 +104,7 @@ class Endpoints:
 
 
 @dataclass(frozen=True)
-class BingService(Service):
+class BingDialect(ChatHubDialect):
     """Bing's 2023 ChatHub.
 
     Args:
@@ -113,6 +115,7 @@ class BingService(Service):
 
     name = "bing"
     websocket_per_turn = False
+    capabilities: ClassVar[Capabilities] = Capabilities(styles=True, search_toggle=True)
 
     endpoints: Endpoints = field(default_factory=Endpoints)
     cookies: Cookies | None = field(default=None, repr=False)
@@ -159,6 +162,10 @@ class BingService(Service):
                 locale=self.locale,
             )
         ]
+
+    def reader(self) -> TurnReader:
+        """Bing's reader of a turn's records."""
+        return TurnReader()
 
     def secrets(self, conversation: Conversation) -> Sequence[str]:
         """The conversation's signatures."""

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 import aiohttp
 
 from ..errors import ProtocolError
-from ..services import HttpResponse
 from ..urls import host_of
+from .dialect import HttpResponse
 from .failures import request_failure
 
 __all__ = ["AiohttpGet"]

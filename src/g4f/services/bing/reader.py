@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import ProtocolError, truncate
-from .constants import UPDATE_TARGET, ContentOrigin, RecordType, ResultValue
-from .events import (
+from ...errors import G4FError, ProtocolError, truncate
+from ...protocol.constants import UPDATE_TARGET, RecordType
+from ...protocol.events import (
     Close,
     Completion,
     ErrorResult,
@@ -29,7 +29,9 @@ from .events import (
     Throttling,
     TurnLimit,
 )
-from .framing import Record
+from ...protocol.framing import Record
+from .constants import ContentOrigin, ResultValue
+from .results import error_for_result
 
 __all__ = [
     "MESSAGE_SEPARATOR",
@@ -178,6 +180,10 @@ class TurnReader:
         if len(self._pieces) > 1:
             self._pieces = ["".join(self._pieces)]
         return self._pieces[0] if self._pieces else ""
+
+    def error_for(self, value: str, message: str) -> G4FError:
+        """The typed error for a turn that ended with result ``value`` (Bing's table)."""
+        return error_for_result(value, message)
 
     @property
     def retracted(self) -> bool:

@@ -18,8 +18,8 @@ from ..errors import (
     ResponseTimeout,
     TurnTimeout,
 )
-from ..protocol import Event, Final, Ping, Record, TurnReader
-from ..protocol.connection import Connection, State
+from ..protocol import Event, Final, Ping, Record
+from ..protocol.connection import Connection, State, TurnReader
 from .config import Limits, Timeouts
 from .failures import open_failure
 from .recorder import CassetteRecorder
@@ -41,9 +41,10 @@ class ChatHubSocket:
         self,
         ws: aiohttp.ClientWebSocketResponse,
         timeouts: Timeouts,
+        *,
+        reader: Callable[[], TurnReader],
         recorder: CassetteRecorder | None = None,
         limits: Limits | None = None,
-        reader: Callable[[], TurnReader] = TurnReader,
     ) -> None:
         self._ws, self.timeouts, self.recorder = ws, timeouts, recorder
         self.limits = limits or Limits()
@@ -63,7 +64,7 @@ class ChatHubSocket:
         proxy: str | None = None,
         via: str | None = None,
         recorder: CassetteRecorder | None = None,
-        reader: Callable[[], TurnReader] = TurnReader,
+        reader: Callable[[], TurnReader],
         refused: Callable[[int], G4FError | None] | None = None,
     ) -> ChatHubSocket:
         """Open the websocket and send the handshake (its answer is read with the first turn).
@@ -90,7 +91,7 @@ class ChatHubSocket:
                 if meaning is not None:
                     raise meaning from None
             raise open_failure(exc, url, via or proxy, timeouts.connect) from None
-        socket = cls(ws, timeouts, recorder, limits, reader)
+        socket = cls(ws, timeouts, reader=reader, recorder=recorder, limits=limits)
         try:
             await socket._send(socket.connection.initiate())
         except BaseException:

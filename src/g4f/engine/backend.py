@@ -1,0 +1,110 @@
+"""The turn-level seam under every surface: a :class:`Backend` starts conversations and runs
+turns as async streams of the public events; :class:`Capabilities` says what it can do.
+
+The surfaces (the seed's API, ``g4f.openai``, ``g4f api``, the CLI) talk to this and nothing
+else. The ChatHub engine (:class:`g4f.engine.chathub.ChatHubClient`, parameterised by a dialect)
+is one implementation; :class:`g4f.engine.fake.FakeBackend`, fed a script of events, is another,
+so a surface can be tested without a socket — as httpx's ``MockTransport`` allows one level down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, runtime_checkable
+
+from ..protocol.constants import Style
+from ..protocol.conversation import Conversation
+from ..protocol.events import Event
+from .images import Image
+
+__all__ = ["Backend", "Capabilities"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can do, so that a surface refuses the rest before anything is sent.
+
+    Attributes:
+        images: a turn may carry images.
+        tones: the service names its models by tone, and a turn may pick one.
+        styles: the conversation style (creative, balanced, precise) changes the answer.
+        stop: an answer can be stopped early with an acknowledgement (else closing stops it).
+        search_toggle: web search can be switched off per turn.
+    """
+
+    images: bool = False
+    tones: bool = False
+    styles: bool = False
+    stop: bool = False
+    search_toggle: bool = False
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A service, as the surfaces see it: conversations and turns of typed events.
+
+    Use it as an async context manager; :meth:`aclose` releases what it holds.
+    """
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this backend can do."""
+        ...
+
+    async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
+        """A new conversation for the turns to come."""
+        ...
+
+    def ask(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None = None,
+        style: Style | str | None = None,
+        context: str | None = None,
+        search: bool = True,
+        tone: str | None = None,
+        images: Sequence[Image] = (),
+    ) -> AsyncGenerator[Event, None]:
+        """Run one turn; yield its events, ending with :class:`~g4f.protocol.Final`, or raise
+        the typed :class:`~g4f.errors.G4FError` (with the text so far in ``partial_text``).
+
+        Closing the generator early stops the turn upstream."""
+        ...
+
+    async def ask_text(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None = None,
+        style: Style | str | None = None,
+        context: str | None = None,
+        search: bool = True,
+        tone: str | None = None,
+        images: Sequence[Image] = (),
+    ) -> str:
+        """Run one turn and return the whole answer text."""
+        ...
+
+    async def check(self) -> None:
+        """Check that the service answers (a readiness probe); raise why not."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and sessions."""
+        ...
+
+    async def __aenter__(self) -> Backend:
+        """The backend itself."""
+        ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """:meth:`aclose`."""
+        ...

@@ -1,0 +1,92 @@
+"""Microsoft 365 Copilot's Chathub in the service registry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ...engine.backend import Backend
+from ...errors import NotAuthorized
+from ...protocol.constants import Style
+from ...urls import redact_url
+from ..spec import Model, ServiceEntry, ServiceOption
+from .client import ENV_M365_URL, M365Client
+from .dialect import BASE_URL, M365Dialect, check_base_url
+from .token import ENV_TOKEN, TokenSource
+from .tones import DEFAULT_TONE, TONES
+
+__all__ = ["M365", "MODEL_PREFIX"]
+
+NAME = "m365"
+MODEL_PREFIX = "m365/"
+"""``m365/<Tone>`` passes any tone through (the service's set changes without notice)."""
+DEFAULT_MODEL = "m365-copilot"
+
+
+def _friendly(tone: str) -> str:
+    """``Gpt_5_5_Chat`` → ``m365-gpt-5-5-chat``."""
+    return "m365-" + tone.lower().replace("_", "-")
+
+
+def _build(**options: Any) -> Backend:
+    return M365Client(**options)
+
+
+def _describe(url: str | None, options: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """Checks ``--url`` and that a token is given; an expired one is only a warning (the file
+    may be refreshed while the server runs)."""
+    url = url or os.environ.get(ENV_M365_URL, "").strip() or BASE_URL
+    check_base_url(url)
+    try:
+        source = TokenSource.resolve(options.get("token"), options.get("token_file"))
+    except NotAuthorized as exc:
+        raise ValueError(str(exc)) from None
+    warnings: tuple[str, ...] = ()
+    try:
+        source.current()
+    except NotAuthorized as exc:
+        warnings = (str(exc),)
+    return f"Microsoft 365 Copilot at {redact_url(url)}", warnings
+
+
+def _local(hub_url: str) -> Mapping[str, Any]:
+    """The hub's own test token: the user's is never sent to it."""
+    from ...hub import make_test_token  # the hub is only loaded for --local
+
+    return {"url": hub_url, "token": make_test_token(), "token_file": None}
+
+
+M365: ServiceEntry = ServiceEntry(
+    name=NAME,
+    title="Microsoft 365 Copilot (with your token; a licensed work or school account)",
+    build=_build,
+    options=(
+        ServiceOption(
+            "--token-file",
+            "token_file",
+            f"a file holding your token alone, re-read when it changes (default: ${ENV_TOKEN})",
+        ),
+    ),
+    accepts=frozenset({"token", "token_file", "tone"}),
+    models=(
+        Model(DEFAULT_MODEL, Style.PRECISE, service=NAME, tone=DEFAULT_TONE),
+        *(
+            Model(_friendly(tone), Style.PRECISE, service=NAME, tone=tone)
+            for tone in TONES
+            if tone != DEFAULT_TONE
+        ),
+    ),
+    model_prefix=MODEL_PREFIX,
+    default_url=BASE_URL,
+    env_url=ENV_M365_URL,
+    capabilities=M365Dialect.capabilities,
+    offline_hint=(
+        "g4f: Microsoft 365 Copilot could not be reached. Offline? `g4f chat --service m365 "
+        f"--local` answers from a hub started in-process; --url or ${ENV_M365_URL} points at "
+        "another server (e.g. `g4f hub`)."
+    ),
+    local_options=_local,
+    describe=_describe,
+)
+"""Microsoft 365 Copilot's Chathub, with the user's own token."""
