@@ -16,6 +16,7 @@ from .events import (
     Event,
     Final,
     Ping,
+    ReaderOutput,
     ReasoningProgress,
     Refusal,
     Retraction,
@@ -26,6 +27,7 @@ from .events import (
     TextDelta,
     Throttling,
     TurnLimit,
+    event_to_json,
 )
 from .framing import (
     HANDSHAKE_REQUEST,
@@ -40,6 +42,7 @@ from .framing import (
 from .invocation import Locale, build_invocation, option_sets_for, ping_record
 from .reader import TurnReader
 from .results import error_for_result
+from .sending import Invocation, KeepAlive, Outgoing, Stop
 
 __all__ = [
     "HANDSHAKE_REQUEST",
@@ -51,9 +54,13 @@ __all__ = [
     "ErrorResult",
     "Event",
     "Final",
+    "Invocation",
+    "KeepAlive",
     "Locale",
     "MessageType",
+    "Outgoing",
     "Ping",
+    "ReaderOutput",
     "ReasoningProgress",
     "Record",
     "RecordDecoder",
@@ -64,6 +71,7 @@ __all__ = [
     "SearchProgress",
     "Source",
     "Sources",
+    "Stop",
     "Style",
     "SuggestedReplies",
     "TextDelta",
@@ -75,6 +83,7 @@ __all__ = [
     "encode_record",
     "encode_records",
     "error_for_result",
+    "event_to_json",
     "option_sets_for",
     "parse_handshake_response",
     "ping_record",
