@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from g4f import errors
 from g4f.openai import BadRequest, CompletionRequest, StopLimiter
-from g4f.protocol import encode_record, framing
-from g4f.protocol.connection import Connection
+from g4f.protocol import Invocation, encode_record, framing
+from g4f.protocol.connection import NEED_DATA, Connection
 from g4f.protocol.framing import RecordDecoder
 from g4f.services.bing import TurnReader
 from g4f.services.bing.dialect import parse_create
@@ -95,13 +95,13 @@ records = st.fixed_dictionaries(
 def started() -> Connection:
     connection = Connection(reader=TurnReader, max_record=1 << 16)
     connection.initiate()
-    connection.send_invocation({"type": 4, "invocationId": "0"})
+    connection.send(Invocation({"type": 4, "invocationId": "0"}))
     connection.receive_data("{}\x1e")
     return connection
 
 
 def drain(connection: Connection) -> None:
-    while connection.next_event() is not None:
+    while connection.next_event() is not NEED_DATA:
         pass
 
 

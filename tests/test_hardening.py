@@ -12,10 +12,9 @@ from g4f import errors
 from g4f.client import NO_RETRY, BingClient, Limits, Timeouts
 from g4f.hub import Hub, TurnRequest, echo_responder, running_hub
 from g4f.hub.scenarios import MAX_UPDATES, TurnPlan, script
-from g4f.protocol import encode_record
-from g4f.protocol.connection import Connection
-from g4f.services.bing import TurnReader
-from g4f.services.bing.dialect import parse_create
+from g4f.protocol import Invocation, TextDelta, encode_record
+from g4f.protocol.connection import NEED_DATA, Connection
+from g4f.services.bing import TurnReader, parse_create
 
 from .common import HALF, PROMPT, FakeClock
 
@@ -117,19 +116,19 @@ def test_json_nested_too_deep_is_a_protocol_error_in_the_create_parser() -> None
 def test_json_nested_too_deep_is_a_protocol_error_in_a_turn(depth: int) -> None:
     connection = Connection(reader=TurnReader)
     connection.initiate()
-    connection.send_invocation({"type": 4, "invocationId": "0"})
+    connection.send(Invocation({"type": 4, "invocationId": "0"}))
     connection.receive_data("{}\x1e")
     record = '{"type":1,"target":"update","arguments":[{"messages":' + nested(depth) + "}]}"
     with pytest.raises(errors.ProtocolError):
         connection.receive_data(record + "\x1e")
-        while connection.next_event() is not None:
+        while connection.next_event() is not NEED_DATA:
             pass
 
 
 def test_a_content_origin_that_is_not_a_string_is_no_type_error() -> None:
     connection = Connection(reader=TurnReader)
     connection.initiate()
-    connection.send_invocation({"type": 4, "invocationId": "0"})
+    connection.send(Invocation({"type": 4, "invocationId": "0"}))
     update = {
         "type": 1,
         "target": "update",
@@ -137,7 +136,7 @@ def test_a_content_origin_that_is_not_a_string_is_no_type_error() -> None:
     }
     connection.receive_data("{}\x1e" + encode_record(update) * 2)
     first = connection.next_event()
-    assert first is not None and first.text == "Hi"  # type: ignore[attr-defined]
+    assert first == TextDelta("Hi")
 
 
 def test_the_echo_answer_does_not_grow_with_the_prompt() -> None:

@@ -13,13 +13,14 @@ from g4f.openai import CompletionRequest, Part, complete
 from g4f.protocol import (
     Event,
     Final,
+    Invocation,
     ReasoningProgress,
     SearchProgress,
     TextDelta,
     Throttling,
     encode_records,
 )
-from g4f.protocol.connection import Connection
+from g4f.protocol.connection import NEED_DATA, Connection
 from g4f.services.m365.reader import M365TurnReader
 
 ANSWER = "Paris is the capital of France."
@@ -55,10 +56,10 @@ def final(text: str | None = ANSWER, *, echo_only: bool = False, **item: Any) ->
 def run(*records: dict[str, Any]) -> list[Event]:
     connection = Connection(reader=M365TurnReader)
     connection.initiate()
-    connection.send_invocation({"type": 4, "invocationId": "0"})
+    connection.send(Invocation({"type": 4, "invocationId": "0"}))
     connection.receive_data("{}\x1e" + encode_records(*records, {"type": 3, "invocationId": "0"}))
     events = []
-    while (event := connection.next_event()) is not None:
+    while (event := connection.next_event()) is not NEED_DATA:
         events.append(event)
     return events
 

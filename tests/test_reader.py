@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, get_args
 
 import pytest
 
@@ -11,8 +12,12 @@ from g4f.protocol import (
     Close,
     Completion,
     ErrorResult,
+    Event,
     Final,
     Ping,
+    ReaderOutput,
+    ReasoningProgress,
+    Refusal,
     Retraction,
     SearchProgress,
     Source,
@@ -21,6 +26,7 @@ from g4f.protocol import (
     TextDelta,
     Throttling,
     TurnLimit,
+    event_to_json,
 )
 from g4f.services.bing import TurnReader
 
@@ -248,3 +254,44 @@ def test_malformed_records_raise_protocol_error_naming_the_record(record: dict[s
         TurnReader().read(record)
     assert "malformed record" in caught.value.message
     assert str(record.get("type", "")) in caught.value.message
+
+
+# -- the public events ------------------------------------------------------------------------
+
+PUBLIC_EVENTS = {
+    TextDelta: "text_delta",
+    SearchProgress: "search_progress",
+    ReasoningProgress: "reasoning_progress",
+    Sources: "sources",
+    SuggestedReplies: "suggested_replies",
+    Throttling: "throttling",
+    TurnLimit: "turn_limit",
+    Retraction: "retraction",
+    Final: "final",
+}
+
+
+def test_the_event_union_is_exactly_what_a_turn_yields_with_its_json_names() -> None:
+    assert {cls: cls.kind for cls in get_args(Event)} == PUBLIC_EVENTS
+    internal = set(get_args(ReaderOutput)) - set(get_args(Event))
+    assert internal == {Ping, Close, Completion, ErrorResult, Refusal}
+    assert not any(hasattr(cls, "kind") for cls in internal)
+
+
+def test_an_event_in_json_is_its_kind_then_its_fields() -> None:
+    sources = Sources((Source("Example", "https://example.com/"),))
+    assert json.dumps(event_to_json(sources), ensure_ascii=False) == (
+        '{"type": "sources", "items": [{"title": "Example", "url": "https://example.com/"}]}'
+    )
+    assert event_to_json(Final("Hi", conversation_id="c")) == {
+        "type": "final",
+        "text": "Hi",
+        "retracted": False,
+        "conversation_id": "c",
+        "expiry_time": None,
+    }
+    assert event_to_json(TurnLimit(used=None, limit=None)) == {
+        "type": "turn_limit",
+        "used": None,
+        "limit": None,
+    }

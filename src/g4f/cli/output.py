@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import itertools
 import json
 import re
 import shutil
 import unicodedata
 from collections.abc import AsyncIterator
-from typing import Any, TextIO
+from typing import Any, TextIO, assert_never
 
 from .. import errors
 from ..protocol import (
@@ -25,22 +24,14 @@ from ..protocol import (
     TextDelta,
     Throttling,
     TurnLimit,
+    event_to_json,
 )
 from .markdown import DIM, RESET, render_markdown
 
-__all__ = ["JsonOutput", "Output", "TerminalOutput", "event_to_json"]
+__all__ = ["JsonOutput", "Output", "TerminalOutput"]
 
 YELLOW, RED = "\x1b[33m", "\x1b[31m"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def event_to_json(event: Event) -> dict[str, Any]:
-    """One event as a JSON-able dict: ``{"type": "text_delta", "text": …}`` and so on."""
-    return {"type": _snake(type(event).__name__), **dataclasses.asdict(event)}
 
 
 def error_line(error: errors.G4FError) -> str:
@@ -188,34 +179,37 @@ class TerminalOutput(Output):
 
     def event(self, event: Event) -> None:
         dim, reset = self._dim, self._reset_style
-        if isinstance(event, TextDelta):
-            if self._segments and self._segments[-1][0] == "text":
-                self._segments[-1] = ("text", self._segments[-1][1] + event.text)
-            else:
-                self._segments.append(("text", event.text))
-            self._show(event.text)
-        elif isinstance(event, SearchProgress | ReasoningProgress):
-            self._segments.append(("progress", event.text))
-            self._show(
-                f"{'' if self._screen.endswith(chr(10)) or not self._screen else chr(10)}"
-                f"{dim}{event.text}{reset}\n"
-            )
-        elif isinstance(event, Retraction):
-            self._retraction = event
-        elif isinstance(event, Sources):
-            lines = [f"  [{i}] {s.title} — {s.url}" for i, s in enumerate(event.items, 1)]
-            self._extras.append(f"{dim}Sources:\n" + "\n".join(lines) + reset)
-        elif isinstance(event, SuggestedReplies):
-            self._extras.append(f"{dim}Suggestions: {' · '.join(event.items)}{reset}")
-        elif isinstance(event, TurnLimit):
-            self._extras.append(
-                f"{self._yellow}This conversation reached its turn limit; "
-                f"type /new to start another.{reset}"
-            )
-        elif isinstance(event, Throttling):
-            self._extras.append(f"{dim}(turn {event.used} of {event.limit}){reset}")
-        elif isinstance(event, Final):
-            self._redraw()
+        match event:  # every event, so that mypy tells when a new one is not shown
+            case TextDelta(text=text):
+                if self._segments and self._segments[-1][0] == "text":
+                    self._segments[-1] = ("text", self._segments[-1][1] + text)
+                else:
+                    self._segments.append(("text", text))
+                self._show(text)
+            case SearchProgress(text=text) | ReasoningProgress(text=text):
+                self._segments.append(("progress", text))
+                self._show(
+                    f"{'' if self._screen.endswith(chr(10)) or not self._screen else chr(10)}"
+                    f"{dim}{text}{reset}\n"
+                )
+            case Retraction():
+                self._retraction = event
+            case Sources(items=sources):
+                lines = [f"  [{i}] {s.title} — {s.url}" for i, s in enumerate(sources, 1)]
+                self._extras.append(f"{dim}Sources:\n" + "\n".join(lines) + reset)
+            case SuggestedReplies(items=replies):
+                self._extras.append(f"{dim}Suggestions: {' · '.join(replies)}{reset}")
+            case TurnLimit():
+                self._extras.append(
+                    f"{self._yellow}This conversation reached its turn limit; "
+                    f"type /new to start another.{reset}"
+                )
+            case Throttling(used=used, limit=limit):
+                self._extras.append(f"{dim}(turn {used} of {limit}){reset}")
+            case Final():
+                self._redraw()
+            case _:
+                assert_never(event)
 
     def _show(self, text: str) -> None:
         self._screen += text

@@ -1,7 +1,8 @@
 """The ChatHub websocket's transport: aiohttp, deadlines, keep-alive pings and the recorder.
 
-What the records mean is :class:`g4f.protocol.Connection`'s business; this module only moves its
-text and watches the clock.
+What the records mean, and how an abandoned turn is stopped and closed, is
+:class:`g4f.protocol.connection.Connection`'s business; this module only moves its text and
+watches the clock.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from ..errors import (
     ResponseTimeout,
     TurnTimeout,
 )
-from ..protocol import Event, Final, Ping, Record
-from ..protocol.connection import Connection, State, TurnReader
+from ..protocol import Event, Final, Invocation, KeepAlive, Ping, Record
+from ..protocol.connection import NEED_DATA, Connection, State, TurnReader
 from .config import Limits, Timeouts
 from .failures import open_failure
 from .recorder import CassetteRecorder
@@ -126,7 +127,7 @@ class ChatHubSocket:
         deadline = asyncio.get_running_loop().time() + self.timeouts.read
         while not connection.handshaken:
             connection.receive_data(await self._receive(deadline, float("inf")))
-            while connection.next_event() is not None:
+            while connection.next_event() is not NEED_DATA:
                 pass  # pings before any turn need no answer
 
     async def turn(
@@ -142,10 +143,9 @@ class ChatHubSocket:
         ``on_sent`` is called once they have been sent. If the turn fails or the caller stops
         early, ``stop`` (when the service has such a record) is sent, and the websocket closed.
         """
-        invocation, *extra = records
         ok = False
         try:
-            await self._send(self.connection.send_invocation(invocation, *extra))
+            await self._send(self.connection.send(Invocation.of(records)))
             if on_sent is not None:
                 on_sent()  # the invocation id is used now, whatever becomes of the turn
             async for event in self._events():
@@ -159,8 +159,9 @@ class ChatHubSocket:
                 await self.recorder.flush()
 
     async def _abandon(self, stop: Record | None) -> None:
-        """End a turn that did not finish: stop the answer (when the service has a ``stop``
-        record and the answer is still running), wait briefly for the acknowledgement, close.
+        """End a turn that did not finish as the connection decides (:meth:`Connection.abandon
+        <g4f.protocol.connection.Connection.abandon>`): send its stop if any, read until the
+        acknowledgement within ``timeouts.stop``, close.
 
         This runs in a task of its own, shielded, so that a caller cancelled while leaving
         (an API client that disconnected) still stops the answer; every wait in it has a
@@ -171,20 +172,15 @@ class ChatHubSocket:
         await asyncio.shield(self._closing)
 
     async def _stop_and_close(self, stop: Record | None) -> None:
-        if stop is not None and not self.closed and self.connection.state is State.TURN:
-            with contextlib.suppress(G4FError):  # closing stops the answer too
-                await self._send(self.connection.stop_text(stop))
-                await self._acknowledged()
-        await self._close_now()
-
-    async def _acknowledged(self) -> None:
-        """Read until the stopped turn ends (its completion), within ``timeouts.stop``."""
         connection = self.connection
-        deadline = asyncio.get_running_loop().time() + self.timeouts.stop
-        while connection.state is State.TURN:
-            connection.receive_data(await self._receive(deadline, deadline))
-            while connection.state is State.TURN and connection.next_event() is not None:
-                pass  # what the stopped answer still sends is not shown
+        with contextlib.suppress(G4FError):  # closing stops the answer too
+            text = connection.abandon(None if self._ws.closed else stop)
+            if text is not None:
+                await self._send(text)
+            deadline = asyncio.get_running_loop().time() + self.timeouts.stop
+            while connection.next_event() is NEED_DATA and not connection.close_expected():
+                connection.receive_data(await self._receive(deadline, deadline))
+        await self._close_now()
 
     async def _events(self) -> AsyncGenerator[Event, None]:
         connection = self.connection
@@ -194,7 +190,7 @@ class ChatHubSocket:
         progress = 0
         while True:
             event = connection.next_event()
-            if event is None:
+            if event is NEED_DATA:
                 if connection.progress != progress:  # pings alone are no progress
                     progress = connection.progress
                     deadline = loop.time() + self.timeouts.read
@@ -215,7 +211,7 @@ class ChatHubSocket:
         now = asyncio.get_running_loop().time()
         if now - self._last_ping >= self.timeouts.ping_interval:
             self._last_ping = now
-            await self._send(self.connection.ping())
+            await self._send(self.connection.send(KeepAlive()))
 
     async def _send(self, text: str) -> None:
         if self.recorder is not None:

@@ -12,7 +12,7 @@ Example::
         ...
 """
 
-from .connection import Connection, State, TurnReader
+from .connection import NEED_DATA, Connection, NeedData, State, TurnReader
 from .constants import RECORD_SEPARATOR, RecordType, Style
 from .conversation import Conversation
 from .events import (
@@ -22,6 +22,7 @@ from .events import (
     Event,
     Final,
     Ping,
+    ReaderOutput,
     ReasoningProgress,
     Refusal,
     Retraction,
@@ -32,6 +33,7 @@ from .events import (
     TextDelta,
     Throttling,
     TurnLimit,
+    event_to_json,
 )
 from .framing import (
     HANDSHAKE_REQUEST,
@@ -44,10 +46,12 @@ from .framing import (
     parse_handshake_response,
     ping_record,
 )
+from .sending import Invocation, KeepAlive, Outgoing, Stop
 
 __all__ = [
     "HANDSHAKE_REQUEST",
     "HANDSHAKE_RESPONSE",
+    "NEED_DATA",
     "RECORD_SEPARATOR",
     "Close",
     "Completion",
@@ -56,7 +60,12 @@ __all__ = [
     "ErrorResult",
     "Event",
     "Final",
+    "Invocation",
+    "KeepAlive",
+    "NeedData",
+    "Outgoing",
     "Ping",
+    "ReaderOutput",
     "ReasoningProgress",
     "Record",
     "RecordDecoder",
@@ -67,6 +76,7 @@ __all__ = [
     "Source",
     "Sources",
     "State",
+    "Stop",
     "Style",
     "SuggestedReplies",
     "TextDelta",
@@ -76,6 +86,7 @@ __all__ = [
     "decode_record",
     "encode_record",
     "encode_records",
+    "event_to_json",
     "parse_handshake_response",
     "ping_record",
 ]

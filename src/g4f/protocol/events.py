@@ -1,9 +1,16 @@
-"""Typed events: what one turn of a ChatHub conversation produces, as small immutable values."""
+"""Typed events: what one turn of a ChatHub conversation produces, as small immutable values.
+
+:data:`Event` is what a turn yields (``ask()``); each of its classes names itself in JSON with
+its ``kind`` (:func:`event_to_json`). The reader also produces records that never reach a caller
+— :class:`Ping`, :class:`Close`, :class:`Completion`, :class:`ErrorResult`, :class:`Refusal` —
+which the connection answers or turns into errors; :data:`ReaderOutput` is the union of both.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 __all__ = [
     "Close",
@@ -12,6 +19,7 @@ __all__ = [
     "Event",
     "Final",
     "Ping",
+    "ReaderOutput",
     "ReasoningProgress",
     "Refusal",
     "Retraction",
@@ -22,12 +30,15 @@ __all__ = [
     "TextDelta",
     "Throttling",
     "TurnLimit",
+    "event_to_json",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     """A new piece of the answer text, to append to what came before."""
+
+    kind: ClassVar[str] = "text_delta"
 
     text: str
 
@@ -36,6 +47,8 @@ class TextDelta:
 class SearchProgress:
     """A progress line ("Searching for: …", "Generating answers for you…"); never answer text."""
 
+    kind: ClassVar[str] = "search_progress"
+
     text: str
     message_type: str
 
@@ -43,6 +56,8 @@ class SearchProgress:
 @dataclass(frozen=True, slots=True)
 class ReasoningProgress:
     """A summary of the model's reasoning while it thinks; never answer text."""
+
+    kind: ClassVar[str] = "reasoning_progress"
 
     text: str
 
@@ -59,6 +74,8 @@ class Source:
 class Sources:
     """The sources of the answer, in the service's order."""
 
+    kind: ClassVar[str] = "sources"
+
     items: tuple[Source, ...]
 
 
@@ -66,12 +83,16 @@ class Sources:
 class SuggestedReplies:
     """Replies the service suggests the user could send next."""
 
+    kind: ClassVar[str] = "suggested_replies"
+
     items: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Throttling:
     """The conversation's turn counter: ``used`` turns of at most ``limit``."""
+
+    kind: ClassVar[str] = "throttling"
 
     used: int
     limit: int
@@ -85,6 +106,8 @@ class TurnLimit:
     the service sent them.
     """
 
+    kind: ClassVar[str] = "turn_limit"
+
     used: int | None
     limit: int | None
 
@@ -95,6 +118,8 @@ class Retraction:
 
     ``retracted_text`` is what had been streamed before; callers should treat it as withdrawn.
     """
+
+    kind: ClassVar[str] = "retraction"
 
     retracted_text: str
     apology: str
@@ -107,6 +132,8 @@ class Final:
     ``text`` is the final answer chosen by author and message type (the apology when retracted).
     """
 
+    kind: ClassVar[str] = "final"
+
     text: str
     retracted: bool = False
     conversation_id: str | None = None
@@ -115,7 +142,8 @@ class Final:
 
 @dataclass(frozen=True, slots=True)
 class ErrorResult:
-    """The turn ended with a non-``Success`` result; ``value`` is ``result.value``."""
+    """The turn ended with a non-``Success`` result; ``value`` is ``result.value``. The
+    connection raises the matching error (:func:`~g4f.protocol.error_for_result`)."""
 
     value: str
     message: str
@@ -132,12 +160,13 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Ping:
-    """A keep-alive record (type 6)."""
+    """A keep-alive record (type 6); the transport answers it, it is never yielded."""
 
 
 @dataclass(frozen=True, slots=True)
 class Close:
-    """The server announced it is closing the connection (type 7)."""
+    """The server announced it is closing the connection (type 7); the connection raises
+    :class:`~g4f.errors.ConnectionClosed` for it during a turn."""
 
     error: str | None = None
     allow_reconnect: bool = False
@@ -145,7 +174,8 @@ class Close:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """The end of an invocation (type 3), after its final record."""
+    """The end of an invocation (type 3), after its final record (without one, the connection
+    raises :class:`~g4f.errors.RequestRefused`)."""
 
     invocation_id: str | None = None
     error: str | None = None
@@ -155,15 +185,26 @@ Event: TypeAlias = (
     TextDelta
     | SearchProgress
     | ReasoningProgress
-    | Refusal
     | Sources
     | SuggestedReplies
     | Throttling
     | TurnLimit
     | Retraction
     | Final
-    | ErrorResult
-    | Ping
-    | Close
-    | Completion
 )
+"""What a turn yields to its caller; a ``match`` over it can be checked for completeness."""
+
+ReaderOutput: TypeAlias = Event | Ping | Close | Completion | ErrorResult | Refusal
+"""What a turn reader produces: the events, and the records the connection answers (a ping) or
+turns into an error (a close, a failed result, a bare completion, a refusal)."""
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """One event as a JSON-able dict, its ``kind`` under ``"type"`` and then its fields.
+
+    >>> event_to_json(TextDelta("Hi"))
+    {'type': 'text_delta', 'text': 'Hi'}
+    >>> event_to_json(Throttling(used=1, limit=30))
+    {'type': 'throttling', 'used': 1, 'limit': 30}
+    """
+    return {"type": event.kind, **dataclasses.asdict(event)}

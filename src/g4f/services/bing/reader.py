@@ -17,9 +17,9 @@ from ...protocol.events import (
     Close,
     Completion,
     ErrorResult,
-    Event,
     Final,
     Ping,
+    ReaderOutput,
     Retraction,
     SearchProgress,
     Source,
@@ -190,7 +190,7 @@ class TurnReader:
         """Whether the service retracted the answer."""
         return self._retracted
 
-    def read(self, record: Record) -> list[Event]:
+    def read(self, record: Record) -> list[ReaderOutput]:
         """Return the events ``record`` produces (possibly none)."""
         kind = record.get("type")
         if kind == _INVOCATION:
@@ -220,7 +220,7 @@ class TurnReader:
 
     # -- type 1 ------------------------------------------------------------------------------
 
-    def _fast_update(self, record: Record) -> list[Event] | None:
+    def _fast_update(self, record: Record) -> list[ReaderOutput] | None:
         """The common update — one bot answer message extending the one streaming — read in
         few steps (it is most of the records of a turn); ``None`` for anything else."""
         arguments = record.get("arguments")
@@ -249,11 +249,11 @@ class TurnReader:
         delta = self._extend(text)
         return [delta] if delta is not None else []
 
-    def _read_update(self, record: Record) -> list[Event]:
+    def _read_update(self, record: Record) -> list[ReaderOutput]:
         if record.get("target") != UPDATE_TARGET:
             return []
         arguments = dict_list(record.get("arguments"), record, "arguments")
-        events: list[Event] = []
+        events: list[ReaderOutput] = []
         for argument in arguments:
             for message in dict_list(argument.get("messages"), record, "messages"):
                 events.extend(self._read_message(message, record))
@@ -263,7 +263,7 @@ class TurnReader:
                 events.append(throttling)
         return events
 
-    def _read_message(self, message: dict[str, Any], record: Record) -> list[Event]:
+    def _read_message(self, message: dict[str, Any], record: Record) -> list[ReaderOutput]:
         if message.get("author") != "bot":
             return []
         message_type = message.get("messageType")
@@ -279,7 +279,9 @@ class TurnReader:
         delta = self._advance(message_id, text)
         return [delta] if delta is not None else []
 
-    def _progress(self, message: dict[str, Any], message_type: str, record: Record) -> list[Event]:
+    def _progress(
+        self, message: dict[str, Any], message_type: str, record: Record
+    ) -> list[ReaderOutput]:
         text = card_text(message, "RichTextBlock", "TextBlock") or optional_str(
             message.get("text"), record, "message text"
         )
@@ -313,7 +315,7 @@ class TurnReader:
         self._pieces.append(piece)
         return TextDelta(piece)
 
-    def _retract(self, apology: str) -> list[Event]:
+    def _retract(self, apology: str) -> list[ReaderOutput]:
         if self._retracted:
             return []
         self._retracted = True
@@ -321,7 +323,7 @@ class TurnReader:
 
     # -- type 2 ------------------------------------------------------------------------------
 
-    def _read_final(self, record: Record) -> list[Event]:
+    def _read_final(self, record: Record) -> list[ReaderOutput]:
         item = record.get("item")
         if not isinstance(item, dict):
             raise malformed(record, "final record without item")
@@ -341,7 +343,7 @@ class TurnReader:
             ]
         messages = dict_list(item.get("messages"), record, "messages")
         answer = self._answer(messages)
-        events: list[Event] = []
+        events: list[ReaderOutput] = []
         answer_text = _answer_text(answer, record) if answer is not None else None
         if answer is not None and answer.get("contentOrigin") == ContentOrigin.APOLOGY:
             events.extend(self._retract(answer_text or ""))
@@ -383,8 +385,8 @@ class TurnReader:
         """The turn's answer among a final record's messages."""
         return answer_message(messages)
 
-    def _extras(self, answer: dict[str, Any], record: Record) -> list[Event]:
-        events: list[Event] = []
+    def _extras(self, answer: dict[str, Any], record: Record) -> list[ReaderOutput]:
+        events: list[ReaderOutput] = []
         sources = tuple(
             Source(
                 title=str(s.get("providerDisplayName") or s.get("seeMoreUrl") or ""),

@@ -10,8 +10,8 @@ from ...errors import RequestRefused, UnknownTone
 from ...protocol.constants import UPDATE_TARGET, RecordType
 from ...protocol.events import (
     ErrorResult,
-    Event,
     Final,
+    ReaderOutput,
     ReasoningProgress,
     Refusal,
     TextDelta,
@@ -70,7 +70,7 @@ class M365TurnReader(TurnReader):
             tone = arguments[0].get("tone")
             self._tone = tone if isinstance(tone, str) else DEFAULT_TONE
 
-    def read(self, record: Record) -> list[Event]:
+    def read(self, record: Record) -> list[ReaderOutput]:
         """As :meth:`TurnReader.read`; a completion with an ``error`` and no answer is the
         service refusing the invocation — for a tone it does not know, :class:`UnknownTone`."""
         if record.get("type") == RecordType.COMPLETION and isinstance(record.get("error"), str):
@@ -84,13 +84,13 @@ class M365TurnReader(TurnReader):
             raise RequestRefused(f"the service refused the turn with tone {self._tone}: {error}")
         return super().read(record)
 
-    def _fast_update(self, record: Record) -> list[Event] | None:
+    def _fast_update(self, record: Record) -> list[ReaderOutput] | None:
         return None  # the updates here have other shapes than Bing's common one
 
-    def _read_update(self, record: Record) -> list[Event]:
+    def _read_update(self, record: Record) -> list[ReaderOutput]:
         if record.get("target") != UPDATE_TARGET:
             return []  # Metrics echoes and other targets carry no answer
-        events: list[Event] = []
+        events: list[ReaderOutput] = []
         for argument in dict_list(record.get("arguments"), record, "arguments"):
             piece = argument.get("writeAtCursor")
             if piece is not None:
@@ -112,7 +112,7 @@ class M365TurnReader(TurnReader):
             self._throttling = throttling
         return throttling
 
-    def _read_message(self, message: dict[str, Any], record: Record) -> list[Event]:
+    def _read_message(self, message: dict[str, Any], record: Record) -> list[ReaderOutput]:
         if message.get("author") != "bot":
             return []
         kind = message.get("messageType")
@@ -133,7 +133,7 @@ class M365TurnReader(TurnReader):
             return self._progress(message, str(kind), record)
         return []  # ReferencesListComplete, EndOfRequest, Suggestion, GeneratedCode, …
 
-    def _reasoning(self, message: dict[str, Any], record: Record) -> list[Event]:
+    def _reasoning(self, message: dict[str, Any], record: Record) -> list[ReaderOutput]:
         text = card_text(message, "RichTextBlock", "TextBlock") or optional_str(
             message.get("text"), record, "message text"
         )
@@ -157,7 +157,7 @@ class M365TurnReader(TurnReader):
                 found = message
         return found
 
-    def _read_final(self, record: Record) -> list[Event]:
+    def _read_final(self, record: Record) -> list[ReaderOutput]:
         item = record.get("item")
         messages = item.get("messages") if isinstance(item, dict) else None
         if isinstance(messages, list):
