@@ -25,9 +25,8 @@ from ..client import (
     RetryPolicy,
     Timeouts,
 )
-from ..hub.m365 import DEFAULT_MAX_MESSAGES
-from ..hub.m365_scripts import M365_SCENARIOS
-from ..hub.scenarios import usage as scenario_usage
+from ..hub.bing.scenarios import usage as scenario_usage
+from ..hub.m365 import DEFAULT_MAX_MESSAGES, M365_SCENARIOS
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
 from ..services.m365 import DEFAULT_TONE, ENV_TOKEN, TONES
