@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import random
 
-from g4f.hub.records import (
-    bot_message,
-    completion_record,
-    final_record,
-    progress_message,
-    update_record,
-)
+from g4f.hub.bing.records import bot_message, final_record, progress_message, update_record
+from g4f.hub.records import completion_record
 from g4f.protocol import encode_record, encode_records
 from g4f.services.bing import MessageType
 

@@ -12,7 +12,7 @@ import pytest
 from g4f.api import ApiSettings, ApiThread
 from g4f.client import NO_RETRY, Timeouts
 from g4f.hub import Hub, HubThread, Reply
-from g4f.hub.records import APOLOGY_TEXT
+from g4f.hub.bing.spec import APOLOGY_TEXT
 
 from .common import ANSWER, HALF, USER, FakeClock
 

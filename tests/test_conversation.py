@@ -66,15 +66,7 @@ def test_a_broken_saved_conversation_is_a_value_error(data: dict[str, object]) -
 
 
 async def test_a_later_turn_is_not_a_start_of_session(hub: Hub, client: BingClient) -> None:
-    seen: list[bool] = []
-    original = hub._check_invocation
-
-    def spy(record, token):  # type: ignore[no-untyped-def]
-        seen.append(record["arguments"][0]["isStartOfSession"])
-        return original(record, token)
-
-    hub._check_invocation = spy  # type: ignore[method-assign]
     conversation = await client.create_conversation()
     await client.ask_text("one", conversation=conversation)
     await client.ask_text("two", conversation=conversation)
-    assert seen == [True, False]
+    assert [a["isStartOfSession"] for a in hub.bing.invocations] == [True, False]

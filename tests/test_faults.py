@@ -14,7 +14,7 @@ import pytest
 from g4f import errors
 from g4f.client import BingClient, Timeouts
 from g4f.hub import Hub
-from g4f.hub.records import APOLOGY_TEXT, TURN_LIMIT_TEXT
+from g4f.hub.bing.spec import APOLOGY_TEXT, TURN_LIMIT_TEXT
 from g4f.protocol import (
     Event,
     Final,

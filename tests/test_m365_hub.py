@@ -16,8 +16,7 @@ import pytest
 from g4f import errors
 from g4f.client import M365Client, Timeouts
 from g4f.hub import Hub, make_test_token, running_hub
-from g4f.hub.m365 import TEST_OID
-from g4f.hub.m365_scripts import M365_SCENARIOS
+from g4f.hub.m365 import M365_SCENARIOS, TEST_OID
 from g4f.protocol import (
     Final,
     ReasoningProgress,

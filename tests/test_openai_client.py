@@ -7,7 +7,7 @@ import pytest
 from g4f import errors
 from g4f.client import NO_RETRY, AsyncClient, Client, Timeouts
 from g4f.hub import Hub, TurnRequest, echo_responder
-from g4f.hub.records import APOLOGY_TEXT
+from g4f.hub.bing.spec import APOLOGY_TEXT
 
 from .common import ANSWER, HALF, PROMPT, USER
 

@@ -17,8 +17,21 @@ client), :mod:`g4f.hub` (a local server speaking the same protocol). Importing `
 network or file work.
 """
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from ._chat_completion import ChatCompletion
-
 __all__ = ["ChatCompletion", "__version__"]
+
+if TYPE_CHECKING:
+    from ._chat_completion import ChatCompletion
+
+
+def __getattr__(name: str) -> Any:
+    """``ChatCompletion``, imported on first use: importing a lower layer (``g4f.protocol``,
+    ``g4f.hub``) loads no model table, service or client."""
+    if name == "ChatCompletion":
+        from ._chat_completion import ChatCompletion
+
+        return ChatCompletion
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

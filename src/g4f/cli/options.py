@@ -18,9 +18,8 @@ from ..api.settings import ApiSettings
 from ..api.store import ENV_STORE_KEY, default_store_url
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
-from ..hub.m365 import DEFAULT_MAX_MESSAGES
-from ..hub.m365_scripts import M365_SCENARIOS
-from ..hub.scenarios import usage as scenario_usage
+from ..hub.bing.scenarios import usage as scenario_usage
+from ..hub.m365 import DEFAULT_MAX_MESSAGES, M365_SCENARIOS
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
 from ..services.bing import ENV_COOKIES, ENV_URL, Cookies

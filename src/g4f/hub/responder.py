@@ -46,7 +46,7 @@ class Reply:
     """A responder's answer: text, plus the sources and suggestions to attach to it.
 
     ``scenario``, when set, overrides the conversation's scenario for this turn (see
-    :mod:`g4f.hub.scenarios`), so a responder can pick the situation to play.
+    :mod:`g4f.hub.bing.scenarios`), so a responder can pick the situation to play.
     """
 
     text: str

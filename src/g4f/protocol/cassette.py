@@ -20,7 +20,6 @@ __all__ = [
     "CASSETTE_VERSION",
     "CassetteEntry",
     "cassette_line",
-    "cassette_service",
     "parse_cassette",
     "recorded_turns",
 ]
@@ -91,20 +90,6 @@ def _invocations(text: str) -> list[dict[str, Any]]:
 
 def _is_invocation(text: str) -> bool:
     return bool(_invocations(text))
-
-
-def cassette_service(entries: Sequence[CassetteEntry]) -> str:
-    """Which service a cassette recorded: ``"m365"`` when its first invocation's ``source`` is
-    Microsoft 365 Copilot's ``officeweb``, else ``"bing"``."""
-    for entry in entries:
-        if entry.direction != "send":
-            continue
-        for invocation in _invocations(entry.text):
-            arguments = invocation.get("arguments")
-            first = arguments[0] if isinstance(arguments, list) and arguments else None
-            source = first.get("source") if isinstance(first, dict) else None
-            return "m365" if source == "officeweb" else "bing"
-    return "bing"
 
 
 def recorded_turns(entries: Sequence[CassetteEntry]) -> list[list[str]]:

@@ -11,29 +11,27 @@ expiry; a ``stop`` is acknowledged; uploaded images are kept for the turn that a
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
-import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
-from ..engine.images import Image
-from ..errors import G4FError, ProtocolError
-from ..protocol import HANDSHAKE_RESPONSE, RecordDecoder, RecordType, encode_record
-from ..protocol.framing import Record
-from ..services.bing.constants import ResultValue
-from ..services.m365.dialect import CHATHUB_PATH, DEFAULT_TONE, TONES, UPLOAD_PATH
-from ..services.m365.token import AUDIENCE, read_claims
-from .m365_scripts import (
-    STOPPED_TEXT,
+from ...errors import ProtocolError
+from ...protocol.constants import RecordType
+from ...protocol.framing import HANDSHAKE_RESPONSE, Record, RecordDecoder, encode_record
+from ..host import Host
+from ..network import Wire
+from ..responder import Reply, TurnRequest
+from ..steps import Abort, CloseSocket, Send
+from ..table import forget_old
+from .scripts import (
     Completed,
     M365Plan,
     M365Step,
@@ -44,78 +42,34 @@ from .m365_scripts import (
     stop_acknowledgement,
     unknown_tone,
 )
-from .network import Wire
-from .responder import Reply, Responder, TurnRequest
-from .scenarios import Abort, CloseSocket, Send
-from .table import forget_old
+from .spec import (
+    ACCESS_TOKEN_PARAM,
+    AUDIENCE,
+    CHAT_TARGET,
+    CHATHUB_PATH,
+    CONVERSATION_ID_PARAM,
+    CONVERSATION_TTL,
+    DEFAULT_MAX_MESSAGES,
+    DEFAULT_TONE,
+    METRICS_TARGET,
+    SESSION_ID_PARAM,
+    SOURCE,
+    STOP_TARGET,
+    STOPPED_TEXT,
+    TONES,
+    UPLOAD_PATH,
+    UPLOAD_SCENARIO,
+    Result,
+)
+from .token import claims_of, ids_of
+from .uploads import Upload, read_data_url
 
-__all__ = [
-    "DEFAULT_MAX_MESSAGES",
-    "TEST_OID",
-    "TEST_TID",
-    "M365Conversation",
-    "M365Hub",
-    "Upload",
-    "make_test_token",
-]
+__all__ = ["KEPT", "MAX_UPLOADS", "M365Conversation", "M365Hub"]
 
-DEFAULT_MAX_MESSAGES = 600
-"""User messages a conversation may have (``maxNumUserMessagesInConversation``)."""
-CONVERSATION_TTL = 30 * 86400.0
-"""Seconds a conversation lives (about 30 days on the service)."""
-TEST_OID = "00000000-0000-4000-8000-000000000001"
-TEST_TID = "00000000-0000-4000-8000-0000000000aa"
 MAX_UPLOADS = 256
 """Uploaded images kept (the oldest are forgotten first)."""
 KEPT = 1000
 """Invocations, queries, origins and rejections kept for tests to read (the latest)."""
-
-
-def _b64url(data: Mapping[str, Any]) -> str:
-    raw = json.dumps(dict(data), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def make_test_token(
-    *,
-    oid: str = TEST_OID,
-    tid: str = TEST_TID,
-    lifetime: float = 3600.0,
-    audience: str = AUDIENCE,
-    now: Callable[[], float] = time.time,
-) -> str:
-    """An unsigned token of the Chathub's shape, for the hub only (the service would refuse it).
-
-    Its signature part holds ``+``, ``/`` and ``=``, as real tokens may, so a client that
-    forgets to URL-encode the token is caught. A negative ``lifetime`` gives an expired token.
-
-    >>> from g4f.services.m365 import Token
-    >>> Token.parse(make_test_token()).oid == TEST_OID
-    True
-    """
-    issued = int(now())
-    header = _b64url({"alg": "none", "typ": "JWT"})
-    claims = _b64url(
-        {
-            "aud": audience,
-            "oid": oid,
-            "tid": tid,
-            "iat": issued,
-            "exp": issued + int(lifetime),
-            "scp": "sydney.readwrite M365Chat.Read",
-        }
-    )
-    return f"{header}.{claims}.hub+test/unsigned="
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """An image uploaded through ``UploadFile``."""
-
-    conversation_id: str
-    data: bytes
-    file_type: str
-    file_name: str
 
 
 @dataclass
@@ -129,17 +83,6 @@ class M365Conversation:
     busy: bool = False
 
 
-class _Host(Protocol):
-    """What this side needs of the :class:`~g4f.hub.Hub` that serves it."""
-
-    pace: float
-    responder: Responder
-
-    def serve_websocket(
-        self, request: web.Request, serve: Callable[[Wire], Awaitable[None]]
-    ) -> Awaitable[web.StreamResponse]: ...
-
-
 class M365Hub:
     """Microsoft 365 Copilot's Chathub on the hub (see :class:`~g4f.hub.Hub`, which owns one as
     ``hub.m365``).
@@ -147,7 +90,7 @@ class M365Hub:
     Args:
         host: the hub it belongs to (its responder, pace and websocket bookkeeping).
         scenario: the scenario of every turn from now on (see
-            :data:`~g4f.hub.m365_scripts.M365_SCENARIOS`); assign :attr:`scenario` to change it.
+            :data:`~g4f.hub.m365.scripts.M365_SCENARIOS`); assign :attr:`scenario` to change it.
         max_messages: user messages a conversation may have.
         conversation_ttl: seconds a conversation lives.
         clock: monotonic seconds (conversation expiry), replaceable in tests.
@@ -164,16 +107,19 @@ class M365Hub:
     ``metrics_received``, ``uploads`` by ``docId``, ``rejections`` (why each upgrade was refused).
     """
 
+    source = SOURCE
+    """The invocation ``source`` of Microsoft 365 Copilot's clients."""
+
     def __init__(
         self,
-        host: _Host,
+        host: Host,
         *,
         scenario: str = "stream",
         max_messages: int = DEFAULT_MAX_MESSAGES,
         conversation_ttl: float = CONVERSATION_TTL,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
-        tones: tuple[str, ...] = tuple(TONES),
+        tones: tuple[str, ...] = TONES,
         denied_oids: tuple[str, ...] = (),
         cassette: Sequence[Sequence[str]] | None = None,
         max_conversations: int = 10_000,
@@ -202,6 +148,10 @@ class M365Hub:
         app.router.add_get(CHATHUB_PATH.format(oid="{oid}", tid="{tid}"), self._chathub)
         app.router.add_post(UPLOAD_PATH, self._upload)
 
+    def play_cassette(self, turns: Sequence[Sequence[str]]) -> None:
+        """Replay these recorded turns from now on (scenario ``cassette``)."""
+        self.cassette, self.scenario = [list(turn) for turn in turns], "cassette"
+
     # -- the token ---------------------------------------------------------------------------
 
     def _refusal(self, token: str | None, oid: str, tid: str) -> web.Response | None:
@@ -211,9 +161,9 @@ class M365Hub:
         if " " in token:
             return self._reject(401, "malformed token (was it URL-encoded?)")
         try:
-            claims = read_claims(token)
-        except G4FError as exc:
-            return self._reject(401, exc.message)
+            claims = claims_of(token)
+        except ValueError as exc:
+            return self._reject(401, str(exc))
         if claims.get("aud") != AUDIENCE:
             return self._reject(401, f"wrong audience {claims.get('aud')!r}")
         exp = claims.get("exp")
@@ -234,7 +184,7 @@ class M365Hub:
     async def _upload(self, request: web.Request) -> web.Response:
         authorization = request.headers.get("Authorization", "")
         token = authorization[7:] if authorization[:7].lower() == "bearer " else None
-        claims_oid, claims_tid = _ids_of(token)
+        claims_oid, claims_tid = ids_of(token)
         refused = self._refusal(token, claims_oid, claims_tid)
         if refused is not None:
             return refused
@@ -243,33 +193,32 @@ class M365Hub:
         except ValueError:
             return web.json_response({"error": "the body is not a form"}, status=400)
         data_url, conversation_id = form.get("FileBase64"), form.get("conversationId")
-        if form.get("scenario") != "UploadImage" or not isinstance(conversation_id, str):
+        if form.get("scenario") != UPLOAD_SCENARIO or not isinstance(conversation_id, str):
             return web.json_response({"error": "scenario or conversationId missing"}, status=400)
         try:
-            image = Image.from_data_url(data_url if isinstance(data_url, str) else "")
+            data, file_type = read_data_url(data_url if isinstance(data_url, str) else "")
         except ValueError as exc:
             return web.json_response({"error": f"FileBase64: {exc}"}, status=400)
-        doc_id = uuid.uuid4().hex
-        self.uploads[doc_id] = Upload(conversation_id, image.data, image.file_type, image.name)
+        doc_id, name = uuid.uuid4().hex, f"image.{file_type}"
+        self.uploads[doc_id] = Upload(conversation_id, data, file_type, name)
         while len(self.uploads) > MAX_UPLOADS:  # the oldest go first
             del self.uploads[next(iter(self.uploads))]
-        return web.json_response(
-            {"docId": doc_id, "fileName": image.name, "fileType": image.file_type}
-        )
+        return web.json_response({"docId": doc_id, "fileName": name, "fileType": file_type})
 
     # -- the websocket -------------------------------------------------------------------------
 
     async def _chathub(self, request: web.Request) -> web.StreamResponse:
-        query = {k: v for k, v in request.query.items() if k != "access_token"}
+        query = {k: v for k, v in request.query.items() if k != ACCESS_TOKEN_PARAM}
         self.queries.append(query)
         self.origins.append(request.headers.get("Origin"))
         oid, tid = request.match_info["oid"], request.match_info["tid"]
-        refused = self._refusal(request.query.get("access_token"), oid, tid)
+        refused = self._refusal(request.query.get(ACCESS_TOKEN_PARAM), oid, tid)
         if refused is not None:
             return refused
-        conversation_id = query.get("ConversationId")
-        if not conversation_id or not query.get("X-SessionId"):
-            return web.json_response({"error": "ConversationId and X-SessionId needed"}, status=400)
+        conversation_id = query.get(CONVERSATION_ID_PARAM)
+        if not conversation_id or not query.get(SESSION_ID_PARAM):
+            needed = f"{CONVERSATION_ID_PARAM} and {SESSION_ID_PARAM} needed"
+            return web.json_response({"error": needed}, status=400)
 
         async def serve(wire: Wire) -> None:
             await _Socket(self, wire, oid, conversation_id).run()
@@ -283,12 +232,10 @@ class M365Hub:
     ) -> M365Conversation | str:
         """The conversation a turn continues or starts, or the failure text to send instead."""
         if argument.get("conversationId") != conversation_id:
-            return failure(
-                ResultValue.INVALID_REQUEST.value, "conversationId differs from the URL's"
-            )
+            return failure(Result.INVALID_REQUEST.value, "conversationId differs from the URL's")
         conversation = self.conversations.get(conversation_id)
         unknown = failure(
-            ResultValue.INVALID_SESSION.value,
+            Result.INVALID_SESSION.value,
             f"Conversation '{conversation_id}' does not exist or has expired.",
         )
         if conversation is not None and conversation.oid != oid:
@@ -305,14 +252,14 @@ class M365Hub:
             self.conversations[conversation_id] = conversation
         if conversation.expires_at <= self.clock():
             return failure(
-                ResultValue.INVALID_SESSION.value,
+                Result.INVALID_SESSION.value,
                 f"Conversation '{conversation_id}' has expired (conversations live 30 days).",
             )
         if conversation.busy:
-            return failure(ResultValue.PROCESSING_MESSAGE.value, "A message is in progress.")
+            return failure(Result.PROCESSING_MESSAGE.value, "A message is in progress.")
         if len(conversation.history) >= self.max_messages:
             return failure(
-                ResultValue.INVALID_REQUEST.value,
+                Result.INVALID_REQUEST.value,
                 f"Conversation '{conversation_id}' reached its limit of {self.max_messages} "
                 "messages.",
             )
@@ -374,15 +321,6 @@ class M365Hub:
         return "".join(seen)
 
 
-def _ids_of(token: str | None) -> tuple[str, str]:
-    """The ``oid`` and ``tid`` a token claims (empty when it claims none)."""
-    try:
-        claims = read_claims(token or "")
-    except G4FError:
-        return "", ""
-    return str(claims.get("oid", "")), str(claims.get("tid", ""))
-
-
 class _Socket:
     """One Chathub websocket: the handshake, then turns, each of which may be stopped."""
 
@@ -406,7 +344,9 @@ class _Socket:
                         if record != {"protocol": "json", "version": 1}:
                             await self._close_with("Unsupported handshake.")
                             return
-                        await self.wire.send(HANDSHAKE_RESPONSE + encode_record({"type": 6}))
+                        await self.wire.send(
+                            HANDSHAKE_RESPONSE + encode_record({"type": int(RecordType.PING)})
+                        )
                         handshaken = True
                     else:
                         await self._record(record)
@@ -424,14 +364,16 @@ class _Socket:
         kind, target = record.get("type"), record.get("target")
         if kind == RecordType.PING:
             await self.wire.send(encode_record({"type": int(RecordType.PING)}))
-        elif kind == RecordType.INVOCATION and target == "Metrics":
+        elif kind == RecordType.INVOCATION and target == METRICS_TARGET:
             self.hub.metrics_received += 1
-        elif kind == RecordType.INVOCATION and target == "stop":
+        elif kind == RecordType.INVOCATION and target == STOP_TARGET:
             self.hub.stops_received += 1
             self._stop.set()
-        elif kind == RecordType.STREAM_INVOCATION and target == "chat":
+        elif kind == RecordType.STREAM_INVOCATION and target == CHAT_TARGET:
             if self._turn is not None and not self._turn.done():
-                await self.wire.send(failure("InvalidRequest", "A turn is running on this socket."))
+                await self.wire.send(
+                    failure(Result.INVALID_REQUEST.value, "A turn is running on this socket.")
+                )
                 return
             self._stop.clear()
             self._turn = asyncio.create_task(self._play(record))
@@ -440,10 +382,14 @@ class _Socket:
         arguments = record.get("arguments")
         argument = arguments[0] if isinstance(arguments, list) and arguments else None
         if not isinstance(argument, dict) or not isinstance(argument.get("message"), dict):
-            await self.wire.send(failure("InvalidRequest", "The invocation has no message."))
+            await self.wire.send(
+                failure(Result.INVALID_REQUEST.value, "The invocation has no message.")
+            )
             return
         if not isinstance(argument["message"].get("text"), str):
-            await self.wire.send(failure("InvalidRequest", "The message text is required."))
+            await self.wire.send(
+                failure(Result.INVALID_REQUEST.value, "The message text is required.")
+            )
             return
         self.hub.invocations.append(argument)
         tone = argument.get("tone") or DEFAULT_TONE
@@ -474,7 +420,9 @@ class _Socket:
             return m365_script(scenario, plan)
         turn, cassette = plan.used - 1, self.hub.cassette or []
         if turn >= len(cassette):
-            return [Send(failure("InvalidRequest", f"The cassette has no turn {turn + 1}."))]
+            return [
+                Send(failure(Result.INVALID_REQUEST.value, f"The cassette has no turn {turn + 1}."))
+            ]
         return [*(Send(text) for text in cassette[turn]), Completed(), CloseSocket()]
 
     async def _steps(self, plan: M365Plan, reply: Reply, keep: Callable[[str], None]) -> None:

@@ -13,11 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import RecordType, encode_record, encode_records
-from ..protocol.framing import Record
-from ..services.bing.constants import ResultValue
-from .records import SERVICE_VERSION, completion_record, failure_final, throttling
-from .scenarios import HOSTILE_SECONDS, Abort, CloseSocket, Send
+from ...protocol.constants import RecordType
+from ...protocol.framing import Record, encode_record, encode_records
+from ..records import completion_record, failure_final, throttling
+from ..steps import HOSTILE_SECONDS, Abort, CloseSocket, Send
+from .spec import (
+    METRICS_TARGET,
+    SERVICE_VERSION,
+    STOPPED_TEXT,
+    UNKNOWN_TONE_ERROR,
+    UPDATE_TARGET,
+    Result,
+)
 
 __all__ = [
     "M365_SCENARIOS",
@@ -31,12 +38,6 @@ __all__ = [
     "stop_acknowledgement",
 ]
 
-STOPPED_TEXT = "You have stopped this conversation."
-"""What the service puts in place of an answer that was stopped (M365-CHATHUB.md §4)."""
-UNKNOWN_TONE_ERROR = (
-    "Failed to invoke 'Chat' due to an error on the server. HubException: "
-    "The tone '{tone}' is not supported."
-)
 _TOKEN = re.compile(r"\s*\S+")
 
 
@@ -72,7 +73,7 @@ class M365Plan:
 
 
 def _update(argument: dict[str, Any]) -> Record:
-    return {"type": int(RecordType.INVOCATION), "target": "update", "arguments": [argument]}
+    return {"type": int(RecordType.INVOCATION), "target": UPDATE_TARGET, "arguments": [argument]}
 
 
 def _delta(piece: str, nonce: int) -> Record:
@@ -128,7 +129,7 @@ def _pieces(text: str) -> list[str]:
 
 
 def _metrics_echo() -> Record:
-    return {"type": int(RecordType.INVOCATION), "target": "Metrics", "arguments": [{}]}
+    return {"type": int(RecordType.INVOCATION), "target": METRICS_TARGET, "arguments": [{}]}
 
 
 def _throttling(plan: M365Plan) -> Record:
@@ -147,7 +148,7 @@ def _final(plan: M365Plan, answer: dict[str, Any] | None, *extra: dict[str, Any]
         "throttling": throttling(plan.used, plan.limit),
         "conversationTransferToken": "hub-transfer-token",
         "result": {
-            "value": ResultValue.SUCCESS.value,
+            "value": Result.SUCCESS.value,
             "message": answer.get("text", "") if answer is not None else "",
             "serviceVersion": SERVICE_VERSION,
         },
@@ -366,13 +367,7 @@ def m365_script(scenario: str, plan: M365Plan) -> list[M365Step]:
 
 def unknown_tone(tone: str) -> str:
     """The type-3 completion with which the service refuses a tone it does not know."""
-    return encode_record(
-        {
-            "type": int(RecordType.COMPLETION),
-            "invocationId": "0",
-            "error": UNKNOWN_TONE_ERROR.format(tone=tone),
-        }
-    )
+    return encode_record(completion_record("0", UNKNOWN_TONE_ERROR.format(tone=tone)))
 
 
 def failure(value: str, message: str, messages: Sequence[dict[str, Any]] = ()) -> str:

@@ -1,6 +1,6 @@
 """What the hub sends for one turn, per scenario: pure scripts of websocket messages.
 
-A scenario is chosen per conversation (see :class:`~g4f.hub.server.Hub`). The registries
+A scenario is chosen per conversation (see :class:`~g4f.hub.bing.BingHub`). The registries
 :data:`TURN_SCENARIOS` (name → script) and :data:`CREATE_SCENARIOS` (name → the failing create
 response) list them with a line each; :func:`usage` names them all for help texts. Besides them,
 ``fail:VALUE`` plays a failed final record with ``result.value`` VALUE (add ``:noerror`` and/or
@@ -14,68 +14,30 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import encode_record, encode_records
-from ..protocol.framing import Record
-from ..services.bing.constants import MessageType
+from ...protocol.framing import Record, encode_record, encode_records
+from ..records import completion_record, failure_final
+from ..responder import Reply
+from ..steps import Abort, CloseSocket, Repeat, Send
 from .records import (
-    APOLOGY_TEXT,
-    TURN_LIMIT_TEXT,
     bot_message,
     close_record,
-    completion_record,
-    failure_final,
     final_record,
     progress_message,
     update_record,
 )
-from .responder import Reply
+from .spec import APOLOGY_TEXT, TURN_LIMIT_TEXT, ContentOrigin, MessageType
 
 __all__ = [
     "CREATE_SCENARIOS",
     "TURN_SCENARIOS",
-    "Abort",
-    "CloseSocket",
     "CreateFailure",
-    "Repeat",
     "Scenario",
-    "Send",
     "Step",
     "TurnPlan",
     "check_scenario",
     "script",
     "usage",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    """Send this text as one websocket message."""
-
-    text: str
-
-
-HOSTILE_SECONDS = 300.0
-"""The longest a hostile scenario keeps a connection busy when its client does not leave."""
-
-
-@dataclass(frozen=True, slots=True)
-class Repeat:
-    """Send this text again and again, ``interval`` seconds apart, until the client leaves or
-    ``seconds`` have passed (a hostile server that never finishes)."""
-
-    text: str
-    interval: float = 0.0
-    seconds: float = HOSTILE_SECONDS
-
-
-@dataclass(frozen=True, slots=True)
-class Abort:
-    """Drop the connection without a websocket close frame."""
-
-
-@dataclass(frozen=True, slots=True)
-class CloseSocket:
-    """Close the websocket cleanly."""
 
 
 Step = Send | Repeat | Abort | CloseSocket
@@ -274,7 +236,7 @@ def _image_first(turn: _Turn) -> list[Step]:
 
 
 def _apology(turn: _Turn) -> list[Step]:
-    apology = turn.message(APOLOGY_TEXT, content_origin="Apology")
+    apology = turn.message(APOLOGY_TEXT, content_origin=ContentOrigin.APOLOGY.value)
     return [
         *_pack(turn.half()),
         Send(encode_record(update_record(turn.plan.request_id, [apology]))),
@@ -283,7 +245,7 @@ def _apology(turn: _Turn) -> list[Step]:
 
 
 def _turn_limiter(turn: _Turn) -> list[Step]:
-    limiter = turn.message(TURN_LIMIT_TEXT, content_origin="TurnLimiter")
+    limiter = turn.message(TURN_LIMIT_TEXT, content_origin=ContentOrigin.TURN_LIMITER.value)
     return [
         Send(encode_record(update_record(turn.plan.request_id, [limiter]))),
         turn.final(limiter),

@@ -1,5 +1,5 @@
 """How the hub plays a hostile server: never answering, never finishing, flooding. Each keeps a
-connection busy until its client leaves, at most :data:`~g4f.hub.scenarios.HOSTILE_SECONDS`."""
+connection busy until its client leaves, at most :data:`~g4f.hub.steps.HOSTILE_SECONDS`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import contextlib
 
 from aiohttp import web
 
-from .network import Wire
-from .scenarios import HOSTILE_SECONDS, Repeat
+from ..network import Wire
+from ..steps import HOSTILE_SECONDS, Repeat
 
 __all__ = ["endless_response", "repeat", "until_gone"]
 

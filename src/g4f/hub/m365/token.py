@@ -1,0 +1,81 @@
+"""The hub's reading of Microsoft 365 Copilot tokens (M365-CHATHUB.md §1), and the unsigned
+test tokens it accepts. Its own reader, not the client's: the two check each other."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .spec import AUDIENCE, SCOPES
+
+__all__ = ["TEST_OID", "TEST_TID", "claims_of", "ids_of", "make_test_token"]
+
+TEST_OID = "00000000-0000-4000-8000-000000000001"
+"""The user (``oid``) of :func:`make_test_token`'s tokens unless told otherwise."""
+TEST_TID = "00000000-0000-4000-8000-0000000000aa"
+"""The tenant (``tid``) of :func:`make_test_token`'s tokens unless told otherwise."""
+
+
+def _b64url(data: Mapping[str, Any]) -> str:
+    raw = json.dumps(dict(data), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def make_test_token(
+    *,
+    oid: str = TEST_OID,
+    tid: str = TEST_TID,
+    lifetime: float = 3600.0,
+    audience: str = AUDIENCE,
+    now: Callable[[], float] = time.time,
+) -> str:
+    """An unsigned token of the Chathub's shape, for the hub only (the service would refuse it).
+
+    Its signature part holds ``+``, ``/`` and ``=``, as real tokens may, so a client that
+    forgets to URL-encode the token is caught. A negative ``lifetime`` gives an expired token.
+
+    >>> claims_of(make_test_token())["oid"] == TEST_OID
+    True
+    """
+    issued = int(now())
+    header = _b64url({"alg": "none", "typ": "JWT"})
+    claims = _b64url(
+        {
+            "aud": audience,
+            "oid": oid,
+            "tid": tid,
+            "iat": issued,
+            "exp": issued + int(lifetime),
+            "scp": SCOPES,
+        }
+    )
+    return f"{header}.{claims}.hub+test/unsigned="
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The claims of a JWT (three dot-separated parts), its signature unchecked — the hub
+    cannot check one either; ``ValueError`` saying what is malformed."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError("malformed token: not three dot-separated parts")
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError, RecursionError):
+        raise ValueError("malformed token: its claims cannot be read") from None
+    if not isinstance(claims, dict):
+        raise ValueError("malformed token: its claims are not an object")
+    return claims
+
+
+def ids_of(token: str | None) -> tuple[str, str]:
+    """The ``oid`` and ``tid`` a token claims (empty when it claims none)."""
+    try:
+        claims = claims_of(token or "")
+    except ValueError:
+        return "", ""
+    return str(claims.get("oid", "")), str(claims.get("tid", ""))
