@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -98,3 +99,13 @@ def hub_thread(hub: Hub) -> Iterator[HubThread]:
 def thread_hub(hub_thread: HubThread) -> str:
     """The base URL of the hub served from a background thread."""
     return hub_thread.url
+
+
+@pytest.fixture
+def refused_address() -> Iterator[str]:
+    """``127.0.0.1:PORT`` where connecting is refused for the whole test: a socket is bound
+    there and never listens, so the port cannot be taken by anything else meanwhile, and a
+    connect gets ECONNREFUSED (Linux) — unlike a port closed again or a guessed one like 9."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
