@@ -76,10 +76,12 @@ def fake_sleep() -> FakeSleep:
 
 @pytest.fixture
 async def client(hub_url: str, fake_sleep: FakeSleep) -> AsyncIterator[BingClient]:
-    """A client pointed at the in-process hub; its retries do not wait."""
+    """A client pointed at the in-process hub; its retries do not wait, and its read deadline
+    is far from any a passing test could reach on a busy machine (tests of a deadline make
+    their own client)."""
     retry = RetryPolicy(sleep=fake_sleep, random=lambda: 0.5)
     async with BingClient(
-        url=hub_url, timeouts=Timeouts(read=5, ping_interval=1), retry=retry
+        url=hub_url, timeouts=Timeouts(read=30, ping_interval=1), retry=retry
     ) as c:
         yield c
 
