@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 
@@ -75,10 +76,12 @@ def fake_sleep() -> FakeSleep:
 
 @pytest.fixture
 async def client(hub_url: str, fake_sleep: FakeSleep) -> AsyncIterator[BingClient]:
-    """A client pointed at the in-process hub; its retries do not wait."""
+    """A client pointed at the in-process hub; its retries do not wait, and its read deadline
+    is far from any a passing test could reach on a busy machine (tests of a deadline make
+    their own client)."""
     retry = RetryPolicy(sleep=fake_sleep, random=lambda: 0.5)
     async with BingClient(
-        url=hub_url, timeouts=Timeouts(read=5, ping_interval=1), retry=retry
+        url=hub_url, timeouts=Timeouts(read=30, ping_interval=1), retry=retry
     ) as c:
         yield c
 
@@ -98,3 +101,13 @@ def hub_thread(hub: Hub) -> Iterator[HubThread]:
 def thread_hub(hub_thread: HubThread) -> str:
     """The base URL of the hub served from a background thread."""
     return hub_thread.url
+
+
+@pytest.fixture
+def refused_address() -> Iterator[str]:
+    """``127.0.0.1:PORT`` where connecting is refused for the whole test: a socket is bound
+    there and never listens, so the port cannot be taken by anything else meanwhile, and a
+    connect gets ECONNREFUSED (Linux) — unlike a port closed again or a guessed one like 9."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"

@@ -17,16 +17,14 @@ from g4f.hub.bing.spec import APOLOGY_TEXT
 from .common import ANSWER, HALF, USER, FakeClock
 
 
-@pytest.fixture
-def api_settings(thread_hub: str) -> ApiSettings:
-    return ApiSettings(
-        url=thread_hub, retry=NO_RETRY, timeouts=Timeouts(read=0.5, ping_interval=0.2)
-    )
+def settings(hub_url: str, read: float = 30) -> ApiSettings:
+    """The server under test; its read deadline is short only where a silence is tested."""
+    return ApiSettings(url=hub_url, retry=NO_RETRY, timeouts=Timeouts(read=read))
 
 
 @pytest.fixture
-def api_url(api_settings: ApiSettings) -> Iterator[str]:
-    with ApiThread(api_settings) as url:
+def api_url(thread_hub: str) -> Iterator[str]:
+    with ApiThread(settings(thread_hub)) as url:
         yield url
 
 
@@ -265,14 +263,15 @@ def test_a_wrong_api_key_is_401(thread_hub: str) -> None:
     ],
 )
 def test_upstream_failures_map_to_statuses(
-    hub: Hub, api_url: str, scenario: str, status: int, code: str, before_text: bool
+    hub: Hub, thread_hub: str, scenario: str, status: int, code: str, before_text: bool
 ) -> None:
     hub.scenario = scenario
-    # Streaming too, when the failure comes before any text (else see the next tests).
-    for stream in (False, True) if before_text else (False,):
-        response = post(api_url, {"messages": USER, "stream": stream})
-        assert response.status_code == status, (stream, response.text)
-        assert error_of(response)["code"] == code
+    with ApiThread(settings(thread_hub, read=0.5 if scenario == "silence" else 30)) as api_url:
+        # Streaming too, when the failure comes before any text (else see the next tests).
+        for stream in (False, True) if before_text else (False,):
+            response = post(api_url, {"messages": USER, "stream": stream})
+            assert response.status_code == status, (stream, response.text)
+            assert error_of(response)["code"] == code
 
 
 def test_upstream_rate_limit_carries_retry_after(hub: Hub, api_url: str) -> None:

@@ -162,11 +162,8 @@ def test_ready_checks_the_upstream_and_caches_the_answer(hub: Hub, api: str) -> 
     assert second.status_code == 200 and hub.websockets_opened == 1  # the second was cached
 
 
-def test_ready_is_503_when_the_upstream_is_down() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
-    with ApiThread(ApiSettings(url=f"http://127.0.0.1:{closed}", retry=NO_RETRY)) as url:
+def test_ready_is_503_when_the_upstream_is_down(refused_address: str) -> None:
+    with ApiThread(ApiSettings(url=f"http://{refused_address}", retry=NO_RETRY)) as url:
         assert httpx.get(url + "/health").status_code == 200  # alive all the same
         response = httpx.get(url + "/ready")
     assert response.status_code == 503
@@ -202,6 +199,8 @@ def test_an_internal_error_is_still_an_openai_error(
         yield Part("Some text")
         raise RuntimeError("a bug")
 
+    # TODO(lead): fake backend — a backend whose turn yields some text then raises, instead of
+    # patching the module's `complete`.
     monkeypatch.setattr(api_app, "complete", broken)
     with ApiThread(ApiSettings(url=thread_hub)) as url:
         plain = httpx.post(url + "/v1/chat/completions", json=BODY)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from g4f.api import ApiSettings, ApiThread
 from g4f.client import NO_RETRY
 from g4f.hub import Hub, Reply, TurnRequest, echo_responder
 
-from .redis_server import RedisServer, free_port
+from .redis_server import RedisServer
 
 
 def responder(request: TurnRequest) -> Reply:
@@ -47,20 +48,21 @@ def answer(response: httpx.Response) -> str:
 
 
 class ApiProcess:
-    """``g4f api`` as a real process on a free port; its start-up line is kept."""
+    """``g4f api`` as a real process on port 0 (the kernel's choice, which its start-up line
+    reports: no race for a free port); its start-up line is kept."""
 
     def __init__(self, *args: str) -> None:
-        self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "g4f", "api", "--port", str(self.port), *args],
+            [sys.executable, "-m", "g4f", "api", "--port", "0", *args],
             stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         )
         assert self.process.stderr is not None
         self.startup = self.process.stderr.readline()
-        assert self.startup.startswith("g4f api listening"), self.startup + self.rest()
-        self.url = f"http://127.0.0.1:{self.port}"
+        listening = re.match(r"g4f api listening on (http://\S+?)/v1 ", self.startup)
+        assert listening is not None, self.startup + self.rest()
+        self.url = listening[1]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the workers start after the line
             try:
@@ -201,8 +203,8 @@ def test_concurrent_turns_of_one_conversation_run_one_at_a_time(
         two.stop()
 
 
-def test_redis_unreachable_at_start_refuses_to_start() -> None:
-    result = g4f_api("--store", f"redis://127.0.0.1:{free_port()}/0")
+def test_redis_unreachable_at_start_refuses_to_start(refused_address: str) -> None:
+    result = g4f_api("--store", f"redis://{refused_address}/0")
     assert result.returncode == 2
     assert "cannot be reached" in result.stderr and "--store" in result.stderr
 

@@ -56,9 +56,10 @@ def test_a_busy_port_is_a_clear_error_not_a_rate_limit() -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and no_traceback(result)
 
 
-def test_the_api_start_up_line_names_the_upstream() -> None:
+def test_the_api_start_up_line_names_the_upstream(refused_address: str) -> None:
+    upstream = f"http://u:pw@{refused_address}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "g4f", "api", "--port", "0", "--url", "http://u:pw@127.0.0.1:9"],
+        [sys.executable, "-m", "g4f", "api", "--port", "0", "--url", upstream],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -71,7 +72,8 @@ def test_the_api_start_up_line_names_the_upstream() -> None:
         if process.stderr is not None:
             process.stderr.close()
     assert line.startswith("g4f api listening on http://127.0.0.1:")
-    assert "(upstream: ws://<redacted>@127.0.0.1:9/sydney/ChatHub; " in line and "pw" not in line
+    assert f"(upstream: ws://<redacted>@{refused_address}/sydney/ChatHub; " in line
+    assert "pw" not in line
     assert "conversations: sqlite:///" in line  # the default store, in the user's data directory
 
 
@@ -83,17 +85,16 @@ def test_a_server_that_is_not_chathub_is_diagnosed_as_such(thread_hub: str) -> N
 
 
 def test_an_unreachable_default_service_suggests_the_local_hub(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], refused_address: str
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
-    # Stand-in for Bing's own hosts, so that the test never leaves this machine.
+    # Stand-in for Bing's own hosts, so that the test never leaves this machine: the public
+    # resolver of the default endpoints, not a private function (nothing else names the
+    # default hosts; the service registry's default base URL will be the seam).
     monkeypatch.delenv("G4F_BING_URL", raising=False)
     monkeypatch.setattr(
         Endpoints,
         "resolve",
-        classmethod(lambda cls, url=None: cls.from_base(f"http://127.0.0.1:{closed}")),
+        classmethod(lambda cls, url=None: cls.from_base(f"http://{refused_address}")),
     )
     assert cli.main(["chat", "--retries", "1", "hi"]) == 9
     err = capsys.readouterr().err
@@ -124,11 +125,9 @@ def test_the_redrawn_answer_keeps_search_lines_where_they_streamed() -> None:
 
 
 def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
-    thread_hub: str,
+    thread_hub: str, refused_address: str
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        proxy = f"socks5://user:s3cret@127.0.0.1:{sock.getsockname()[1]}"
+    proxy = f"socks5://user:s3cret@{refused_address}"
     result = g4f("chat", "--url", thread_hub, "--proxy", proxy, "--retries", "1", "hi")
     assert result.returncode == 9 and no_traceback(result)
     assert (
@@ -147,10 +146,14 @@ def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
 def test_an_internal_error_is_one_line_and_exit_70(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(args: object) -> int:
+    from g4f.cli import chat
+
+    async def broken(*args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cli, "_chat", broken)
+    # A bug inside the turn, simulated through the public one-shot runner (no network is
+    # reached): what reaches main() is any exception that is not the package's own.
+    monkeypatch.setattr(chat, "one_shot", broken)
     assert cli.main(["chat", "hi"]) == 70
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: RuntimeError: a bug" in err

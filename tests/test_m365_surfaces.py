@@ -44,7 +44,7 @@ def api_url(thread_hub: str, token_file: Path) -> Iterator[str]:
         url=thread_hub,
         token_file=token_file,
         retry=NO_RETRY,
-        timeouts=Timeouts(read=5, ping_interval=1, stop=30),
+        timeouts=Timeouts(read=30, ping_interval=1, stop=30),
         max_body_bytes=4 << 20,
     )
     with ApiThread(settings) as url:

@@ -3,7 +3,6 @@ what SQLite writes, encryption at rest, and failures at start-up and while servi
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from collections.abc import AsyncIterator, Iterator
@@ -25,7 +24,7 @@ from g4f.client import Conversation
 from g4f.protocol import Style
 
 from .common import FakeClock
-from .redis_server import RedisServer, free_port
+from .redis_server import RedisServer
 
 SIGNATURE = "the-conversation-signature+/="
 
@@ -46,18 +45,25 @@ def conversation(name: str, **kwargs: object) -> Conversation:
     return Conversation(name, f"client-{name}", signature=SIGNATURE, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    """The stores' clock: last uses and expiry move only when a test moves it (Redis's own
+    expiry of keys is Redis's, on its clock)."""
+    return FakeClock(1_000_000.0)
+
+
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer, clock: FakeClock
 ) -> AsyncIterator[ConversationStore]:
     kind = request.param
     made: ConversationStore
     if kind == "memory":
-        made = MemoryStore(ttl=3600, cap=3)
+        made = MemoryStore(ttl=3600, cap=3, clock=clock)
     elif kind == "sqlite":
-        made = SqliteStore(tmp_path / "c.sqlite3", ttl=3600, cap=3)
+        made = SqliteStore(tmp_path / "c.sqlite3", ttl=3600, cap=3, clock=clock)
     else:
-        made = RedisStore(redis_server.url, ttl=3600, cap=3)
+        made = RedisStore(redis_server.url, ttl=3600, cap=3, clock=clock)
     await made.open()
     if isinstance(made, RedisStore):
         await made._call("flushdb")  # each test starts empty
@@ -76,12 +82,14 @@ async def test_a_conversation_comes_back_as_it_was_put(store: ConversationStore)
     assert await store.get("unknown") is None
 
 
-async def test_past_the_cap_the_least_recently_used_go(store: ConversationStore) -> None:
+async def test_past_the_cap_the_least_recently_used_go(
+    store: ConversationStore, clock: FakeClock
+) -> None:
     for name in "abc":
         await store.put("bing", conversation(name))
-        await asyncio.sleep(0.002)  # distinct last-use times for the stores on wall time
+        clock.advance(1)  # distinct last-use times
     assert await store.get("a") is not None  # a is now the most recently used
-    await asyncio.sleep(0.002)
+    clock.advance(1)
     await store.put("bing", conversation("d"))
     assert await store.count() == 3
     assert await store.get("b") is None  # the least recently used went
@@ -210,8 +218,8 @@ async def test_without_a_key_signatures_are_in_clear(tmp_path: Path) -> None:
 # -- Redis: failures --------------------------------------------------------------------------
 
 
-async def test_an_unreachable_redis_is_a_start_up_error_naming_it() -> None:
-    store = RedisStore(f"redis://:hunter2@127.0.0.1:{free_port()}/0", ttl=60, cap=10)
+async def test_an_unreachable_redis_is_a_start_up_error_naming_it(refused_address: str) -> None:
+    store = RedisStore(f"redis://:hunter2@{refused_address}/0", ttl=60, cap=10)
     with pytest.raises(StoreError) as caught:
         await store.open()
     assert "cannot be reached" in str(caught.value) and "127.0.0.1" in str(caught.value)
@@ -229,7 +237,7 @@ async def test_redis_lost_while_serving_then_back(tmp_path: Path) -> None:
             await store.get("a")
         with pytest.raises(StoreUnavailable):
             await store.put("bing", conversation("b"))
-        server.start()  # the same port, empty (no persistence)
+        server.start()  # the same socket, empty (no persistence)
         await store.put("bing", conversation("c"))  # reconnected by itself
         assert await store.get("c") is not None
     finally:
@@ -241,6 +249,7 @@ def test_store_urls() -> None:
     assert isinstance(make_store("memory://", ttl=1, cap=1), MemoryStore)
     assert isinstance(make_store("sqlite:///~/c.db", ttl=1, cap=1), SqliteStore)
     assert isinstance(make_store("redis://127.0.0.1:6379/0", ttl=1, cap=1), RedisStore)
+    assert isinstance(make_store("unix:///run/redis.sock?db=0", ttl=1, cap=1), RedisStore)
     with pytest.raises(ValueError, match="sqlite:///PATH, redis://HOST:PORT/DB or memory://"):
         make_store("postgres://db", ttl=1, cap=1)
 

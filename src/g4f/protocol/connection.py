@@ -51,6 +51,7 @@ from .constants import RecordType
 from .events import Close, Completion, ErrorResult, Event, Final, Ping, ReaderOutput, Refusal
 from .framing import (
     HANDSHAKE_REQUEST,
+    JSON_LOADS,
     Record,
     RecordDecoder,
     encode_records,
@@ -129,7 +130,8 @@ class Connection:
     """The client side of one ChatHub websocket; see the module's docstring for its use.
 
     ``reader`` makes each turn's reader: :class:`~g4f.protocol.TurnReader` for Bing's records, a
-    service's own where its records differ.
+    service's own where its records differ. ``loads`` is the JSON parser records are read with
+    (see :class:`~g4f.protocol.framing.RecordDecoder`).
 
     A failed turn raises the matching :class:`~g4f.errors.G4FError` from :meth:`next_event` (or
     :meth:`receive_data`, for a malformed record) with the turn's text so far in
@@ -170,8 +172,9 @@ class Connection:
         *,
         max_record: int | None = None,
         reader: Callable[[], TurnReader],
+        loads: Callable[[str], Any] = JSON_LOADS,
     ) -> None:
-        self._decoder = RecordDecoder(max_record)
+        self._decoder = RecordDecoder(max_record, loads=loads)
         self._new_reader = reader
         self._records: deque[Record] = deque()
         self._events: deque[Event | Ping] = deque()

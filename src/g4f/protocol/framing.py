@@ -16,6 +16,7 @@ from .constants import RECORD_SEPARATOR, RecordType
 __all__ = [
     "HANDSHAKE_REQUEST",
     "HANDSHAKE_RESPONSE",
+    "JSON_LOADS",
     "Record",
     "RecordDecoder",
     "decode_record",
@@ -28,15 +29,16 @@ __all__ = [
 
 Record = dict[str, Any]
 
-_loads: Callable[[str], Any]
-try:  # orjson parses several times faster; it is optional.
+JSON_LOADS: Callable[[str], Any]
+"""The JSON parser records are read with unless told otherwise: orjson's when it is installed
+(several times faster; it is optional), else the standard ``json.loads``. Both raise a
+``ValueError`` for text that is not JSON (``orjson.JSONDecodeError`` is one)."""
+try:
     import orjson
 
-    _loads = orjson.loads
-    _JSON_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError,)
+    JSON_LOADS = orjson.loads
 except ImportError:  # pragma: no cover - exercised only without orjson
-    _loads = json.loads
-    _JSON_ERRORS = (ValueError,)
+    JSON_LOADS = json.loads
 
 
 def ping_record() -> Record:
@@ -65,22 +67,27 @@ HANDSHAKE_RESPONSE = encode_record({})
 """What a server answers to a good handshake."""
 
 
-def load_json(text: str) -> Any:
-    """Parse JSON with the fastest parser installed; ``ValueError`` for anything that is not
-    JSON this parser can read — a syntax error, or nesting too deep for it (``json`` would raise
-    ``RecursionError``, ``orjson`` refuses past 1,024 levels)."""
+def load_json(text: str, *, loads: Callable[[str], Any] = JSON_LOADS) -> Any:
+    """Parse JSON with ``loads`` (the fastest parser installed by default); ``ValueError`` for
+    anything that is not JSON this parser can read — a syntax error, or nesting too deep for it
+    (``json`` would raise ``RecursionError``, ``orjson`` refuses past 1,024 levels).
+
+    >>> load_json('{"type": 6}', loads=json.loads)
+    {'type': 6}
+    """
     try:
-        return _loads(text)
+        return loads(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    except _JSON_ERRORS as exc:
+    except ValueError as exc:  # json's and orjson's errors both are ValueErrors
         raise ValueError(str(exc)) from None
 
 
-def decode_record(text: str) -> Record:
-    """Parse one record's JSON text (without separator) into a dict, or raise ProtocolError."""
+def decode_record(text: str, *, loads: Callable[[str], Any] = JSON_LOADS) -> Record:
+    """Parse one record's JSON text (without separator) into a dict, or raise ProtocolError;
+    ``loads`` as for :func:`load_json`."""
     try:
-        value = load_json(text)
+        value = load_json(text, loads=loads)
     except ValueError:
         raise ProtocolError(f"malformed record (not JSON): {truncate(text)!r}") from None
     if type(value) is not dict:
@@ -95,7 +102,8 @@ class RecordDecoder:
     record for the next feed, and skips empty pieces between separators. A partial record is kept
     as its pieces and joined once, when it ends, so a record split into many messages costs time
     linear in its size; one longer than ``max_record`` characters is a
-    :class:`~g4f.errors.ProtocolError`.
+    :class:`~g4f.errors.ProtocolError`. ``loads`` is the JSON parser (:data:`JSON_LOADS` by
+    default; ``json.loads`` to read with the standard library even where orjson is installed).
 
     >>> decoder = RecordDecoder()
     >>> decoder.feed('{"type":6}\\x1e{"ty')
@@ -104,12 +112,15 @@ class RecordDecoder:
     [{'type': 3}]
     """
 
-    __slots__ = ("_pieces", "_size", "max_record")
+    __slots__ = ("_pieces", "_size", "loads", "max_record")
 
-    def __init__(self, max_record: int | None = None) -> None:
+    def __init__(
+        self, max_record: int | None = None, *, loads: Callable[[str], Any] = JSON_LOADS
+    ) -> None:
         self._pieces: list[str] = []
         self._size = 0
         self.max_record = max_record
+        self.loads = loads
 
     @property
     def pending(self) -> str:
@@ -129,12 +140,12 @@ class RecordDecoder:
             self._size = 0
             end = text.find(RECORD_SEPARATOR)
         if end == len(text) - 1:  # the common case: exactly one whole record
-            return [decode_record(text[:end])] if end else []
+            return [decode_record(text[:end], loads=self.loads)] if end else []
         pieces = text.split(RECORD_SEPARATOR)
         tail = pieces.pop()
         if tail:
             self._keep(tail)
-        return [decode_record(piece) for piece in pieces if piece]
+        return [decode_record(piece, loads=self.loads) for piece in pieces if piece]
 
     def _keep(self, text: str) -> None:
         self._size += len(text)
