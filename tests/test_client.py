@@ -8,7 +8,7 @@ import re
 import pytest
 
 from g4f.client import NO_RETRY, BingClient, Timeouts
-from g4f.errors import ConnectionClosed, ProtocolError, ResponseTimeout
+from g4f.errors import ConnectError, ProtocolError, ResponseTimeout
 from g4f.hub import Hub, echo_responder, running_hub
 from g4f.hub.responder import TurnRequest
 from g4f.protocol import Final, Style, TextDelta
@@ -105,8 +105,9 @@ async def test_a_malformed_record_is_a_protocol_error_with_partial_text(
 
 async def test_an_unreachable_server_is_a_connection_error(refused_address: str) -> None:
     async with BingClient(url=f"http://{refused_address}", retry=NO_RETRY) as client:
-        with pytest.raises(ConnectionClosed, match=re.escape(refused_address)):
+        with pytest.raises(ConnectError, match=re.escape(refused_address)) as caught:
             await client.create_conversation()
+    assert caught.value.resend_safe  # it never reached a service
 
 
 async def test_cancelling_a_turn_closes_its_websocket() -> None:

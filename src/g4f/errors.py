@@ -1,37 +1,52 @@
-"""The project's exception tree.
+"""The project's exception tree: what each failure means, and nothing about how a surface says it.
 
 Every failure a caller can act on is one class under :class:`G4FError`::
 
     G4FError
     ├── ProtocolError              the peer broke the ChatHub protocol (malformed record)
     ├── TransportError             the connection failed
-    │   ├── ConnectionClosed       type-7 close, websocket closed mid-answer
-    │   │   └── ConnectError       never reached the service: refused, unreachable, closed before
-    │   │                          the service took the turn (resending is safe)
-    │   └── ResponseTimeout        nothing arrived within the read timeout
+    │   ├── NetworkError           the connection could not be used
+    │   │   ├── ConnectError       never reached the service: refused, unreachable, closed before
+    │   │   │                      the service took the turn (resending is safe)
+    │   │   └── ConnectionClosed   type-7 close, closed mid-answer (the service had the turn)
+    │   └── TimeoutException       a deadline passed
     │       ├── ConnectTimeout     opening the connection timed out (resending is safe)
+    │       ├── ResponseTimeout    nothing arrived within the read timeout
     │       └── TurnTimeout        the turn did not end within its overall deadline
-    └── ServiceError               the service answered, with a refusal
-        ├── RateLimited            Throttled, PerHourThrottled, HTTP 404/429 on create
-        ├── ChallengeRequired      CaptchaChallenge, an HTML/empty body instead of JSON
-        ├── NotAuthorized          UnauthorizedRequest: cookies missing or invalid
-        ├── AccessDenied           HTTP 403: blocked for this network or region
-        ├── ConversationExpired    InvalidSession: the conversation is gone
-        ├── ConversationInvalid    InvalidRequest: the conversation cannot take this turn
-        ├── Busy                   ProcessingMessage: a turn is still running
-        ├── ServerError            HTTP 5xx
-        ├── Refused                the service declined this prompt (Disengaged)
-        └── RequestRefused         any other non-Success result
-            └── UnknownTone        the service does not know the model (tone) asked for
+    ├── ServiceError               the service answered, with a refusal
+    │   ├── RateLimited            Throttled, PerHourThrottled, HTTP 404/429 on create
+    │   ├── ChallengeRequired      CaptchaChallenge, an HTML/empty body instead of JSON
+    │   ├── NotAuthorized          UnauthorizedRequest: cookies missing or invalid
+    │   ├── AccessDenied           HTTP 403: blocked for this network or region
+    │   ├── ConversationExpired    InvalidSession: the conversation is gone
+    │   ├── ConversationInvalid    InvalidRequest: the conversation cannot take this turn
+    │   ├── Busy                   ProcessingMessage: a turn is still running
+    │   ├── ServerError            HTTP 5xx
+    │   ├── Refused                the service declined this prompt (Disengaged)
+    │   └── RequestRefused         any other non-Success result
+    │       └── UnknownTone        the service does not know the model (tone) asked for
+    ├── BadRequest                 a surface's request cannot be served as given (also a
+    │   │                          ``ValueError``); ``param`` names the field at fault
+    │   └── UnknownModel           the model id is not one of the service's models
+    └── StoreError                 the API server's conversation store cannot be used
+        └── StoreUnavailable       it failed while serving a request (the next one tries again)
+
+The transport branches follow httpx's: a :class:`NetworkError` when the connection failed, a
+:class:`TimeoutException` when a deadline passed, each with the one leaf that never reached the
+service (:class:`ConnectError`, :class:`ConnectTimeout`).
 
 Each error carries the server's ``message`` and ``partial_text``, the answer text streamed before
-the failure, so nothing already received is lost. Messages never include cookies or signatures.
+the failure, so nothing already received is lost. Messages never include cookies, tokens or
+signatures; an error translated from a lower-level one keeps it as a :class:`RedactedCause` (its
+type and its message with credentials taken out of URLs), never the original itself.
 
 What a caller can do about an error is said by its class, in one place (here): ``transient``
 (trying again may help; the retry policy reads it), ``resend_safe`` (the request never reached the
-service, so sending it again cannot run it twice), ``exit_code`` (the ``g4f`` command's exit
-status), ``http_status``, ``openai_type`` and ``openai_code`` (the API server's error response),
-and ``hint`` (what the user can do). Subclasses inherit what they do not change.
+service, so sending it again cannot run it twice), and ``hint`` (what the user can do; an error's
+``advice`` may say better). Subclasses inherit what they do not change. How a surface reports an
+error (the ``g4f`` command's exit status, the API server's HTTP status and OpenAI error type and
+code) is that surface's own table, from error class to code, read by :func:`lookup` along the
+class's MRO: :data:`g4f.cli.exit_codes.EXIT_CODES`, :data:`g4f.api.errors.OPENAI_ERRORS`.
 
 Example::
 
@@ -44,11 +59,15 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar, cast
+
+from .urls import redact_text
 
 __all__ = [
     "MAX_RETRY_AFTER",
     "AccessDenied",
+    "BadRequest",
     "Busy",
     "ChallengeRequired",
     "ConnectError",
@@ -57,20 +76,31 @@ __all__ = [
     "ConversationExpired",
     "ConversationInvalid",
     "G4FError",
+    "NetworkError",
     "NotAuthorized",
     "ProtocolError",
     "RateLimited",
+    "RedactedCause",
     "Refused",
     "RequestRefused",
     "ResponseTimeout",
     "ServerError",
     "ServiceError",
+    "StoreError",
+    "StoreUnavailable",
+    "TimeoutException",
     "TransportError",
     "TurnTimeout",
+    "UnknownModel",
     "UnknownTone",
+    "caused_by",
     "clamp_retry_after",
+    "lookup",
     "truncate",
 ]
+
+V = TypeVar("V")
+E = TypeVar("E", bound=BaseException)
 
 
 def truncate(text: str, limit: int = 200) -> str:
@@ -100,6 +130,66 @@ def clamp_retry_after(value: float | None) -> float | None:
     return min(max(0.0, value), MAX_RETRY_AFTER)
 
 
+def lookup(table: Mapping[type[E], V], error: E) -> V:
+    """``table``'s entry for ``error``: that of its most specific class the table names,
+    walking the class's MRO (a surface's table names :class:`G4FError`, so every error has one).
+
+    >>> lookup({G4FError: 1, TransportError: 9}, ConnectError("refused"))
+    9
+    >>> lookup({G4FError: 1, TransportError: 9}, Busy("a turn is running"))
+    1
+    """
+    entries = cast(Mapping[type, V], table)
+    for cls in type(error).__mro__:
+        if cls in entries:
+            return entries[cls]
+    raise KeyError(f"no entry for {type(error).__name__} or any of its bases")
+
+
+class RedactedCause(Exception):
+    """What a lower-level exception said, kept as the ``__cause__`` of the typed error it became,
+    with credentials taken out (URLs lose their user info and query, tokens are cut out).
+
+    The original itself is not kept: its message, its attributes or its frames may hold a token
+    (Microsoft 365's travels in the websocket URL).
+
+    Attributes:
+        type_name: the original's class, module-qualified (e.g.
+            ``aiohttp.client_exceptions.WSServerHandshakeError``).
+        message: the original's message, redacted.
+    """
+
+    def __init__(self, type_name: str, message: str) -> None:
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name, self.message = type_name, message
+
+    @classmethod
+    def of(cls, exc: BaseException, depth: int = 4) -> RedactedCause:
+        """A redacted copy of ``exc``, and of the causes it names in turn (at most ``depth``)."""
+        kind = type(exc)
+        module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+        copy = cls(f"{module}{kind.__qualname__}", redact_text(str(exc)))
+        inner = exc.__cause__ if exc.__suppress_context__ else exc.__context__
+        if inner is not None and depth > 1:
+            copy.__cause__ = cls.of(inner, depth - 1)
+        return copy
+
+
+def caused_by(error: E, cause: BaseException) -> E:
+    """``error`` with a redacted copy of ``cause`` (a :class:`RedactedCause`) as its
+    ``__cause__``, in place of ``raise error from None``.
+
+    Raise the result outside the ``except`` block that caught ``cause``: raised inside, Python
+    makes the original its ``__context__``, and the original may hold a credential. ``error``
+    that is ``cause`` itself (no typed error for it: a bug) is returned as it is.
+    """
+    if error is cause:
+        return error
+    error.__cause__ = RedactedCause.of(cause)
+    error.__suppress_context__ = True
+    return error
+
+
 class G4FError(Exception):
     """Base class of every error this package raises on purpose.
 
@@ -113,10 +203,6 @@ class G4FError(Exception):
     hint: ClassVar[str] = ""
     transient: ClassVar[bool] = False
     resend_safe: ClassVar[bool] = False
-    exit_code: ClassVar[int] = 1
-    http_status: ClassVar[int] = 502
-    openai_type: ClassVar[str] = "upstream_error"
-    openai_code: ClassVar[str] = "upstream_error"
 
     def __init__(
         self,
@@ -150,9 +236,6 @@ class G4FError(Exception):
 class ProtocolError(G4FError):
     """The peer sent something the ChatHub protocol does not allow."""
 
-    exit_code = 10
-    openai_code = "protocol_error"
-
     hint = "the server does not speak ChatHub as expected; check the endpoint URL"
 
 
@@ -161,40 +244,43 @@ class TransportError(G4FError):
 
     hint = "try again; if it persists, check the network"
     transient = True
-    openai_code = "transport_error"
 
 
-class ConnectionClosed(TransportError):
-    """The connection closed, or could not be opened, before the turn ended."""
+class NetworkError(TransportError):
+    """The connection could not be opened, or it closed before the turn ended."""
 
     hint = "try again; if it persists, check the network or the endpoint URL"
-    exit_code = 9
-    openai_code = "connection_closed"
 
 
-class ConnectError(ConnectionClosed):
+class ConnectError(NetworkError):
     """The request never reached the service: the connection could not be opened, or it was
     found closed before the service took the turn. Sending it again is safe."""
 
     resend_safe = True
 
 
-class ResponseTimeout(TransportError):
-    """Nothing arrived from the service within the configured timeout."""
+class ConnectionClosed(NetworkError):
+    """The connection closed once the service may have taken the request: mid-answer, or during
+    an HTTP request. Sending it again may run it twice."""
+
+
+class TimeoutException(TransportError):
+    """A deadline passed: connecting, waiting for the next message, or the whole turn."""
 
     hint = "try again, or raise the timeout"
-    exit_code = 8
-    http_status = 504
-    openai_code = "upstream_timeout"
 
 
-class ConnectTimeout(ResponseTimeout):
+class ConnectTimeout(TimeoutException):
     """Opening the connection timed out: the request never reached the service."""
 
     resend_safe = True
 
 
-class TurnTimeout(ResponseTimeout):
+class ResponseTimeout(TimeoutException):
+    """Nothing arrived from the service within the configured timeout."""
+
+
+class TurnTimeout(TimeoutException):
     """The turn kept going past its overall deadline (``Timeouts.turn``), however busy the
     server looked."""
 
@@ -225,26 +311,18 @@ class ServiceError(G4FError):
         self.status = status
 
     hint = "the service refused the request; its message says why"
-    openai_code = "service_error"
 
 
 class RateLimited(ServiceError):
     """Too many requests: the service throttled this user or client."""
 
     transient = True
-    exit_code = 3
-    http_status = 429
-    openai_type = "rate_limit_error"
-    openai_code = "upstream_rate_limited"
 
     hint = "wait and retry later, and reuse conversations instead of creating new ones"
 
 
 class ChallengeRequired(ServiceError):
     """The service wants a human check (CAPTCHA) before it answers."""
-
-    exit_code = 4
-    openai_code = "challenge_required"
 
     hint = (
         "open https://www.bing.com/chat in a browser, solve the challenge, "
@@ -255,17 +333,11 @@ class ChallengeRequired(ServiceError):
 class NotAuthorized(ServiceError):
     """The request lacks valid credentials (cookies or conversation signature)."""
 
-    exit_code = 5
-    openai_code = "not_authorized"
-
     hint = "sign in to Bing in a browser and pass your own cookies"
 
 
 class AccessDenied(ServiceError):
     """The service refuses this network or region (HTTP 403)."""
-
-    exit_code = 5
-    openai_code = "access_denied"
 
     hint = "the service blocks this network or region; try from another network"
 
@@ -273,28 +345,17 @@ class AccessDenied(ServiceError):
 class ConversationExpired(ServiceError):
     """The conversation does not exist any more (``InvalidSession``)."""
 
-    exit_code = 6
-    openai_code = "conversation_expired"
-
     hint = "start a new conversation"
 
 
 class ConversationInvalid(ServiceError):
     """The conversation cannot take this turn (``InvalidRequest``), e.g. it is full."""
 
-    exit_code = 6
-    openai_code = "conversation_invalid"
-
     hint = "start a new conversation"
 
 
 class Busy(ServiceError):
     """A turn is still running in this conversation (``ProcessingMessage``)."""
-
-    exit_code = 7
-    http_status = 429
-    openai_type = "rate_limit_error"
-    openai_code = "upstream_rate_limited"
 
     hint = "wait for the running answer to finish, then retry"
 
@@ -303,8 +364,6 @@ class ServerError(ServiceError):
     """The service failed on its side (HTTP 5xx)."""
 
     transient = True
-    exit_code = 11
-    openai_code = "server_error"
 
     hint = "a temporary failure of the service; retry later"
 
@@ -314,15 +373,10 @@ class Refused(ServiceError):
     limit, not transient — the same prompt is declined again."""
 
     hint = "the service declined this prompt; retrying it unchanged will not help: rephrase it"
-    exit_code = 12
-    http_status = 400
-    openai_code = "content_filter"
 
 
 class RequestRefused(ServiceError):
     """The service refused the request for a reason without a class of its own."""
-
-    openai_code = "request_refused"
 
     hint = "the service refused the request; its message says why"
 
@@ -334,12 +388,44 @@ class UnknownTone(RequestRefused):
         tone: the tone it refused.
     """
 
-    exit_code = 13
-    http_status = 404
-    openai_type = "invalid_request_error"
-    openai_code = "model_not_found"
     hint = "choose another tone (model); the service changes its set without notice"
 
     def __init__(self, message: str, *, tone: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.tone = tone
+
+
+class BadRequest(G4FError, ValueError):
+    """A request to a surface (the OpenAI API, the in-process ``Client``) cannot be served as
+    given; nothing was sent. Also a ``ValueError``: bad input, raised at once.
+
+    Its message says what to change (there is no separate hint).
+
+    Attributes:
+        param: the request's field at fault (e.g. ``"messages[0].content"``), when one is.
+        code: a short machine-readable reason (``"invalid_request"``, ``"not_supported"``,
+            ``"model_not_found"``).
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_request"):
+        super().__init__(message)
+        self.param, self.code = param, code
+
+
+class UnknownModel(BadRequest):
+    """The model id is not one of the service's models (:data:`g4f.models.MODELS`)."""
+
+    def __init__(self, message: str, *, param: str | None = "model", code: str = "model_not_found"):
+        super().__init__(message, param=param, code=code)
+
+
+class StoreError(G4FError):
+    """The API server's conversation store cannot be used: unreachable at start-up, corrupt, or
+    its key is wrong. The message names the store and says what to do."""
+
+
+class StoreUnavailable(StoreError):
+    """The store failed while serving a request (e.g. Redis went away); the next request tries
+    again."""
+
+    transient = True

@@ -29,6 +29,7 @@ from ..openai import BadRequest, ChunkBuilder, CompletionRequest, Part, UnknownM
 from ..openai.request import default_model, model_for
 from ..protocol.conversation import Conversation
 from ..services.registry import backend_for
+from .errors import error_response, openai_error_for
 from .middleware import (
     ASGIApp,
     Receive,
@@ -40,7 +41,7 @@ from .middleware import (
     require_key,
 )
 from .settings import ApiSettings
-from .store import ConversationStore, Lease, StoreError, StoreUnavailable, make_store
+from .store import ConversationStore, Lease, StoreUnavailable, make_store
 
 __all__ = ["ApiSettings", "create_app", "make_settings_store"]
 
@@ -130,13 +131,9 @@ def _lone_surrogate(value: Any, path: str) -> str | None:
 
 
 def upstream_error(error: errors.G4FError) -> JSONResponse:
-    """The response for an upstream failure before anything was streamed, as its class says."""
-    headers = {}
-    if error.http_status == 429 and error.retry_after is not None:
-        headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    return openai_error(
-        error.http_status, str(error), error.openai_type, error.openai_code, headers=headers
-    )
+    """The response for an upstream failure before anything was streamed, as its class says
+    (:data:`g4f.api.errors.OPENAI_ERRORS`)."""
+    return error_response(error)
 
 
 def _sse(data: Any) -> bytes:
@@ -246,9 +243,8 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         failure = await readiness.check(state["client"])
         if failure is None:
             return {"status": "ready"}
-        return openai_error(
-            503, f"The upstream is not ready: {failure}", "upstream_error", failure.openai_code
-        )
+        code = openai_error_for(failure).code
+        return openai_error(503, f"The upstream is not ready: {failure}", "upstream_error", code)
 
     def model_object(model_id: str) -> dict[str, Any]:
         return {"id": model_id, "object": "model", "created": 0, "owned_by": "g4f-bing"}
@@ -263,32 +259,15 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         try:
             model_for(model_id, settings.service)
         except UnknownModel as exc:
-            return openai_error(404, exc.message, code="model_not_found", param="model")
+            return error_response(exc)
         return model_object(model_id)
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat_completions(body: ChatRequest) -> Response:
         try:
             return await _completion(body)
-        except UnknownModel as exc:
-            return openai_error(404, exc.message, code=exc.code, param=exc.param)
-        except StoreUnavailable as exc:
-            log.warning("conversation store unavailable: %s", exc)
-            return openai_error(
-                503,
-                f"The conversation store is unavailable ({exc}); retry shortly.",
-                "server_error",
-                "store_unavailable",
-            )
-        except StoreError as exc:  # e.g. a conversation stored with another --store-key
-            log.error("conversation store error: %s", exc)
-            return openai_error(
-                500, f"The conversation store failed: {exc}.", "server_error", "store_error"
-            )
-        except BadRequest as exc:
-            return openai_error(400, exc.message, code=exc.code, param=exc.param)
-        except errors.G4FError as exc:
-            return upstream_error(exc)
+        except errors.G4FError as exc:  # the request's, the store's or the upstream's failure
+            return error_response(exc)
 
     async def _completion(body: ChatRequest) -> Response:
         _check_request(body, settings)
@@ -448,7 +427,8 @@ async def _stream(
             async for part in parts:
                 yield f"data: {builder.chunk_json(part)}\n\n".encode()
         except errors.G4FError as exc:
-            yield _sse_error(str(exc), exc.openai_type, exc.openai_code, exc.http_status)
+            entry = openai_error_for(exc)
+            yield _sse_error(str(exc), entry.type, entry.code, entry.status)
             return
         except Exception as exc:  # a bug of ours: the stream still ends with an error event
             log.error("internal error while streaming", exc_info=exc)

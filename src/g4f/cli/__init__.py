@@ -3,7 +3,7 @@ local hub, ``api`` runs the OpenAI-compatible server.
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
 error (a bug: please report it), 130 interrupted, and
-per error class its ``exit_code`` (see :mod:`g4f.errors`, and the table in the README).
+per error class its code (:data:`g4f.cli.exit_codes.EXIT_CODES`, the table in the README).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ..services.m365.client import ENV_M365_URL
 from ..services.m365.dialect import BASE_URL as M365_BASE_URL
 from ..services.m365.dialect import check_base_url
 from ..urls import redact_url
+from .exit_codes import exit_code_for
 from .options import ENV_API_KEY, cookies_from, parse
 
 __all__ = ["ENV_API_KEY", "exit_code_for", "main"]
@@ -41,11 +42,6 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
-
-
-def exit_code_for(error: errors.G4FError) -> int:
-    """The documented exit status for ``error``: its class's ``exit_code`` (:mod:`g4f.errors`)."""
-    return error.exit_code
 
 
 def _hub(args: argparse.Namespace) -> int:
@@ -161,7 +157,7 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
     if options.service != "bing":
         return False
     default = not options.url and not options.local and not os.environ.get(ENV_URL, "").strip()
-    return default and isinstance(error, errors.ConnectError | errors.ConnectTimeout)
+    return default and error.resend_safe  # it never reached the service
 
 
 def _api(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from ..errors import ConnectError, G4FError
+from ..errors import G4FError
 from ..protocol import Event, Final, Style, TextDelta
 from ..protocol.conversation import Conversation
 from ..urls import redact_url
@@ -351,10 +351,10 @@ class ChatHubClient:
                                 )
                             yield event
                     break
-                except ConnectError:
+                except G4FError as exc:
                     # A kept websocket the server closed while idle: the turn never reached
-                    # the service, so reopen once and resend.
-                    if not reused:
+                    # the service (resend_safe), so reopen once and resend.
+                    if not (reused and exc.resend_safe):
                         raise
                     reused, on_sent = False, None
                     socket = await self._open_for(conversation)

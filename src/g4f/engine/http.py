@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import aiohttp
 
-from ..errors import ProtocolError
+from ..errors import ProtocolError, caused_by
 from ..urls import host_of
 from .dialect import HttpResponse
 from .failures import request_failure
@@ -82,7 +82,8 @@ class AiohttpGet:
         except ProtocolError:
             raise
         except Exception as exc:  # mapped to a typed error, or raised as it is
-            raise request_failure(exc, url, self._via, time_limit) from None
+            failure = caused_by(request_failure(exc, url, self._via, time_limit), exc)
+        raise failure  # outside the except: the original is no __context__ of it
 
     async def _read(self, response: aiohttp.ClientResponse, host: str) -> str:
         """The body, read in pieces and refused past ``max_bytes`` (never read whole)."""

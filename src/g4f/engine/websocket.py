@@ -17,7 +17,9 @@ from ..errors import (
     G4FError,
     ProtocolError,
     ResponseTimeout,
+    TimeoutException,
     TurnTimeout,
+    caused_by,
 )
 from ..protocol import Event, Final, Invocation, KeepAlive, Ping, Record
 from ..protocol.connection import NEED_DATA, Connection, State, TurnReader
@@ -76,6 +78,7 @@ class ChatHubSocket:
         the service gives it a meaning (e.g. 401: the credentials).
         """
         limits = limits or Limits()
+        failure: BaseException | None = None
         try:
             async with asyncio.timeout(timeouts.connect):
                 ws = await session.ws_connect(
@@ -88,10 +91,14 @@ class ChatHubSocket:
                 )
         except Exception as exc:  # mapped to a typed error below, or raised as it is
             if isinstance(exc, aiohttp.WSServerHandshakeError) and refused is not None:
-                meaning = refused(exc.status)
-                if meaning is not None:
-                    raise meaning from None
-            raise open_failure(exc, url, via or proxy, timeouts.connect) from None
+                failure = refused(exc.status)
+            if failure is None:
+                failure = open_failure(exc, url, via or proxy, timeouts.connect)
+            failure = caused_by(failure, exc)
+        # Raised here, not in the except: the original (its URL may carry a token) must not
+        # become its __context__.
+        if failure is not None:
+            raise failure
         socket = cls(ws, timeouts, reader=reader, recorder=recorder, limits=limits)
         try:
             await socket._send(socket.connection.initiate())
@@ -218,10 +225,11 @@ class ChatHubSocket:
             self.recorder.record("send", text)
         try:
             await self._ws.send_str(text)
+            return
         except (ConnectionError, aiohttp.ClientError) as exc:
-            raise self.connection.connection_lost(
-                f"the ChatHub websocket closed while sending: {type(exc).__name__}"
-            ) from None
+            lost = f"the ChatHub websocket closed while sending: {type(exc).__name__}"
+            failure = caused_by(self.connection.connection_lost(lost), exc)
+        raise failure  # outside the except: the original is no __context__ of it
 
     async def _receive(self, deadline: float, turn_deadline: float) -> str:
         """The next text message; sends keep-alive pings while waiting, until ``deadline`` (or
@@ -249,19 +257,23 @@ class ChatHubSocket:
             if message.type == aiohttp.WSMsgType.TEXT:
                 return str(message.data)
             if message.type == aiohttp.WSMsgType.BINARY:
-                try:
-                    return bytes(message.data).decode("utf-8")
-                except UnicodeDecodeError:
-                    raise connection.fail(
-                        ProtocolError("binary websocket message that is not UTF-8")
-                    ) from None
+                return self._decoded(bytes(message.data))
             if message.type in _CLOSED_TYPES:
                 raise connection.connection_lost(
                     "the server closed the websocket before the answer was complete"
                 )
             raise self._failed(message)
 
-    def _timeout(self, whole_turn: bool) -> ResponseTimeout:
+    def _decoded(self, data: bytes) -> str:
+        """A binary message's text; :class:`~g4f.errors.ProtocolError` if it is not UTF-8."""
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            error = ProtocolError("binary websocket message that is not UTF-8")
+            failure = caused_by(self.connection.fail(error), exc)
+        raise failure
+
+    def _timeout(self, whole_turn: bool) -> TimeoutException:
         if whole_turn:
             return TurnTimeout(f"the turn did not end within {self.timeouts.turn:g}s")
         if self.connection.progress:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.images import Image
+from ..errors import BadRequest, UnknownModel
 from ..protocol.constants import Style
 from ..protocol.history import fold
 from ..services import registry
@@ -26,18 +27,6 @@ __all__ = [
     "model_for",
     "style_for",
 ]
-
-
-class BadRequest(ValueError):
-    """The request cannot be served as given; ``param`` names the field at fault."""
-
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_request"):
-        super().__init__(message)
-        self.message, self.param, self.code = message, param, code
-
-
-class UnknownModel(BadRequest):
-    """The model id is not one of :data:`g4f.models.MODELS`."""
 
 
 def model_for(model: str, service: str = DEFAULT_SERVICE) -> Model:

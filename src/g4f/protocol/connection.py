@@ -279,7 +279,8 @@ class Connection:
         try:
             self._records.extend(self._decoder.feed(text))
         except G4FError as exc:
-            raise self.fail(exc) from None
+            self.fail(exc)
+            raise  # itself, its cause kept
 
     def next_event(self) -> Event | Ping | NeedData:
         """The next event of the current turn, or :data:`NEED_DATA` when more text is needed.
@@ -324,7 +325,8 @@ class Connection:
             try:
                 parse_handshake_response(record)
             except G4FError as exc:
-                raise self.fail(exc) from None
+                self.fail(exc)
+                raise  # itself, its cause kept
             self._handshaken = True
             return
         kind = record.get("type")
@@ -343,7 +345,8 @@ class Connection:
         try:
             produced = self._reader.read(record)
         except G4FError as exc:
-            raise self.fail(exc) from None
+            self.fail(exc)
+            raise  # itself, its cause kept
         except _READER_BUGS as exc:
             error = ProtocolError(f"malformed record ({type(exc).__name__} reading it)")
             raise self.fail(error) from exc

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import ProtocolError, truncate
+from ..errors import ProtocolError, caused_by, truncate
 from .constants import RECORD_SEPARATOR, RecordType
 
 __all__ = [
@@ -86,10 +86,13 @@ def load_json(text: str, *, loads: Callable[[str], Any] = JSON_LOADS) -> Any:
 def decode_record(text: str, *, loads: Callable[[str], Any] = JSON_LOADS) -> Record:
     """Parse one record's JSON text (without separator) into a dict, or raise ProtocolError;
     ``loads`` as for :func:`load_json`."""
+    failure: ProtocolError | None = None
     try:
         value = load_json(text, loads=loads)
-    except ValueError:
-        raise ProtocolError(f"malformed record (not JSON): {truncate(text)!r}") from None
+    except ValueError as exc:
+        failure = caused_by(ProtocolError(f"malformed record (not JSON): {truncate(text)!r}"), exc)
+    if failure is not None:
+        raise failure  # outside the except: the original is no __context__ of it
     if type(value) is not dict:
         raise ProtocolError(f"malformed record (not a JSON object): {truncate(text)!r}")
     return value

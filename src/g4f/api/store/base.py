@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from ...errors import StoreError, StoreUnavailable
 from ...protocol.conversation import Conversation
 
 __all__ = [
@@ -28,16 +29,6 @@ __all__ = [
 
 _ENCRYPTED = "enc:v1:"
 _SECRET_FIELDS = ("signature", "encrypted_signature")
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used at start-up: unreachable, corrupt, or its key is wrong. The
-    message names the store and says what to do."""
-
-
-class StoreUnavailable(RuntimeError):
-    """The store failed while serving a request (e.g. Redis went away); the request gets 503 and
-    the next one tries again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from ...errors import (
     RateLimited,
     RequestRefused,
     ServerError,
+    caused_by,
     truncate,
 )
 from ...protocol.constants import Style
@@ -267,12 +268,16 @@ def _json_body(body: str) -> dict[str, Any]:
         raise ChallengeRequired(
             "conversation create returned a web page (a challenge) instead of JSON"
         )
+    failure: ProtocolError | None = None
     try:
         data = load_json(stripped)
-    except ValueError:
-        raise ProtocolError(
+    except ValueError as exc:
+        not_json = (
             f"conversation create returned a body that is not JSON: {truncate(stripped, 80)!r}"
-        ) from None
+        )
+        failure = caused_by(ProtocolError(not_json), exc)
+    if failure is not None:
+        raise failure  # outside the except: the original is no __context__ of it
     if not isinstance(data, dict):
         raise ProtocolError("conversation create returned JSON that is not an object")
     return data

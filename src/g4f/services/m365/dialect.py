@@ -23,6 +23,7 @@ from ...errors import (
     RateLimited,
     RequestRefused,
     ServerError,
+    caused_by,
 )
 from ...protocol.constants import RecordType, Style
 from ...protocol.conversation import Conversation
@@ -298,8 +299,11 @@ class M365Dialect(ChatHubDialect):
             raise failure
         try:
             data = load_json(response.body)
-        except ValueError:
-            raise ProtocolError("the image upload answered with a body that is not JSON") from None
+        except ValueError as exc:
+            not_json = ProtocolError("the image upload answered with a body that is not JSON")
+            failure = caused_by(not_json, exc)
+        if failure is not None:
+            raise failure  # outside the except: the original is no __context__ of it
         doc_id = data.get("docId") if isinstance(data, dict) else None
         if not isinstance(doc_id, str) or not doc_id:
             raise ProtocolError("the image upload answered without a docId")

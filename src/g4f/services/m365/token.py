@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ...errors import NotAuthorized
+from ...errors import NotAuthorized, caused_by
 
 __all__ = ["AUDIENCE", "ENV_TOKEN", "TOKEN_HINT", "Token", "TokenSource", "read_claims"]
 
@@ -114,10 +114,13 @@ def read_claims(value: str) -> dict[str, object]:
     if len(parts) != 3 or not all(parts):
         raise _rejected("the token is malformed: it is not three dot-separated parts")
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    failure: NotAuthorized | None = None
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError, RecursionError):
-        raise _rejected("the token is malformed: its claims cannot be read") from None
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        failure = caused_by(_rejected("the token is malformed: its claims cannot be read"), exc)
+    if failure is not None:
+        raise failure  # outside the except: the original (it holds the claims) is no context
     if not isinstance(claims, dict):
         raise _rejected("the token is malformed: its claims are not an object")
     return claims
@@ -208,6 +211,6 @@ class TokenSource:
             self._seen = seen  # only once it is read: a broken new file is reported every time
             return token
         except OSError as exc:
-            raise NotAuthorized(
-                f"cannot read the token file {path}: {exc.strerror or exc}", advice=TOKEN_HINT
-            ) from None
+            unreadable = f"cannot read the token file {path}: {exc.strerror or exc}"
+            failure = caused_by(NotAuthorized(unreadable, advice=TOKEN_HINT), exc)
+        raise failure  # outside the except: the original is no __context__ of it

@@ -1,0 +1,112 @@
+"""How the API server answers an error: its HTTP status and OpenAI error type and code per
+error class, in one table read along the class's MRO.
+
+What an error *means* is on its class (:mod:`g4f.errors`); how this surface says it is here. A
+class the table does not name has its nearest base's entry; every error has one
+(:class:`~g4f.errors.G4FError`'s: 502 ``upstream_error``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from fastapi.responses import JSONResponse
+
+from .. import errors
+from .middleware import openai_error
+
+__all__ = ["OPENAI_ERRORS", "OpenAIError", "error_response", "openai_error_for"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAIError:
+    """One class's answer: the HTTP status, OpenAI's error ``type`` and ``code``, the message
+    (a template of ``{error}``, the error itself), and what is logged, at which level (``None``:
+    nothing; the caller's or the upstream's failure is not the server's)."""
+
+    status: int
+    type: str
+    code: str
+    message: str = "{error}"
+    log: tuple[int, str] | None = None
+
+
+_UPSTREAM = "upstream_error"
+_INVALID = "invalid_request_error"
+_RATE = "rate_limit_error"
+_SERVER = "server_error"
+
+OPENAI_ERRORS: Mapping[type[errors.G4FError], OpenAIError] = MappingProxyType(
+    {
+        errors.G4FError: OpenAIError(502, _UPSTREAM, "upstream_error"),
+        errors.ProtocolError: OpenAIError(502, _UPSTREAM, "protocol_error"),
+        errors.TransportError: OpenAIError(502, _UPSTREAM, "transport_error"),
+        errors.NetworkError: OpenAIError(502, _UPSTREAM, "connection_closed"),
+        errors.TimeoutException: OpenAIError(504, _UPSTREAM, "upstream_timeout"),
+        errors.ServiceError: OpenAIError(502, _UPSTREAM, "service_error"),
+        errors.RateLimited: OpenAIError(429, _RATE, "upstream_rate_limited"),
+        errors.ChallengeRequired: OpenAIError(502, _UPSTREAM, "challenge_required"),
+        errors.NotAuthorized: OpenAIError(502, _UPSTREAM, "not_authorized"),
+        errors.AccessDenied: OpenAIError(502, _UPSTREAM, "access_denied"),
+        errors.ConversationExpired: OpenAIError(502, _UPSTREAM, "conversation_expired"),
+        errors.ConversationInvalid: OpenAIError(502, _UPSTREAM, "conversation_invalid"),
+        errors.Busy: OpenAIError(429, _RATE, "upstream_rate_limited"),
+        errors.ServerError: OpenAIError(502, _UPSTREAM, "server_error"),
+        errors.Refused: OpenAIError(400, _UPSTREAM, "content_filter"),
+        errors.RequestRefused: OpenAIError(502, _UPSTREAM, "request_refused"),
+        errors.UnknownTone: OpenAIError(404, _INVALID, "model_not_found"),
+        # The request's own faults; the error's ``code`` and ``param`` say which (see below).
+        errors.BadRequest: OpenAIError(400, _INVALID, "invalid_request", "{error.message}"),
+        errors.UnknownModel: OpenAIError(404, _INVALID, "model_not_found", "{error.message}"),
+        # The server's own store: logged, for the operator.
+        errors.StoreError: OpenAIError(
+            500,
+            _SERVER,
+            "store_error",
+            "The conversation store failed: {error}.",
+            (logging.ERROR, "conversation store error: {error}"),
+        ),
+        errors.StoreUnavailable: OpenAIError(
+            503,
+            _SERVER,
+            "store_unavailable",
+            "The conversation store is unavailable ({error}); retry shortly.",
+            (logging.WARNING, "conversation store unavailable: {error}"),
+        ),
+    }
+)
+"""The answer per error class."""
+
+
+def openai_error_for(error: errors.G4FError) -> OpenAIError:
+    """The answer for ``error``: its class's entry in :data:`OPENAI_ERRORS`, with a
+    :class:`~g4f.errors.BadRequest`'s own ``code``.
+
+    >>> entry = openai_error_for(errors.ConnectTimeout("timed out"))
+    >>> entry.status, entry.type, entry.code
+    (504, 'upstream_error', 'upstream_timeout')
+    """
+    entry = errors.lookup(OPENAI_ERRORS, error)
+    if isinstance(error, errors.BadRequest):
+        entry = replace(entry, code=error.code)
+    return entry
+
+
+def error_response(error: errors.G4FError) -> JSONResponse:
+    """The response for ``error`` before anything was streamed, in OpenAI's shape: a
+    ``Retry-After`` on a 429 whose wait is known, the field at fault of a bad request."""
+    entry = openai_error_for(error)
+    if entry.log is not None:
+        level, logged = entry.log
+        log.log(level, "%s", logged.format(error=error))
+    headers = {}
+    if entry.status == 429 and error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    param = error.param if isinstance(error, errors.BadRequest) else None
+    message = entry.message.format(error=error)
+    return openai_error(entry.status, message, entry.type, entry.code, param, headers)
