@@ -10,7 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 import g4f
+from g4f.engine.fake import FakeBackend
 from g4f.hub import Hub, HubThread, TurnRequest, echo_responder
+from g4f.protocol import Final, Retraction, Style, TextDelta
+from g4f.protocol.history import fold
 from g4f.Provider.Providers import Bing
 from g4f.Provider.Providers.Bing import _create_completion
 
@@ -174,12 +177,10 @@ def test_unknown_keyword_arguments_are_refused() -> None:
 
 
 def test_an_unknown_style_is_refused() -> None:
+    backend = FakeBackend()
     with pytest.raises(ValueError, match="unknown style"):
-        list(
-            _create_completion(
-                "gpt-4", SEED_MESSAGES, True, style="jailbreak", url="http://127.0.0.1:9"
-            )
-        )
+        list(_create_completion("gpt-4", SEED_MESSAGES, True, style="jailbreak", backend=backend))
+    assert backend.asked == []
 
 
 def test_errors_keep_the_partial_text(hub: Hub, bing_url: str) -> None:
@@ -197,3 +198,63 @@ def test_errors_keep_the_partial_text(hub: Hub, bing_url: str) -> None:
 def test_hub_thread_reports_a_failed_start() -> None:
     with HubThread(Hub()) as url, pytest.raises(OSError):
         HubThread(Hub(), port=int(url.rsplit(":", 1)[1])).start()
+
+
+# -- the seed's API on a fake backend ---------------------------------------------------------
+
+
+def test_create_completion_runs_the_turn_on_a_given_backend() -> None:
+    backend = FakeBackend([TextDelta("Fine, "), TextDelta("thanks."), Final("Fine, thanks.")])
+    tokens = list(
+        _create_completion("gpt-4", SEED_MESSAGES, True, style="creative", backend=backend)
+    )
+    assert tokens == ["Fine, ", "thanks."]
+    prompt, context = fold([(m["role"], m["content"]) for m in SEED_MESSAGES])
+    [asked] = backend.asked
+    assert (asked.prompt, asked.context, asked.style, asked.search) == (
+        prompt,
+        context,
+        Style.CREATIVE,
+        True,
+    )
+    assert (backend.stopped, backend.closed) == (0, False)  # borrowed: its owner closes it
+
+
+def test_chat_completion_passes_the_backend_to_the_provider() -> None:
+    backend = FakeBackend()
+    text = g4f.ChatCompletion.create(
+        model="gpt-4", messages=[{"role": "user", "content": "Hi"}], backend=backend, search=False
+    )
+    assert text == "Echo: Hi"
+    assert (backend.asked[0].style, backend.asked[0].search) == (Style.PRECISE, False)
+
+
+def test_a_retraction_appends_the_apology_after_a_blank_line() -> None:
+    apology = "Sorry, let's talk about something else."
+    backend = FakeBackend([TextDelta("Half "), Retraction("Half ", apology), Final(apology)])
+    text = "".join(_create_completion("gpt-4", SEED_MESSAGES, True, backend=backend))
+    assert text == "Half \n\n" + apology
+
+
+def test_a_failure_on_the_backend_keeps_the_partial_text() -> None:
+    backend = FakeBackend([TextDelta("Half "), g4f.errors.ConnectionClosed("closed")])
+    received = []
+    with pytest.raises(g4f.errors.ConnectionClosed) as caught:
+        for token in _create_completion("gpt-4", SEED_MESSAGES, True, backend=backend):
+            received.append(token)
+    assert received == ["Half "] and caught.value.partial_text == "Half "
+
+
+def test_a_given_backend_takes_no_options_for_making_one() -> None:
+    with pytest.raises(TypeError, match="url, cookies"):
+        _create_completion(
+            "gpt-4", SEED_MESSAGES, True, backend=FakeBackend(), url="http://x", cookies="_U=1"
+        )
+
+
+def test_stopping_the_stream_stops_the_turn_on_the_backend() -> None:
+    backend = FakeBackend([TextDelta("one "), TextDelta("two "), Final("one two ")])
+    stream = _create_completion("gpt-4", SEED_MESSAGES, True, backend=backend)
+    assert next(stream) == "one "
+    stream.close()  # type: ignore[attr-defined]
+    assert backend.stopped == 1

@@ -36,7 +36,8 @@ class ChatCompletion:
         """Run ``messages`` through a provider: a token iterator if ``stream``, else the text.
 
         ``provider`` defaults to the model's provider (``gpt-4`` → Bing). Extra keyword arguments
-        go to the provider (for Bing: ``url``, ``cookies``, ``style``, ``proxy``, ``timeouts``).
+        go to the provider (for Bing: ``url``, ``cookies``, ``style``, ``proxy``, ``timeouts``,
+        or ``backend``, a ready :class:`~g4f.engine.backend.Backend` to run the turn on).
         Problems are exceptions — ``ValueError`` for an unknown model or a provider that cannot
         do what was asked — never an exit of the program.
 

@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import functools
 import os
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -17,12 +17,14 @@ import aiohttp
 from ..errors import G4FError
 from ..protocol import Event, Final, Style, TextDelta
 from ..protocol.conversation import Conversation
+from ..protocol.framing import Record
 from ..urls import redact_url
 from .backend import Capabilities
 from .config import Limits, Timeouts
 from .dialect import ChatHubDialect, Turn
 from .http import AiohttpGet
 from .images import Image
+from .pool import SocketPool
 from .proxy import check_proxy, is_socks, socks_connector
 from .recorder import CassetteRecorder
 from .retry import RetryPolicy
@@ -54,6 +56,20 @@ async def _discard(opening: asyncio.Future[ChatHubSocket]) -> None:
         await socket.aclose()
 
 
+@dataclass(slots=True)
+class _PreparedTurn:
+    """A turn ready to run: its conversation, the records to send and a websocket for it."""
+
+    conversation: Conversation
+    socket: ChatHubSocket
+    records: Sequence[Record]
+    stop: Record | None
+    reused: bool
+    """The websocket was kept from an earlier turn (the server may have closed it since)."""
+    keep: bool
+    """The conversation is the caller's: keep its websocket for its next turn."""
+
+
 class ChatHubClient:
     """An async client for any ChatHub :class:`~g4f.services.ChatHubDialect`.
 
@@ -83,8 +99,8 @@ class ChatHubClient:
         max_idle_connections: int = 16,
         limits: Limits | None = None,
     ) -> None:
-        if max_idle_connections < 1:
-            raise ValueError("max_idle_connections must be at least 1")
+        # Open websockets of conversations between turns, least recently used first.
+        self._idle: SocketPool[ChatHubSocket] = SocketPool(max_idle_connections)
         self.service = service
         self.timeouts = timeouts or Timeouts()
         self.limits = limits or Limits()
@@ -93,8 +109,6 @@ class ChatHubClient:
         self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
         self.max_idle_connections = max_idle_connections
-        # Open websockets of conversations between turns, least recently used first.
-        self._idle: OrderedDict[str, ChatHubSocket] = OrderedDict()
         # Whether the last create gave a conversation whose websocket URL is the one known
         # before it, so that the websocket can be opened while the conversation is created.
         self._speculate = service.websocket_url(None) is not None
@@ -121,9 +135,7 @@ class ChatHubClient:
 
     async def aclose(self) -> None:
         """Close every websocket kept open between turns, and the HTTP session."""
-        while self._idle:
-            _, socket = self._idle.popitem()
-            await socket.aclose()
+        await self._idle.close()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -219,22 +231,11 @@ class ChatHubClient:
             await _discard(opening)  # the websocket needs the conversation's URL: open another
         return conversation, await self._open_for(conversation)
 
-    def _socket_for(self, conversation: Conversation) -> ChatHubSocket | None:
-        """The websocket kept open for ``conversation``, if any."""
-        socket = self._idle.pop(conversation.conversation_id, None)
-        return None if socket is None or socket.closed else socket
-
     async def _keep(self, conversation: Conversation, socket: ChatHubSocket) -> None:
         if self.service.websocket_per_turn:
             await socket.aclose()
-            return
-        previous = self._idle.pop(conversation.conversation_id, None)
-        if previous is not None and previous is not socket:
-            await previous.aclose()  # two turns of one conversation ran at once: keep one
-        self._idle[conversation.conversation_id] = socket
-        while len(self._idle) > self.max_idle_connections:
-            _, oldest = self._idle.popitem(last=False)
-            await oldest.aclose()
+        else:
+            await self._idle.keep(conversation.conversation_id, socket)
 
     async def create_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a new server-side conversation, retrying transient failures."""
@@ -289,6 +290,23 @@ class ChatHubClient:
         uploaded first and attached to the turn (a service without images raises
         ``ValueError``).
         """
+        turn = await self._prepare(
+            prompt,
+            conversation=conversation,
+            style=style,
+            context=context,
+            search=search,
+            tone=tone,
+            images=images,
+        )
+        async with contextlib.aclosing(self._run(turn)) as events:
+            async for event in events:
+                yield event
+
+    def _check_turn(
+        self, prompt: str, context: str | None, tone: str | None, images: Sequence[Image]
+    ) -> None:
+        """``ValueError`` for a turn that cannot be sent, before anything is created."""
         if not isinstance(prompt, str) or not prompt.strip():
             raise ValueError("the prompt must be a non-empty string")
         _check_unicode(prompt, "the prompt")
@@ -298,49 +316,82 @@ class ChatHubClient:
             raise ValueError("the tone must be a non-empty string")
         if tone is not None and not self.capabilities.tones:
             raise ValueError(f"the {self.service.name} service has no tones; choose a style=")
-        if images and not self.capabilities.images:  # said before anything is created
+        if images and not self.capabilities.images:
             raise ValueError(f"the {self.service.name} service does not take images")
+
+    async def _prepare(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None,
+        style: Style | str | None,
+        context: str | None,
+        search: bool,
+        tone: str | None,
+        images: Sequence[Image],
+    ) -> _PreparedTurn:
+        """Check the turn; then its conversation (created if none), a websocket for it (kept,
+        opened early, or opened now), its images uploaded and its invocation built."""
+        self._check_turn(prompt, context, tone, images)
         chosen = Style.parse(style) if style is not None else None
-        keep, reused = conversation is not None, False
-        socket: ChatHubSocket | None = None
-        if conversation is None:
-            if images:  # the images are uploaded for the conversation before its websocket
-                conversation = await self.create_conversation(chosen or Style.PRECISE)
-            else:
-                conversation, socket = await self._start(chosen or Style.PRECISE)
-        else:
-            socket = self._socket_for(conversation)
-            reused = socket is not None
+        keep = conversation is not None
+        conversation, socket, reused = await self._conversation_for(
+            conversation, chosen or Style.PRECISE, images
+        )
         if tone is not None:
             conversation.tone = tone
         try:
             annotations = await self._annotations(conversation, images) if images else ()
+            socket = socket or await self._open_for(conversation)
+            records = self.service.invocation(
+                conversation,
+                Turn(
+                    prompt,
+                    chosen or conversation.style,
+                    context=context,
+                    search=search,
+                    annotations=annotations,
+                ),
+            )
         except BaseException:
             if socket is not None:
                 await socket.aclose()
             raise
-        socket = socket or await self._open_for(conversation)
-        records = self.service.invocation(
-            conversation,
-            Turn(
-                prompt,
-                chosen or conversation.style,
-                context=context,
-                search=search,
-                annotations=annotations,
-            ),
-        )
         if self._recorder is not None:
             for secret in self.service.secrets(conversation):
                 self._recorder.add_secret(secret)
-        on_sent: Callable[[], None] | None = functools.partial(_advance_turn, conversation)
         stop = self.service.stop_record(conversation)
+        return _PreparedTurn(conversation, socket, records, stop, reused=reused, keep=keep)
+
+    async def _conversation_for(
+        self, conversation: Conversation | None, style: Style, images: Sequence[Image]
+    ) -> tuple[Conversation, ChatHubSocket | None, bool]:
+        """The turn's conversation; a websocket already open for it, if any; whether that
+        websocket was kept from an earlier turn."""
+        if conversation is not None:
+            socket = self._idle.get(conversation.conversation_id)
+            return conversation, socket, socket is not None
+        if images:  # the images are uploaded for the conversation before its websocket
+            return await self.create_conversation(style), None, False
+        conversation, socket = await self._start(style)
+        return conversation, socket, False
+
+    async def _run(self, turn: _PreparedTurn) -> AsyncGenerator[Event, None]:
+        """Send a prepared turn and yield its events; then keep its websocket for the
+        conversation's next turn (if the turn ended and the conversation is the caller's), or
+        close it.
+
+        A kept websocket the server closed while idle fails with
+        :class:`~g4f.errors.ConnectError` before the turn reached the service: it is reopened
+        once and the turn resent."""
+        conversation, socket, reused = turn.conversation, turn.socket, turn.reused
+        on_sent: Callable[[], None] | None = functools.partial(_advance_turn, conversation)
         finished = False
         try:
             while True:
                 try:
                     async with contextlib.aclosing(
-                        socket.turn(records, on_sent=on_sent, stop=stop)
+                        socket.turn(turn.records, on_sent=on_sent, stop=turn.stop)
                     ) as events:
                         async for event in events:
                             if isinstance(event, Final):
@@ -359,7 +410,7 @@ class ChatHubClient:
                     reused, on_sent = False, None
                     socket = await self._open_for(conversation)
         finally:
-            if keep and finished and not socket.closed:
+            if turn.keep and finished and not socket.closed:
                 await self._keep(conversation, socket)
             else:
                 await socket.aclose()

@@ -1,7 +1,7 @@
-"""The OpenAI-shaped surface over the ChatHub engine, shared by ``g4f api`` and the in-process
-``Client`` / ``AsyncClient``: request checking and message folding (:mod:`.request`), the
-``max_tokens``/``stop`` limiter (:mod:`.limits`), one completion's run (:mod:`.completion`), the
-response objects and SSE chunks (:mod:`.responses`).
+"""The OpenAI-shaped surface over any :class:`~g4f.engine.backend.Backend`, shared by
+``g4f api`` and the in-process ``Client`` / ``AsyncClient``: request checking and message
+folding (:mod:`.request`), the ``max_tokens``/``stop`` limiter (:mod:`.limits`), one
+completion's run (:mod:`.completion`), the response objects and SSE chunks (:mod:`.responses`).
 """
 
 from .client import AsyncClient, Client

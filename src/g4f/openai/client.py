@@ -1,5 +1,6 @@
-"""``Client`` and ``AsyncClient``: the openai package's shape, running a ChatHub service here —
-Bing's (the default) or Microsoft 365 Copilot's (``service="m365"``).
+"""``Client`` and ``AsyncClient``: the openai package's shape, running a service's
+:class:`~g4f.engine.backend.Backend` here — by default the registry's default service (Bing's
+2023 ChatHub), or any service of :mod:`g4f.services.registry`, or a ready backend.
 
 Example::
 
@@ -13,16 +14,22 @@ Example::
 
     copilot = Client(service="m365", token_file="~/.config/m365-token")
     copilot.chat.completions.create(model="m365-copilot", messages=[...])
+
+    from g4f.engine.fake import FakeBackend                # a script of events, no socket
+
+    scripted = Client(backend=FakeBackend([TextDelta("Hi"), Final("Hi")]))
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..engine.backend import Backend
 from ..protocol.conversation import Conversation
-from ..services.registry import check_service, client_for
+from ..services import registry
+from ..services.registry import DEFAULT_SERVICE
 from ..sync import iterate_sync
 from .completion import Part, complete
 from .request import CompletionRequest
@@ -32,16 +39,34 @@ __all__ = ["AsyncClient", "Client"]
 
 
 class _Upstream:
-    """The service a client talks to, and the options of its engine client (checked here,
-    when the OpenAI-style client is made, not at its first request)."""
+    """Where a client's completions run, checked when the OpenAI-style client is made (not
+    at its first request): a ready backend, borrowed and never closed here; or else a new
+    backend of ``service`` built from ``options`` for each completion (each then uses its own
+    connection). ``service``'s registry entry gives the model table either way."""
 
-    def __init__(self, service: str, options: dict[str, Any]) -> None:
-        self.service, self.options = check_service(service), options
-        self.client()
+    def __init__(self, service: str, options: dict[str, Any], backend: Backend | None) -> None:
+        self.entry = registry.entry(service)
+        if backend is not None and options:
+            raise TypeError(
+                f"a ready backend takes no options: {', '.join(sorted(options))} "
+                "belong to the backend's own constructor"
+            )
+        self.options, self._backend = options, backend
+        if backend is None:
+            self.new_backend()  # its options are checked now
 
-    def client(self) -> Backend:
-        """A new engine client (each completion uses its own connection)."""
-        return client_for(self.service, **self.options)
+    def new_backend(self) -> Backend:
+        """A new backend of the service, from the client's options."""
+        return registry.backend_for(self.entry.name, **self.options)
+
+    @contextlib.asynccontextmanager
+    async def backend(self) -> AsyncIterator[Backend]:
+        """The backend for one completion: the ready one, or a new one closed after it."""
+        if self._backend is not None:
+            yield self._backend
+            return
+        async with self.new_backend() as backend:
+            yield backend
 
     def request(
         self,
@@ -50,8 +75,14 @@ class _Upstream:
         max_tokens: int | None,
         stop: str | Sequence[str] | None,
     ) -> CompletionRequest:
+        capabilities = self._backend.capabilities if self._backend is not None else None
         return CompletionRequest.build(
-            messages, model=model, max_tokens=max_tokens, stop=stop, service=self.service
+            messages,
+            model=model,
+            max_tokens=max_tokens,
+            stop=stop,
+            service=self.entry.name,
+            capabilities=capabilities,
         )
 
 
@@ -68,17 +99,20 @@ class _Request:
         self.builder = ChunkBuilder(model=request.model, prompt_tokens=request.prompt.tokens)
 
     async def parts(self) -> AsyncGenerator[Part, None]:
-        async with self.upstream.client() as client:
-            async for part in complete(client, self.request, conversation=self.conversation):
-                yield part
+        async with self.upstream.backend() as backend:
+            parts = complete(backend, self.request, conversation=self.conversation)
+            async with contextlib.aclosing(parts):  # a caller that stops stops the turn now
+                async for part in parts:
+                    yield part
 
     async def chunks(self) -> AsyncGenerator[ChatCompletionChunk, None]:
         first = True
-        async for part in self.parts():
-            if first:
-                first = False
-                yield self.builder.first()
-            yield self.builder.chunk(part)
+        async with contextlib.aclosing(self.parts()) as parts:
+            async for part in parts:
+                if first:
+                    first = False
+                    yield self.builder.first()
+                yield self.builder.chunk(part)
 
     async def completion(self) -> CompletionResponse:
         return self.builder.completion([part async for part in self.parts()])
@@ -120,11 +154,14 @@ class _AsyncChat:
 class AsyncClient:
     """``AsyncClient().chat.completions.create(...)``, shaped like ``openai.AsyncOpenAI``.
 
-    ``service`` is ``"bing"`` (the default) or ``"m365"``; the other keyword arguments go to
-    :class:`~g4f.client.BingClient` (``url``, ``cookies``, ``proxy``, ``timeouts``, ``retry``)
-    or :class:`~g4f.client.M365Client` (``token``, ``token_file``, ``url``, ``tone``, …). Each
-    completion uses its own connection. ``model`` defaults to the service's default
-    (``gpt-4``, ``m365-copilot``).
+    ``service`` names a service of :data:`~g4f.services.registry.SERVICES` (by default
+    :data:`~g4f.services.registry.DEFAULT_SERVICE`, Bing's); the other keyword arguments go to
+    its backend (for Bing :class:`~g4f.client.BingClient`'s ``url``, ``cookies``, ``proxy``,
+    ``timeouts``, ``retry``; for Microsoft 365 :class:`~g4f.client.M365Client`'s ``token``,
+    ``token_file``, ``url``, …), a new one for each completion. ``backend`` is a ready
+    :class:`~g4f.engine.backend.Backend` instead (e.g. a :class:`~g4f.engine.fake.FakeBackend`),
+    used for every completion and left open (its owner closes it); ``service`` then only
+    chooses the model table. ``model`` defaults to the service's default model.
 
     Example::
 
@@ -135,8 +172,10 @@ class AsyncClient:
             print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(self, *, service: str = "bing", **options: Any) -> None:
-        self.chat = _AsyncChat(_Upstream(service, options))
+    def __init__(
+        self, *, service: str = DEFAULT_SERVICE, backend: Backend | None = None, **options: Any
+    ) -> None:
+        self.chat = _AsyncChat(_Upstream(service, options, backend))
 
 
 async def _single(request: _Request) -> AsyncGenerator[CompletionResponse, None]:
@@ -176,6 +215,10 @@ class Client:
     """``Client().chat.completions.create(...)``, shaped like ``openai.OpenAI``; its arguments
     are :class:`AsyncClient`'s.
 
+    Each call runs on a private event loop, so a ready ``backend`` must hold nothing bound to
+    a loop between calls (a :class:`~g4f.engine.fake.FakeBackend` does not; a ChatHub client's
+    session does: give that to :class:`AsyncClient`, or pass options instead).
+
     Example::
 
         for chunk in Client().chat.completions.create(
@@ -184,5 +227,7 @@ class Client:
             print(chunk.choices[0].delta.content or "", end="")
     """
 
-    def __init__(self, *, service: str = "bing", **options: Any) -> None:
-        self.chat = _Chat(_Upstream(service, options))
+    def __init__(
+        self, *, service: str = DEFAULT_SERVICE, backend: Backend | None = None, **options: Any
+    ) -> None:
+        self.chat = _Chat(_Upstream(service, options, backend))

@@ -1,4 +1,5 @@
-"""Running one OpenAI-style completion over a ChatHub client: events in, text parts out."""
+"""Running one OpenAI-style completion over a :class:`~g4f.engine.backend.Backend`: its turn's
+events in, text parts out."""
 
 from __future__ import annotations
 

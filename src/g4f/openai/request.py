@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.backend import Capabilities
 from ..engine.images import Image
 from ..errors import BadRequest, UnknownModel
 from ..protocol.constants import Style
@@ -169,9 +170,13 @@ class CompletionRequest:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         service: str = DEFAULT_SERVICE,
+        capabilities: Capabilities | None = None,
     ) -> CompletionRequest:
         """Check the request for ``service``; :class:`BadRequest` (or :class:`UnknownModel`)
-        if it is bad. Without ``model``, the service's default model."""
+        if it is bad. Without ``model``, the service's default model.
+
+        ``capabilities`` are those of the backend that will run it (by default the service's,
+        from the registry): images are refused here when it takes none."""
         model = model or default_model(service)
         entry = model_for(model, service)
         if max_tokens is not None and max_tokens < 1:
@@ -186,7 +191,8 @@ class CompletionRequest:
                 f"A stop sequence may be at most {MAX_STOP_LENGTH} characters long.", param="stop"
             )
         prompt = fold_messages(messages)
-        if prompt.images and not registry.entry(service).capabilities.images:
+        can = capabilities or registry.entry(service).capabilities
+        if prompt.images and not can.images:
             raise BadRequest(
                 f"The {service} service takes no images.", param=f"messages[{len(messages) - 1}]"
             )

@@ -9,24 +9,30 @@ Usage, as in the seed::
         print(token, end="")
 
 Set ``G4F_BING_URL`` (e.g. ``http://127.0.0.1:8765``, a hub started by ``g4f hub``) or pass
-``url=`` to talk to another server than Bing. Unlike the seed, this module sends no forged client
-address and has no option set for getting around the service's rules: :class:`optionsSets`
-holds the three official styles instead.
+``url=`` to talk to another server than Bing; ``backend=`` runs the turn on a ready
+:class:`~g4f.engine.backend.Backend` instead (e.g. a :class:`~g4f.engine.fake.FakeBackend`).
+Unlike the seed, this module sends no forged client address and has no option set for getting
+around the service's rules: :class:`optionsSets` holds the three official styles instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, get_type_hints
 
-from ...client import BingClient, Timeouts
+from ...engine.backend import Backend
+from ...engine.config import Timeouts
 from ...models import seed_models
 from ...protocol import RECORD_SEPARATOR, Retraction, Style, TextDelta, encode_record
 from ...protocol.history import fold, format_context
+from ...services.bing import BingClient
 from ...services.bing.constants import ALLOWED_MESSAGE_TYPES, style_tone
+from ...services.bing.entry import BING
 from ...services.bing.invocation import option_sets_for
+from ...services.registry import backend_for
 from ...sync import iterate_sync
 
 __all__ = [
@@ -123,6 +129,29 @@ def _style_of(mode: dict[str, Any] | Style | str | None) -> Style:
     return Style.parse(mode)
 
 
+_CLIENT_OPTIONS = ("url", "cookies", "proxy", "timeouts")
+"""The options of the backend this module makes, which a ready backend does not take."""
+
+
+def _check_ready(backend: Backend | None, options: Mapping[str, Any]) -> None:
+    """``TypeError`` if a ready ``backend`` comes with options for making one."""
+    given = [name for name in _CLIENT_OPTIONS if options.get(name) is not None]
+    if backend is not None and given:
+        raise TypeError(f"a ready backend takes no {', '.join(given)}: give them to it instead")
+
+
+@contextlib.asynccontextmanager
+async def _backend(backend: Backend | None, **options: Any) -> AsyncIterator[Backend]:
+    """``backend`` as it is (its owner closes it), or else Bing's, made from ``options`` (the
+    ``None`` ones left out) and closed after the turn."""
+    _check_ready(backend, options)
+    if backend is not None:
+        yield backend
+        return
+    async with backend_for(BING.name, **options) as made:
+        yield made
+
+
 async def stream_generate(
     prompt: str,
     mode: dict[str, Any] | Style | str | None = None,
@@ -133,16 +162,20 @@ async def stream_generate(
     proxy: str | None = None,
     timeouts: Timeouts | None = None,
     search: bool = True,
+    backend: Backend | None = None,
 ) -> AsyncIterator[str]:
     """Stream the answer to ``prompt`` as text pieces, in a new conversation.
 
     ``mode`` is one of :class:`optionsSets`' styles (default ``precise``); ``context`` is earlier
     history as made by :func:`convert`. If the service retracts the answer, the apology follows
     what was streamed, after a blank line; it is never replaced by the retracted text.
+    ``backend`` runs the turn on a ready backend instead of Bing's (then without ``url``,
+    ``cookies``, ``proxy`` or ``timeouts``).
     """
     style = _style_of(mode)
-    async with BingClient(url=url, cookies=cookies, proxy=proxy, timeouts=timeouts) as client:
-        async for event in client.ask(
+    options = {"url": url, "cookies": cookies, "proxy": proxy, "timeouts": timeouts}
+    async with _backend(backend, **options) as chosen:
+        async for event in chosen.ask(
             prompt,
             style=style,
             context=context if isinstance(context, str) else None,
@@ -191,8 +224,9 @@ def _create_completion(
 
     Keyword arguments: ``url``, ``cookies``, ``proxy``, ``timeouts``, ``search`` and ``style``
     (``"creative"``, ``"balanced"`` or ``"precise"``; ``mode=`` takes an :class:`optionsSets`
-    entry). Problems raise :class:`~g4f.errors.G4FError` subclasses, whose ``partial_text``
-    holds the answer received before the failure.
+    entry); ``backend``, a ready :class:`~g4f.engine.backend.Backend` to run the turn on instead
+    of Bing's (see :func:`stream_generate`). Problems raise :class:`~g4f.errors.G4FError`
+    subclasses, whose ``partial_text`` holds the answer received before the failure.
     """
     checked = _check_messages(messages)
     served = seed_models(__name__)  # the module's `model` list, hidden by the seed's parameter
@@ -200,10 +234,11 @@ def _create_completion(
         raise ValueError(f"the Bing provider serves {served}, not {model!r}")
     prompt, context = fold([(m["role"], m["content"]) for m in checked])
     mode = kwargs.pop("mode", None) or kwargs.pop("style", None)
-    unknown = set(kwargs) - {"url", "cookies", "proxy", "timeouts", "search", "auth"}
+    unknown = set(kwargs) - {"url", "cookies", "proxy", "timeouts", "search", "auth", "backend"}
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     kwargs.pop("auth", None)
+    _check_ready(kwargs.get("backend"), kwargs)
     return run(stream_generate(prompt, mode, context or False, **kwargs))
 
 
