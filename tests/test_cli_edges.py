@@ -15,6 +15,7 @@ from g4f import cli
 from g4f.api import ApiSettings, ApiThread
 from g4f.cli.output import TerminalOutput
 from g4f.client import NO_RETRY, BingClient, Endpoints
+from g4f.engine.backend import Backend
 from g4f.protocol import Final, SearchProgress, TextDelta
 
 from .test_cli import g4f
@@ -144,14 +145,11 @@ def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
     assert "s3cret" not in response.text
 
 
-def test_an_internal_error_is_one_line_and_exit_70(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def broken(args: object) -> int:
+def test_an_internal_error_is_one_line_and_exit_70(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(service: str, **options: object) -> Backend:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cli, "_chat", broken)
-    assert cli.main(["chat", "hi"]) == 70
+    assert cli.main(["chat", "hi"], backend_for=broken) == 70
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: RuntimeError: a bug" in err
     assert "Traceback" not in err and "-v shows the traceback" in err
