@@ -4,6 +4,7 @@ session's commands) in-process, with no socket."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from g4f import cli, errors
 from g4f.cli.chat import HELP, ChatOptions, ChatSession, one_shot
-from g4f.cli.output import JsonOutput, Output
+from g4f.cli.output import JsonOutput, Output, TerminalOutput
 from g4f.engine.backend import Backend, Capabilities
 from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import (
@@ -402,3 +403,15 @@ async def test_errors_keep_the_session_and_an_expired_conversation_is_forgotten(
     assert chat.conversation is None
     await chat.handle("three")
     assert out.getvalue() == "Half\nEcho: three\n"
+
+
+def test_retries_of_create_are_shown_on_a_terminal() -> None:
+    stderr = io.StringIO()
+    output = TerminalOutput(io.StringIO(), stderr)
+    factory = Factory(FakeBackend())
+    options = ChatOptions(retries=4, backend_for=factory)
+    asyncio.run(one_shot(options, "Hi", output))
+    retry = factory.options["retry"]
+    assert retry.attempts == 4 and retry.on_retry == output.retrying  # wired to the output
+    output.retrying(errors.ServerError("500"), 2.4, 2, 4)
+    assert stderr.getvalue().endswith("\r\x1b[K\x1b[2mServerError: retrying in 2 s (2/4)\x1b[0m\n")
