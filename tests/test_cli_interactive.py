@@ -193,7 +193,7 @@ class InProcess:
 @contextlib.asynccontextmanager
 async def in_process(url: str, service: str = "bing", **options: Any) -> AsyncIterator[InProcess]:
     out, notices = io.StringIO(), io.StringIO()
-    chat = ChatOptions(url=url, service=service, options=options)
+    chat = ChatOptions(url=url, service=service, service_options=options)
     output = Output(out, notices)
     async with open_client(chat, output) as backend:
         yield InProcess(ChatSession(chat, output, backend), out, notices)

@@ -49,7 +49,7 @@ class ChatOptions:
     """What the command line asked for.
 
     Attributes:
-        options: the chosen service's own options, loaded (e.g. ``cookies``, ``token_file``).
+        service_options: the chosen service's own options, loaded (``cookies``, ``token_file``).
         tone: ``--model``, for a service whose models are tones.
         backend_for: what builds the backend (:func:`g4f.services.registry.backend_for`).
     """
@@ -64,7 +64,7 @@ class ChatOptions:
     record: Path | None = None
     retries: int = RetryPolicy().attempts
     service: str = DEFAULT_SERVICE
-    options: Mapping[str, Any] = field(default_factory=dict)
+    service_options: Mapping[str, Any] = field(default_factory=dict)
     tone: str | None = None
     images: tuple[Image, ...] = ()
     backend_for: BackendFactory = backend_for
@@ -91,7 +91,7 @@ async def open_client(
     user's own is never sent to it). Retries of conversation create are shown on ``output``."""
     async with contextlib.AsyncExitStack() as stack:
         if backend is None:
-            given: dict[str, Any] = {"url": options.url, **options.options}
+            given: dict[str, Any] = {"url": options.url, **options.service_options}
             if options.local:
                 hub_url = await stack.enter_async_context(running_hub(Hub(pace=DEMO_PACE)))
                 given.update(entry(options.service).local_options(hub_url))
