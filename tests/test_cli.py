@@ -1,4 +1,6 @@
-"""The ``g4f`` command, run as a real process."""
+"""The ``g4f`` command against a hub: in-process through :func:`g4f.cli.main` (the wire is
+real, the process is not), and as a real process for what only a process shows (``python -m
+g4f``, stdin, the real command's exit status, ``g4f hub`` serving)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from g4f import cli
 from g4f.hub import Hub, HubThread, TurnRequest, echo_responder
 
 from .common import ANSWER, PROMPT
@@ -28,6 +31,16 @@ def g4f(
         input=stdin,
         env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
     )
+
+
+def main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``g4f ARGS`` in-process: what :func:`g4f` gives, without starting a process."""
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exc:  # argparse: --help, usage errors
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(["g4f", *args], code, captured.out, captured.err)
 
 
 @pytest.fixture
@@ -78,8 +91,10 @@ def test_seed_example_runs_unchanged_against_g4f_hub(hub_process: str, tmp_path:
     assert result.stdout == expected
 
 
-def test_chat_url_reaches_a_running_hub(hub_process: str) -> None:
-    result = g4f("chat", "--url", hub_process, "--style", "balanced", "Hi")
+def test_chat_url_reaches_a_running_hub(
+    thread_hub: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = main(capsys, "chat", "--url", thread_hub, "--style", "balanced", "Hi")
     assert result.returncode == 0, result.stderr
     assert "Style: Balanced" in result.stdout
 
@@ -92,8 +107,8 @@ def test_chat_error_is_one_line_on_stderr_with_an_exit_code(refused_address: str
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_hub_refuses_an_unknown_scenario() -> None:
-    result = g4f("hub", "--port", "0", "--scenario", "bogus")
+def test_hub_refuses_an_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    result = main(capsys, "hub", "--port", "0", "--scenario", "bogus")
     assert result.returncode == 2
     assert "unknown hub scenario 'bogus'" in result.stderr
 
@@ -116,12 +131,19 @@ def test_hub_refuses_an_unknown_scenario() -> None:
     ],
 )
 def test_each_error_class_has_its_exit_code_and_one_line(
-    hub: Hub, thread_hub: str, scenario: str, code: int, error: str
+    hub: Hub,
+    thread_hub: str,
+    capsys: pytest.CaptureFixture[str],
+    scenario: str,
+    code: int,
+    error: str,
 ) -> None:
     hub.scenario = scenario
     # A short read deadline only where the silence is what is tested.
     timeout = "0.5" if scenario == "silence" else "30"
-    result = g4f("chat", "--url", thread_hub, "--retries", "1", "--timeout", timeout, PROMPT)
+    result = main(
+        capsys, "chat", "--url", thread_hub, "--retries", "1", "--timeout", timeout, PROMPT
+    )
     assert result.returncode == code, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"g4f: error: {error}: ")
@@ -131,16 +153,20 @@ def test_each_error_class_has_its_exit_code_and_one_line(
     assert ANSWER.startswith(partial)
 
 
-def test_challenge_error_tells_the_user_what_to_do(hub: Hub, thread_hub: str) -> None:
+def test_challenge_error_tells_the_user_what_to_do(
+    hub: Hub, thread_hub: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     hub.scenario = "create-html"
-    result = g4f("chat", "--url", thread_hub, "Hi")
+    result = main(capsys, "chat", "--url", thread_hub, "Hi")
     assert result.returncode == 4
     assert "solve the challenge" in result.stderr and "fresh cookies" in result.stderr
 
 
-def test_json_prints_one_parseable_event_per_line(hub: Hub, thread_hub: str) -> None:
+def test_json_prints_one_parseable_event_per_line(
+    hub: Hub, thread_hub: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     hub.scenario = "search"
-    result = g4f("chat", "--url", thread_hub, "--json", PROMPT)
+    result = main(capsys, "chat", "--url", thread_hub, "--json", PROMPT)
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     types = [e["type"] for e in events]
@@ -150,45 +176,52 @@ def test_json_prints_one_parseable_event_per_line(hub: Hub, thread_hub: str) -> 
     assert "".join(e["text"] for e in events if e["type"] == "text_delta").endswith(ANSWER)
 
 
-def test_json_reports_an_error_as_an_event(hub: Hub, thread_hub: str) -> None:
+def test_json_reports_an_error_as_an_event(
+    hub: Hub, thread_hub: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     hub.scenario = "fail:Throttled"
-    result = g4f("chat", "--url", thread_hub, "--json", "--retries", "1", PROMPT)
+    result = main(capsys, "chat", "--url", thread_hub, "--json", "--retries", "1", PROMPT)
     assert result.returncode == 3
     last = json.loads(result.stdout.splitlines()[-1])
     assert last["type"] == "error" and last["error"] == "RateLimited" and last["exit_code"] == 3
     assert ANSWER.startswith(last["partial_text"]) and last["partial_text"]
 
 
-def test_no_search_and_style_reach_the_server(thread_hub: str) -> None:
+def test_no_search_and_style_reach_the_server(capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[TurnRequest] = []
     hub = Hub(responder=lambda r: seen.append(r) or "ok")  # type: ignore[func-returns-value]
     with HubThread(hub) as url:
-        result = g4f("chat", "--url", url, "--no-search", "--style", "creative", "Hi")
+        result = main(capsys, "chat", "--url", url, "--no-search", "--style", "creative", "Hi")
     assert result.stdout == "ok\n"
     assert (seen[0].search, seen[0].style) == (False, "Creative")
 
 
-def test_record_writes_a_cassette(thread_hub: str, tmp_path: Path) -> None:
+def test_record_writes_a_cassette(
+    thread_hub: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cassette = tmp_path / "c.jsonl"
-    result = g4f("chat", "--url", thread_hub, "--record", str(cassette), "Hi")
+    result = main(capsys, "chat", "--url", thread_hub, "--record", str(cassette), "Hi")
     assert result.returncode == 0
     assert cassette.read_text(encoding="utf-8").startswith('{"cassette": 1}')
 
 
 def test_cookies_file_is_sent_and_a_missing_one_is_a_clear_error(
-    hub: Hub, thread_hub: str, tmp_path: Path
+    hub: Hub, thread_hub: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cookies = tmp_path / "cookies.json"
     cookies.write_text('[{"domain": ".bing.com", "name": "_U", "value": "secret"}]')
-    assert g4f("chat", "--url", thread_hub, "--cookies", str(cookies), "Hi").returncode == 0
+    sent = main(capsys, "chat", "--url", thread_hub, "--cookies", str(cookies), "Hi")
+    assert sent.returncode == 0
     assert list(hub.create_cookie_names) == [["_U"]]
-    missing = g4f("chat", "--url", thread_hub, "--cookies", str(tmp_path / "nope.json"), "Hi")
+    missing = main(
+        capsys, "chat", "--url", thread_hub, "--cookies", str(tmp_path / "nope.json"), "Hi"
+    )
     assert missing.returncode == 2  # a usage error, like any other bad option
     assert "cannot read the cookies file" in missing.stderr and "nope.json" in missing.stderr
     assert "secret" not in missing.stderr and "Traceback" not in missing.stderr
 
 
-def test_every_option_is_explained_in_help() -> None:
+def test_every_option_is_explained_in_help(capsys: pytest.CaptureFixture[str]) -> None:
     for command, options in {
         "chat": [
             "--style",
@@ -230,6 +263,6 @@ def test_every_option_is_explained_in_help() -> None:
             "--max-turns",
         ],
     }.items():
-        text = g4f(command, "--help").stdout
+        text = main(capsys, command, "--help").stdout
         for option in options:
             assert option in text, (command, option)

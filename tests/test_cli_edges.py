@@ -14,10 +14,11 @@ import pytest
 from g4f import cli
 from g4f.api import ApiSettings, ApiThread
 from g4f.cli.output import TerminalOutput
-from g4f.client import NO_RETRY, BingClient, Endpoints
+from g4f.client import NO_RETRY, BingClient
+from g4f.engine.backend import Backend
 from g4f.protocol import Final, SearchProgress, TextDelta
 
-from .test_cli import g4f
+from .test_cli import g4f, main
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:
@@ -37,8 +38,10 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:
         (["api", "--url", "127.0.0.1:8765"], "expected an http:// or https:// base URL"),
     ],
 )
-def test_bad_options_are_usage_errors_that_say_which(args: list[str], says: str) -> None:
-    result = g4f(*args)
+def test_bad_options_are_usage_errors_that_say_which(
+    capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    result = main(capsys, *args)
     assert result.returncode == 2
     assert says in result.stderr and no_traceback(result)
 
@@ -48,10 +51,12 @@ def test_verbose_works_after_the_sub_command(thread_hub: str) -> None:
     assert result.returncode == 0 and "DEBUG" in result.stderr
 
 
-def test_a_busy_port_is_a_clear_error_not_a_rate_limit() -> None:
+def test_a_busy_port_is_a_clear_error_not_a_rate_limit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        result = g4f("api", "--url", "http://127.0.0.1:1", "--port", str(port))
+        result = main(capsys, "api", "--url", "http://127.0.0.1:1", "--port", str(port))
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and no_traceback(result)
 
@@ -77,28 +82,13 @@ def test_the_api_start_up_line_names_the_upstream(refused_address: str) -> None:
     assert "conversations: sqlite:///" in line  # the default store, in the user's data directory
 
 
-def test_a_server_that_is_not_chathub_is_diagnosed_as_such(thread_hub: str) -> None:
+def test_a_server_that_is_not_chathub_is_diagnosed_as_such(
+    thread_hub: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with ApiThread(ApiSettings(url=thread_hub)) as api_url:  # g4f api, not the hub
-        result = g4f("chat", "--url", api_url, "hi")
+        result = main(capsys, "chat", "--url", api_url, "hi")
     assert result.returncode == 10
     assert "not a ChatHub endpoint" in result.stderr and "RateLimited" not in result.stderr
-
-
-def test_an_unreachable_default_service_suggests_the_local_hub(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], refused_address: str
-) -> None:
-    # Stand-in for Bing's own hosts, so that the test never leaves this machine: the public
-    # resolver of the default endpoints, not a private function (nothing else names the
-    # default hosts; the service registry's default base URL will be the seam).
-    monkeypatch.delenv("G4F_BING_URL", raising=False)
-    monkeypatch.setattr(
-        Endpoints,
-        "resolve",
-        classmethod(lambda cls, url=None: cls.from_base(f"http://{refused_address}")),
-    )
-    assert cli.main(["chat", "--retries", "1", "hi"]) == 9
-    err = capsys.readouterr().err
-    assert "ConnectError" in err and "g4f chat --local" in err and "G4F_BING_URL" in err
 
 
 def test_a_password_in_the_url_is_not_in_the_clients_repr() -> None:
@@ -125,10 +115,10 @@ def test_the_redrawn_answer_keeps_search_lines_where_they_streamed() -> None:
 
 
 def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
-    thread_hub: str, refused_address: str
+    thread_hub: str, capsys: pytest.CaptureFixture[str], refused_address: str
 ) -> None:
     proxy = f"socks5://user:s3cret@{refused_address}"
-    result = g4f("chat", "--url", thread_hub, "--proxy", proxy, "--retries", "1", "hi")
+    result = main(capsys, "chat", "--url", thread_hub, "--proxy", proxy, "--retries", "1", "hi")
     assert result.returncode == 9 and no_traceback(result)
     assert (
         "the proxy socks5://<redacted>@127.0.0.1" in result.stderr and "s3cret" not in result.stderr
@@ -143,18 +133,11 @@ def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
     assert "s3cret" not in response.text
 
 
-def test_an_internal_error_is_one_line_and_exit_70(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from g4f.cli import chat
-
-    async def broken(*args: object) -> None:
+def test_an_internal_error_is_one_line_and_exit_70(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(service: str, **options: object) -> Backend:
         raise RuntimeError("a bug")
 
-    # A bug inside the turn, simulated through the public one-shot runner (no network is
-    # reached): what reaches main() is any exception that is not the package's own.
-    monkeypatch.setattr(chat, "one_shot", broken)
-    assert cli.main(["chat", "hi"]) == 70
+    assert cli.main(["chat", "hi"], backend_for=broken) == 70
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: RuntimeError: a bug" in err
     assert "Traceback" not in err and "-v shows the traceback" in err

@@ -1,19 +1,25 @@
-"""The interactive ``g4f chat``, driven in a pseudo-terminal."""
+"""The interactive ``g4f chat``: its session against a hub in-process (the wire is real), and
+in a pseudo-terminal for what only a terminal shows (rendering, Ctrl-C, Ctrl-D, the history)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
 
-from g4f.hub import Hub, Reply, TurnRequest
+from g4f.cli.chat import ChatOptions, ChatSession, open_client
+from g4f.cli.output import Output
+from g4f.hub import Hub, Reply, TurnRequest, make_test_token
 
 LONG = " ".join(f"word{i}" for i in range(300))
 
@@ -80,22 +86,13 @@ def ask(child: pexpect.spawn, line: str) -> str:
     return str(child.before)
 
 
+# -- in a pseudo-terminal ---------------------------------------------------------------------
+
+
 def test_answers_are_rendered_with_suggestions_and_counter(session: pexpect.spawn) -> None:
     out = ask(session, "hello")
     assert "\x1b[1mAnswer\x1b[0m to hello (Precise, turn 1)" in out  # markdown rendered
     assert "Suggestions: More?" in out and "(turn 1 of 30)" in out
-
-
-def test_turns_share_one_conversation(hub: Hub, session: pexpect.spawn) -> None:
-    ask(session, "first")
-    assert "turn 2; before: first" in ask(session, "second")
-    assert len(hub.conversations) == 1
-
-
-def test_style_command_changes_the_style(session: pexpect.spawn) -> None:
-    assert "Style: creative." in ask(session, "/style creative")
-    assert "(Creative, turn 1)" in ask(session, "hi")
-    assert "unknown style" in ask(session, "/style jailbreak")
 
 
 def test_ctrl_c_stops_the_answer_and_keeps_the_session(hub: Hub, session: pexpect.spawn) -> None:
@@ -121,81 +118,6 @@ def test_ctrl_d_quits(session: pexpect.spawn) -> None:
     session.expect(pexpect.EOF)
     session.close()
     assert session.exitstatus == 0
-
-
-def test_save_and_load_continue_a_conversation(
-    hub: Hub, thread_hub: str, session: pexpect.spawn, tmp_path: Path
-) -> None:
-    saved = tmp_path / "conversation.json"
-    ask(session, "remember this")
-    assert f"Saved to {saved}." in ask(session, f"/save {saved}")
-    assert json.loads(saved.read_text())["turn"] == 1
-    session.sendline("/quit")
-    session.expect(pexpect.EOF)
-
-    second = spawn(thread_hub, tmp_path)
-    try:
-        assert "the next question is turn 2" in ask(second, f"/load {saved}")
-        assert "turn 2; before: remember this" in ask(second, "and now?")
-    finally:
-        second.close(force=True)
-    assert len(hub.conversations) == 1
-
-
-def test_new_starts_another_conversation(hub: Hub, session: pexpect.spawn) -> None:
-    ask(session, "one")
-    assert "New conversation." in ask(session, "/new")
-    assert "(Precise, turn 1)" in ask(session, "two")
-    assert len(hub.conversations) == 2
-
-
-def test_help_and_unknown_commands(session: pexpect.spawn) -> None:
-    assert "/save FILE" in ask(session, "/help")
-    assert "Unknown command /nope" in ask(session, "/nope")
-
-
-def test_errors_keep_the_session(hub: Hub, session: pexpect.spawn) -> None:
-    hub.scenario = "create-403"
-    assert "AccessDenied" in ask(session, "hi")
-    hub.scenario = "stream"
-    assert "to hi again" in ask(session, "hi again")
-
-
-def test_save_writes_a_private_file_and_keeps_the_style(
-    thread_hub: str, session: pexpect.spawn, tmp_path: Path
-) -> None:
-    saved = tmp_path / "conversation.json"
-    ask(session, "hello")
-    ask(session, "/style creative")
-    ask(session, f"/save {saved}")
-    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    assert json.loads(saved.read_text())["style"] == "creative"
-    second = spawn(thread_hub, tmp_path)
-    try:
-        assert "Loaded (creative); the next question is turn 2" in ask(second, f"/load {saved}")
-        assert "(Creative, turn 2" in ask(second, "and now?")
-    finally:
-        second.close(force=True)
-
-
-def test_save_to_a_missing_directory_names_the_path(session: pexpect.spawn, tmp_path: Path) -> None:
-    ask(session, "hello")
-    target = tmp_path / "no" / "such" / "dir.json"
-    assert f"Could not save to {target}: No such file or directory" in ask(
-        session, f"/save {target}"
-    )
-
-
-def test_load_announces_the_turns_answered_not_the_ids_used(
-    thread_hub: str, session: pexpect.spawn, tmp_path: Path
-) -> None:
-    saved = tmp_path / "conversation.json"
-    ask(session, "hello")
-    ask(session, f"/save {saved}")
-    data = json.loads(saved.read_text())
-    data["turn"] = 2  # a second turn was sent, then stopped before its answer
-    saved.write_text(json.dumps(data))
-    assert "the next question is turn 2." in ask(session, f"/load {saved}")
 
 
 def test_history_persists_across_sessions_in_a_private_file(
@@ -228,41 +150,16 @@ def test_one_shot_ctrl_c_ends_the_line_and_exits_130(thread_hub: str, tmp_path: 
     assert str(child.before).endswith("\r\n")
 
 
-def test_retries_are_shown_on_a_terminal(hub: Hub, thread_hub: str, tmp_path: Path) -> None:
-    hub.fail_next_creates("create-500")
-    child = one_shot(thread_hub, "hello")
-    child.expect(r"ServerError: retrying in \d+ s \(2/4\)")
-    child.expect("to hello")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-
-
 # -- Microsoft 365 Copilot ----------------------------------------------------------------------
 
 
 @pytest.fixture
 def m365_session(hub: Hub, thread_hub: str, tmp_path: Path) -> Iterator[pexpect.spawn]:
-    from g4f.hub import make_test_token
-
     token = tmp_path / "token"
     token.write_text(make_test_token())
     child = spawn(thread_hub, tmp_path, "--service", "m365", "--token-file", str(token))
     yield child
     child.close(force=True)
-
-
-def test_model_switches_the_tone_of_the_next_turns(hub: Hub, m365_session: pexpect.spawn) -> None:
-    assert "(Magic, turn 1)" in ask(m365_session, "hi")
-    assert "Model: Gpt_Reasoning." in ask(m365_session, "/model Gpt_Reasoning")
-    assert "(Gpt_Reasoning, turn 2; before: hi)" in ask(m365_session, "again")
-    assert "not a known tone" in ask(m365_session, "/model Gpt_Imaginary")
-    assert "UnknownTone" in ask(m365_session, "third")  # the error keeps the session
-    assert [a["tone"] for a in hub.m365.invocations] == ["Magic", "Gpt_Reasoning", "Gpt_Imaginary"]
-
-
-def test_model_is_for_m365_only(session: pexpect.spawn) -> None:
-    assert "/model is for Microsoft 365 Copilot" in ask(session, "/model Magic")
 
 
 def test_ctrl_c_sends_stop_to_m365(hub: Hub, m365_session: pexpect.spawn) -> None:
@@ -275,26 +172,127 @@ def test_ctrl_c_sends_stop_to_m365(hub: Hub, m365_session: pexpect.spawn) -> Non
     assert hub.m365.stops_received == 1
 
 
-def test_m365_save_keeps_ids_and_tone_but_never_the_token(
-    hub: Hub, thread_hub: str, m365_session: pexpect.spawn, tmp_path: Path
+# -- in-process: the session's commands against the hub --------------------------------------
+
+
+class InProcess:
+    """A session on the hub's URL, in-process: answers and notices in buffers."""
+
+    def __init__(self, session: ChatSession, out: io.StringIO, notices: io.StringIO) -> None:
+        self.session, self.out, self.notices = session, out, notices
+
+    async def ask(self, line: str) -> str:
+        """Type ``line``; what it printed (answers, then notices)."""
+        for buffer in (self.out, self.notices):
+            buffer.seek(0)
+            buffer.truncate()
+        assert await self.session.handle(line)
+        return self.out.getvalue() + self.notices.getvalue()
+
+
+@contextlib.asynccontextmanager
+async def in_process(url: str, service: str = "bing", **options: Any) -> AsyncIterator[InProcess]:
+    out, notices = io.StringIO(), io.StringIO()
+    chat = ChatOptions(url=url, service=service, service_options=options)
+    output = Output(out, notices)
+    async with open_client(chat, output) as backend:
+        yield InProcess(ChatSession(chat, output, backend), out, notices)
+
+
+async def test_turns_share_one_conversation(hub: Hub, hub_url: str) -> None:
+    async with in_process(hub_url) as chat:
+        await chat.ask("first")
+        assert "turn 2; before: first" in await chat.ask("second")
+    assert len(hub.conversations) == 1
+
+
+async def test_style_command_changes_the_style(hub_url: str) -> None:
+    async with in_process(hub_url) as chat:
+        assert "Style: creative." in await chat.ask("/style creative")
+        assert "(Creative, turn 1)" in await chat.ask("hi")
+        assert "unknown style" in await chat.ask("/style jailbreak")
+
+
+async def test_save_and_load_continue_a_conversation(
+    hub: Hub, hub_url: str, tmp_path: Path
+) -> None:
+    saved = tmp_path / "conversation.json"
+    async with in_process(hub_url) as chat:
+        await chat.ask("remember this")
+        assert f"Saved to {saved}." in await chat.ask(f"/save {saved}")
+    assert json.loads(saved.read_text())["turn"] == 1
+    async with in_process(hub_url) as second:
+        assert "the next question is turn 2" in await second.ask(f"/load {saved}")
+        assert "turn 2; before: remember this" in await second.ask("and now?")
+    assert len(hub.conversations) == 1
+
+
+async def test_new_starts_another_conversation(hub: Hub, hub_url: str) -> None:
+    async with in_process(hub_url) as chat:
+        await chat.ask("one")
+        assert "New conversation." in await chat.ask("/new")
+        assert "(Precise, turn 1)" in await chat.ask("two")
+    assert len(hub.conversations) == 2
+
+
+async def test_errors_keep_the_session(hub: Hub, hub_url: str) -> None:
+    async with in_process(hub_url) as chat:
+        hub.scenario = "create-403"
+        assert "AccessDenied" in await chat.ask("hi")
+        hub.scenario = "stream"
+        assert "to hi again" in await chat.ask("hi again")
+
+
+async def test_save_writes_a_private_file_and_keeps_the_style(hub_url: str, tmp_path: Path) -> None:
+    saved = tmp_path / "conversation.json"
+    async with in_process(hub_url) as chat:
+        await chat.ask("hello")
+        await chat.ask("/style creative")
+        await chat.ask(f"/save {saved}")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert json.loads(saved.read_text())["style"] == "creative"
+    async with in_process(hub_url) as second:
+        loaded = await second.ask(f"/load {saved}")
+        assert "Loaded (creative); the next question is turn 2" in loaded
+        assert "(Creative, turn 2" in await second.ask("and now?")
+
+
+async def test_load_announces_the_turns_answered_not_the_ids_used(
+    hub_url: str, tmp_path: Path
+) -> None:
+    saved = tmp_path / "conversation.json"
+    async with in_process(hub_url) as chat:
+        await chat.ask("hello")
+        await chat.ask(f"/save {saved}")
+        data = json.loads(saved.read_text())
+        data["turn"] = 2  # a second turn was sent, then stopped before its answer
+        saved.write_text(json.dumps(data))
+        assert "the next question is turn 2." in await chat.ask(f"/load {saved}")
+
+
+async def test_model_switches_the_tone_of_the_next_turns(hub: Hub, hub_url: str) -> None:
+    async with in_process(hub_url, "m365", token=make_test_token()) as chat:
+        assert "(Magic, turn 1)" in await chat.ask("hi")
+        assert "Model: Gpt_Reasoning." in await chat.ask("/model Gpt_Reasoning")
+        assert "(Gpt_Reasoning, turn 2; before: hi)" in await chat.ask("again")
+        assert "not a known tone" in await chat.ask("/model Gpt_Imaginary")
+        assert "UnknownTone" in await chat.ask("third")  # the error keeps the session
+    assert [a["tone"] for a in hub.m365.invocations] == ["Magic", "Gpt_Reasoning", "Gpt_Imaginary"]
+
+
+async def test_m365_save_keeps_ids_and_tone_but_never_the_token(
+    hub_url: str, tmp_path: Path
 ) -> None:
     saved = tmp_path / "m365.json"
-    ask(m365_session, "/model Claude_Sonnet")
-    ask(m365_session, "remember this")
-    ask(m365_session, f"/save {saved}")
+    token = make_test_token()
+    async with in_process(hub_url, "m365", token=token) as chat:
+        await chat.ask("/model Claude_Sonnet")
+        await chat.ask("remember this")
+        await chat.ask(f"/save {saved}")
     data = json.loads(saved.read_text())
     assert data["tone"] == "Claude_Sonnet" and data["turn"] == 1
-    token = (tmp_path / "token").read_text()
     assert token not in saved.read_text() and token.split(".")[1] not in saved.read_text()
-    m365_session.sendline("/quit")
-    m365_session.expect(pexpect.EOF)
-    second = spawn(
-        thread_hub, tmp_path, "--service", "m365", "--token-file", str(tmp_path / "token")
-    )
-    try:
-        assert "Loaded (Claude_Sonnet); the next question is turn 2" in ask(
-            second, f"/load {saved}"
-        )
-        assert "(Claude_Sonnet, turn 2; before: remember this)" in ask(second, "and now?")
-    finally:
-        second.close(force=True)
+    async with in_process(hub_url, "m365", token=make_test_token()) as second:
+        loaded = await second.ask(f"/load {saved}")
+        assert "Loaded (Claude_Sonnet); the next question is turn 2" in loaded
+        assert "(Claude_Sonnet, turn 2; before: remember this)" in await second.ask("and now?")

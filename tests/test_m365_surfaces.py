@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import openai
 import pytest
 
+from g4f import cli
 from g4f.api import ApiSettings, ApiThread
 from g4f.client import NO_RETRY, Client, Timeouts
 from g4f.hub import Hub, HubThread, Reply, make_test_token
@@ -234,7 +238,8 @@ def test_the_python_client_checks_its_options_when_made() -> None:
 # -- the command ----------------------------------------------------------------------------
 
 
-def g4f(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def g4f_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``g4f ARGS`` as a real process, without the user's token."""
     clean = {k: v for k, v in os.environ.items() if k != "M365_COPILOT_TOKEN"}
     return subprocess.run(
         [sys.executable, "-m", "g4f", *args],
@@ -245,12 +250,22 @@ def g4f(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
+def g4f(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``g4f ARGS`` in-process (:func:`g4f.cli.main`), without the user's token."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), redirect_stdout(out), redirect_stderr(err):
+        if "M365_COPILOT_TOKEN" not in (env or {}):
+            os.environ.pop("M365_COPILOT_TOKEN", None)
+        code = cli.main(list(args))
+    return subprocess.CompletedProcess(["g4f", *args], code, out.getvalue(), err.getvalue())
+
+
 def json_lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
 def test_chat_local_m365_streams_json_events() -> None:
-    result = g4f("chat", "--service", "m365", "--local", "--json", PROMPT)
+    result = g4f_process("chat", "--service", "m365", "--local", "--json", PROMPT)
     assert result.returncode == 0, result.stderr
     events = json_lines(result.stdout)
     assert "".join(str(e.get("text", "")) for e in events if e["type"] == "text_delta") == (
@@ -323,7 +338,7 @@ def test_options_of_the_other_service_are_usage_errors() -> None:
 
 
 def test_hub_prints_a_token_the_hub_accepts(thread_hub: str, tmp_path: Path) -> None:
-    printed = g4f("hub", "--print-token")
+    printed = g4f_process("hub", "--print-token")
     assert printed.returncode == 0 and printed.stdout.count(".") == 2
     result = g4f(
         "chat", "--service", "m365", "--url", thread_hub, "Hi",

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..api.settings import ApiSettings
@@ -24,15 +24,16 @@ from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
-from ..services import Image
-from ..services.bing import ENV_URL, Cookies, Endpoints
-from ..services.m365 import TokenSource
+from ..services import Image, registry
+from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
-from ..services.m365.dialect import BASE_URL as M365_BASE_URL
-from ..services.m365.dialect import check_base_url
-from ..urls import redact_url
+from ..services.spec import ServiceEntry
 from .exit_codes import exit_code_for
-from .options import ENV_API_KEY, cookies_from, parse
+from .options import ENV_API_KEY, parse
+from .services import check_given, loaded_options
+
+if TYPE_CHECKING:
+    from .chat import BackendFactory
 
 __all__ = ["ENV_API_KEY", "exit_code_for", "main"]
 
@@ -78,25 +79,25 @@ async def _serve_hub(hub: Hub, host: str, port: int) -> None:
         await asyncio.Event().wait()
 
 
-def _chat(args: argparse.Namespace) -> int:
+def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -> int:
     from .chat import ChatOptions, interactive, make_output, one_shot
 
-    _check_service_options(args)
+    chosen = check_given(args, "chat")
     options = ChatOptions(
         url=args.url,
         local=args.local,
         style=Style.parse(args.style),
         search=not args.no_search,
-        cookies=cookies_from(args.cookies),
         proxy=args.proxy,
         timeout=args.timeout,
         json=args.json,
         record=args.record,
         retries=args.retries,
-        service=args.service,
-        token_file=args.token_file,
-        tone=args.model,
+        service=chosen.name,
+        service_options=loaded_options(args, chosen),
+        tone=args.model or None,
         images=tuple(_image(path) for path in args.image),
+        backend_for=backend_for or registry.backend_for,
     )
     output = make_output(options, sys.stdout, sys.stderr)
     prompt = args.prompt
@@ -115,25 +116,9 @@ def _chat(args: argparse.Namespace) -> int:
         code = exit_code_for(exc)
         output.error(exc, code)
         if _offline_default(options, exc):
-            output.notice(OFFLINE_HINT)
+            output.notice(registry.entry(options.service).offline_hint)
         return code
     return 0
-
-
-def _check_service_options(args: argparse.Namespace) -> None:
-    """Options of one service given with the other: a usage error naming them."""
-    if args.service == "m365":
-        wrong = [("--cookies", getattr(args, "cookies", None))]
-    else:
-        wrong = [
-            ("--token-file", args.token_file),
-            ("--model", getattr(args, "model", None)),
-            ("--image", getattr(args, "image", None)),
-        ]
-    given = [name for name, value in wrong if value]
-    if given:
-        needs = "--service bing" if args.service == "m365" else "--service m365"
-        raise ValueError(f"{', '.join(given)} needs {needs}")
 
 
 def _image(path: Path) -> Image:
@@ -146,18 +131,12 @@ def _image(path: Path) -> Image:
         raise ValueError(f"the image {path}: {exc}") from None
 
 
-OFFLINE_HINT = (
-    "g4f: Bing's service could not be reached. Offline? `g4f chat --local` answers from a hub "
-    f"started in-process; --url or ${ENV_URL} points at another server (e.g. `g4f hub`)."
-)
-
-
 def _offline_default(options: Any, error: errors.G4FError) -> bool:
-    """Whether ``error`` is the default upstream (Bing's own hosts) being unreachable."""
-    if options.service != "bing":
-        return False
-    default = not options.url and not options.local and not os.environ.get(ENV_URL, "").strip()
-    return default and error.resend_safe  # it never reached the service
+    """Whether ``error`` is the service's default upstream (its own hosts) being unreachable:
+    no ``--url``, no ``--local``, nothing in the service's URL variable."""
+    service = registry.entry(options.service)
+    named = options.url or options.local or os.environ.get(service.env_url, "").strip()
+    return bool(service.offline_hint) and not named and error.resend_safe  # never reached it
 
 
 def _api(args: argparse.Namespace) -> int:
@@ -165,19 +144,42 @@ def _api(args: argparse.Namespace) -> int:
         from ..api.server import listen, run_workers
     except ImportError as exc:
         raise ValueError(str(exc)) from None
-    _check_service_options(args)
-    upstream = _upstream(args)  # a bad --url or a missing token is a usage error, now
+    chosen = check_given(args, "api")
+    service_options = loaded_options(args, chosen)
+    upstream = _upstream(chosen, args.url, service_options)  # a usage error, now
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
         sys.stderr.write(
             f"g4f: warning: serving on {args.host} without --api-key: anyone who can reach it "
             "can use it\n"
         )
-    settings = ApiSettings(
+    settings = _api_settings(args, chosen, service_options)
+    stored = _check_store(settings)  # an unusable store is reported before anything runs
+    sock = listen(args.host, args.port)  # so is a busy port
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    sys.stderr.write(
+        f"g4f api listening on http://{shown}:{port}/v1 "
+        f"(upstream: {upstream}; conversations: {stored}{workers})\n"
+    )
+    if chosen.keeps_secrets and not settings.store_key and not stored.startswith("memory"):
+        sys.stderr.write(
+            f"g4f: note: {chosen.label or chosen.name}'s conversation signatures are stored in "
+            "clear (in a file readable by you only, for SQLite); --store-key or "
+            f"${ENV_STORE_KEY} encrypts them\n"
+        )
+    sys.stderr.flush()
+    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+
+
+def _api_settings(
+    args: argparse.Namespace, chosen: ServiceEntry, service_options: dict[str, Any]
+) -> ApiSettings:
+    """``g4f api``'s settings from its options; the service's own go by their names."""
+    return ApiSettings(
         url=args.url,
-        cookies=cookies_from(args.cookies) or Cookies.from_env(),
-        service=args.service,
-        token_file=args.token_file,
+        service=chosen.name,
         proxy=args.proxy,
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
@@ -192,23 +194,8 @@ def _api(args: argparse.Namespace) -> int:
         store=args.store or default_store_url(),
         store_key=args.store_key,
         workers=args.workers,
+        **service_options,
     )
-    stored = _check_store(settings)  # an unusable store is reported before anything runs
-    sock = listen(args.host, args.port)  # so is a busy port
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
-    sys.stderr.write(
-        f"g4f api listening on http://{shown}:{port}/v1 "
-        f"(upstream: {upstream}; conversations: {stored}{workers})\n"
-    )
-    if settings.service == "bing" and not settings.store_key and not stored.startswith("memory"):
-        sys.stderr.write(
-            "g4f: note: Bing's conversation signatures are stored in clear (in a file readable "
-            f"by you only, for SQLite); --store-key or ${ENV_STORE_KEY} encrypts them\n"
-        )
-    sys.stderr.flush()
-    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
 
 
 def _check_store(settings: ApiSettings) -> str:
@@ -234,33 +221,28 @@ def _check_store(settings: ApiSettings) -> str:
     return store.describe()
 
 
-def _upstream(args: argparse.Namespace) -> str:
-    """What ``g4f api`` will talk to, for its start-up line; checks ``--url`` and, for
-    Microsoft 365 Copilot, that a token is given (an expired one is only a warning: the file
-    may be refreshed while the server runs)."""
-    if args.service != "m365":
-        return redact_url(Endpoints.resolve(args.url).chathub_url)
-    url = args.url or os.environ.get(ENV_M365_URL, "").strip() or M365_BASE_URL
-    check_base_url(url)
-    try:
-        source = TokenSource.resolve(None, args.token_file)
-    except errors.NotAuthorized as exc:
-        raise ValueError(str(exc)) from None
-    try:
-        source.current()
-    except errors.NotAuthorized as exc:
-        sys.stderr.write(f"g4f: warning: {exc}\n")
-    return f"Microsoft 365 Copilot at {redact_url(url)}"
+def _upstream(service: ServiceEntry, url: str | None, options: dict[str, Any]) -> str:
+    """What ``g4f api`` will talk to, for its start-up line. The service checks ``--url`` and
+    its options (``ValueError``: a usage error); its warnings (an expired token: the file may
+    be refreshed while the server runs) go to stderr."""
+    described, warnings = service.describe(url, options)
+    for warning in warnings:
+        sys.stderr.write(f"g4f: warning: {warning}\n")
+    return described
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``g4f`` command; returns the exit status."""
+def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | None = None) -> int:
+    """Run the ``g4f`` command; returns the exit status.
+
+    ``backend_for`` builds ``g4f chat``'s backend, as :func:`g4f.services.registry.backend_for`
+    does (the default): a test passes one returning a
+    :class:`~g4f.engine.fake.FakeBackend`."""
     args = parse(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     try:
         if args.command == "chat":
-            return _chat(args)
+            return _chat(args, backend_for)
         if args.command == "api":
             return _api(args)
         return _hub(args)

@@ -7,26 +7,24 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
 
 from .. import errors
 from ..engine.backend import Backend
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
-from ..hub import Hub, make_test_token, running_hub
+from ..hub import Hub, running_hub
 from ..hub.server import DEMO_PACE
 from ..protocol import Style
 from ..protocol.conversation import Conversation
 from ..services import Image
-from ..services.bing.cookies import Cookies
-from ..services.m365 import DEFAULT_TONE, TONES
-from ..services.registry import client_for
+from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
 from .output import JsonOutput, Output, TerminalOutput
 
-__all__ = ["HELP", "ChatOptions", "interactive", "one_shot"]
+__all__ = ["HELP", "BackendFactory", "ChatOptions", "ChatSession", "interactive", "one_shot"]
 
 HELP = """\
 Commands:
@@ -41,24 +39,35 @@ Commands:
 Ctrl-C while an answer streams stops that answer and keeps the session."""
 
 
+BackendFactory: TypeAlias = Callable[..., Backend]
+"""Builds a backend as :func:`g4f.services.registry.backend_for` does: the service's name, then
+the options (``url``, ``proxy``, ``timeouts``, ``retry``, ``record`` and the service's own)."""
+
+
 @dataclass
 class ChatOptions:
-    """What the command line asked for."""
+    """What the command line asked for.
+
+    Attributes:
+        service_options: the chosen service's own options, loaded (``cookies``, ``token_file``).
+        tone: ``--model``, for a service whose models are tones.
+        backend_for: what builds the backend (:func:`g4f.services.registry.backend_for`).
+    """
 
     url: str | None = None
     local: bool = False
     style: Style = Style.PRECISE
     search: bool = True
-    cookies: Cookies | None = None
     proxy: str | None = None
     timeout: float = Timeouts().read
     json: bool = False
     record: Path | None = None
     retries: int = RetryPolicy().attempts
-    service: str = "bing"
-    token_file: Path | None = None
+    service: str = DEFAULT_SERVICE
+    service_options: Mapping[str, Any] = field(default_factory=dict)
     tone: str | None = None
     images: tuple[Image, ...] = ()
+    backend_for: BackendFactory = backend_for
 
 
 def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
@@ -73,36 +82,29 @@ def make_output(options: ChatOptions, stdout: TextIO, stderr: TextIO) -> Output:
 
 @contextlib.asynccontextmanager
 async def open_client(
-    options: ChatOptions, output: Output | None = None
+    options: ChatOptions, output: Output | None = None, backend: Backend | None = None
 ) -> AsyncIterator[Backend]:
-    """A client for ``options``, with an in-process hub first when ``--local`` (for
-    Microsoft 365 Copilot, with a test token the hub accepts: the user's own is not sent to
-    it); retries of conversation create are shown on ``output``."""
+    """The backend for ``options`` (or ``backend``, when given), entered and closed after.
+
+    With ``--local``, an in-process hub first, and the service's options for it (its
+    ``local_options``: for Microsoft 365 Copilot a test token the hub accepts, so that the
+    user's own is never sent to it). Retries of conversation create are shown on ``output``."""
     async with contextlib.AsyncExitStack() as stack:
-        url = options.url
-        if options.local:
-            url = await stack.enter_async_context(running_hub(Hub(pace=DEMO_PACE)))
-        credentials: dict[str, Any] = (
-            {
-                "token": make_test_token() if options.local else None,
-                "token_file": None if options.local else options.token_file,
-                "tone": options.tone or DEFAULT_TONE,
-            }
-            if options.service == "m365"
-            else {"cookies": options.cookies}
-        )
-        client = client_for(
-            options.service,
-            url=url,
-            proxy=options.proxy,
-            timeouts=Timeouts(read=options.timeout),
-            retry=RetryPolicy(
-                attempts=options.retries, on_retry=output.retrying if output is not None else None
-            ),
-            record=options.record,
-            **credentials,
-        )
-        yield await stack.enter_async_context(client)
+        if backend is None:
+            given: dict[str, Any] = {"url": options.url, **options.service_options}
+            if options.local:
+                hub_url = await stack.enter_async_context(running_hub(Hub(pace=DEMO_PACE)))
+                given.update(entry(options.service).local_options(hub_url))
+            on_retry = output.retrying if output is not None else None
+            backend = options.backend_for(
+                options.service,
+                proxy=options.proxy,
+                timeouts=Timeouts(read=options.timeout),
+                retry=RetryPolicy(attempts=options.retries, on_retry=on_retry),
+                record=options.record,
+                **given,
+            )
+        yield await stack.enter_async_context(backend)
 
 
 async def run_turn(
@@ -114,10 +116,11 @@ async def run_turn(
     search: bool,
     conversation: Conversation | None = None,
     images: tuple[Image, ...] = (),
+    tone: str | None = None,
 ) -> None:
     """Ask one question and show its events as they come."""
     stream = client.ask(
-        prompt, conversation=conversation, style=style, search=search, images=images
+        prompt, conversation=conversation, style=style, search=search, images=images, tone=tone
     )
     try:
         async with output.connecting():
@@ -131,9 +134,12 @@ async def run_turn(
     output.end_turn()
 
 
-async def one_shot(options: ChatOptions, prompt: str, output: Output) -> None:
-    """``g4f chat PROMPT``: one turn in a new conversation."""
-    async with open_client(options, output) as client:
+async def one_shot(
+    options: ChatOptions, prompt: str, output: Output, backend: Backend | None = None
+) -> None:
+    """``g4f chat PROMPT``: one turn in a new conversation, on ``backend`` if given (else the
+    one ``options`` name)."""
+    async with open_client(options, output, backend) as client:
         await run_turn(
             client,
             prompt,
@@ -141,15 +147,19 @@ async def one_shot(options: ChatOptions, prompt: str, output: Output) -> None:
             style=options.style,
             search=options.search,
             images=options.images,
+            tone=options.tone,
         )
 
 
-class _Session:
-    """The state of an interactive session."""
+class ChatSession:
+    """An interactive session: one conversation at a time on ``backend``, and the
+    ``/commands``. What a service cannot do (``/model`` without tones, ``/style`` without
+    styles) says which service can."""
 
-    def __init__(self, options: ChatOptions, output: Output) -> None:
+    def __init__(self, options: ChatOptions, output: Output, backend: Backend) -> None:
         self.options = options
         self.output = output
+        self.backend = backend
         self.style = options.style
         self.tone = options.tone
         self.conversation: Conversation | None = None
@@ -166,14 +176,7 @@ class _Session:
             self.conversation = None
             self.output.notice("New conversation.")
         elif name == "/style":
-            try:
-                self.style = Style.parse(argument)
-            except ValueError as exc:
-                self.output.notice(str(exc))
-            else:
-                if self.conversation is not None:
-                    self.conversation.style = self.style  # /save keeps the style in use
-                self.output.notice(f"Style: {self.style.value}.")
+            self._style(argument)
         elif name == "/model":
             self._model(argument)
         elif name == "/save":
@@ -184,16 +187,38 @@ class _Session:
             self.output.notice(f"Unknown command {name}; /help lists them.")
         return True
 
+    def _lacks(self, capability: str, command: str) -> bool:
+        """Whether the backend cannot do ``capability``; if so, say which service can."""
+        if getattr(self.backend.capabilities, capability):
+            return False
+        able = [e for e in REGISTRY.values() if getattr(e.capabilities, capability)]
+        where = " or ".join(f"{e.label or e.name} (--service {e.name})" for e in able)
+        self.output.notice(f"{command} is for {where or 'no service'}.")
+        return True
+
+    def _style(self, name: str) -> None:
+        if self._lacks("styles", "/style"):
+            return
+        try:
+            self.style = Style.parse(name)
+        except ValueError as exc:
+            self.output.notice(str(exc))
+        else:
+            if self.conversation is not None:
+                self.conversation.style = self.style  # /save keeps the style in use
+            self.output.notice(f"Style: {self.style.value}.")
+
     def _model(self, tone: str) -> None:
-        if self.options.service != "m365":
-            self.output.notice("/model is for Microsoft 365 Copilot (--service m365).")
-        elif not tone:
-            self.output.notice(f"Usage: /model TONE (known: {', '.join(TONES)})")
+        if self._lacks("tones", "/model"):
+            return
+        tones = entry(self.options.service).tones
+        if not tone:
+            self.output.notice(f"Usage: /model TONE (known: {', '.join(tones)})")
         else:
             self.tone = tone
             if self.conversation is not None:
                 self.conversation.tone = tone  # /save keeps the tone in use
-            known = "" if tone in TONES else f" (not a known tone; known: {', '.join(TONES)})"
+            known = "" if tone in tones else f" (not a known tone; known: {', '.join(tones)})"
             self.output.notice(f"Model: {tone}{known}.")
 
     def _save(self, path: str) -> None:
@@ -220,25 +245,46 @@ class _Session:
         else:
             self.style = self.conversation.style
             self.tone = self.conversation.tone or self.tone
-            kind = self.tone if self.options.service == "m365" else self.style.value
+            tones = self.backend.capabilities.tones
+            kind = self.tone if tones and self.tone else self.style.value
             self.output.notice(
                 f"Loaded ({kind}); the next question is turn {self.conversation.answered + 1}."
             )
 
-    async def ask(self, client: Backend, prompt: str) -> None:
+    async def ask(self, prompt: str) -> None:
+        """Ask ``prompt`` in the session's conversation (started first if there is none)."""
         if self.conversation is None:
             async with self.output.connecting():
-                self.conversation = await client.start_conversation(self.style)
+                self.conversation = await self.backend.start_conversation(self.style)
             if self.tone is not None:
                 self.conversation.tone = self.tone
         await run_turn(
-            client,
+            self.backend,
             prompt,
             self.output,
             style=self.style,
             search=self.options.search,
             conversation=self.conversation,
         )
+
+    async def handle(self, line: str) -> bool:
+        """One line typed at the prompt: a command, or a question whose failure is shown and
+        keeps the session (an expired conversation is forgotten). ``False`` means quit."""
+        from . import exit_code_for
+
+        line = line.strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            return self.command(line)
+        try:
+            await self.ask(line)
+        except errors.G4FError as exc:
+            self.output.error(exc, exit_code_for(exc))
+            if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
+                self.conversation = None
+                self.output.notice("The next question starts a new conversation.")
+        return True
 
 
 ENV_HISTORY = "G4F_HISTORY"
@@ -287,36 +333,30 @@ def _line_editing() -> Iterator[None]:
             path.chmod(0o600)
 
 
-def interactive(options: ChatOptions, output: Output, stdin: TextIO = sys.stdin) -> int:
-    """The interactive session; returns the exit status."""
-    from . import exit_code_for
-
-    session = _Session(options, output)
+def interactive(
+    options: ChatOptions,
+    output: Output,
+    stdin: TextIO = sys.stdin,
+    backend: Backend | None = None,
+) -> int:
+    """The interactive session, on ``backend`` if given (else the one ``options`` name);
+    returns the exit status."""
     output.notice("g4f chat — /help for commands, Ctrl-D to quit.")
     with _line_editing(), asyncio.Runner() as runner:
         stack = contextlib.AsyncExitStack()
-        client = runner.run(stack.enter_async_context(open_client(options, output)))
+        client = runner.run(stack.enter_async_context(open_client(options, output, backend)))
+        session = ChatSession(options, output, client)
         try:
             while True:
                 try:
-                    line = input("> ").strip()
+                    line = input("> ")
                 except (EOFError, KeyboardInterrupt):
                     output.notice("")
                     return 0
-                if not line:
-                    continue
-                if line.startswith("/"):
-                    if not session.command(line):
-                        return 0
-                    continue
                 try:
-                    runner.run(session.ask(client, line))
+                    if not runner.run(session.handle(line)):
+                        return 0
                 except KeyboardInterrupt:
                     output.interrupted()
-                except errors.G4FError as exc:
-                    output.error(exc, exit_code_for(exc))
-                    if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
-                        session.conversation = None
-                        output.notice("The next question starts a new conversation.")
         finally:
             runner.run(stack.aclose())

@@ -22,12 +22,11 @@ from ..hub.bing.scenarios import usage as scenario_usage
 from ..hub.m365 import DEFAULT_MAX_MESSAGES, M365_SCENARIOS
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
-from ..services.bing import ENV_COOKIES, ENV_URL, Cookies
-from ..services.m365 import DEFAULT_TONE, ENV_TOKEN, TONES
+from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
-from ..services.registry import SERVICES
+from .services import add_capability_flags, add_service_flags, url_help
 
-__all__ = ["ENV_API_KEY", "cookies_from", "parse"]
+__all__ = ["ENV_API_KEY", "parse"]
 
 if TYPE_CHECKING:  # generic only in typeshed
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -36,24 +35,6 @@ ENV_API_KEY = "G4F_API_KEY"
 """Environment variable with the API key ``g4f api`` requires."""
 
 _TIMEOUTS, _RETRY, _API = Timeouts(), RetryPolicy(), ApiSettings()
-
-
-def _service_options(parser: argparse.ArgumentParser) -> None:
-    """``--service`` and ``--token-file``, shared by ``chat`` and ``api``."""
-    parser.add_argument(
-        "--service",
-        choices=SERVICES,
-        default=SERVICES[0],
-        help="bing: Bing's 2023 ChatHub (with your cookies); m365: Microsoft 365 Copilot "
-        "(with your token; a licensed work or school account) (default: bing)",
-    )
-    parser.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        help=f"--service m365: a file holding your token alone, re-read when it changes "
-        f"(default: ${ENV_TOKEN})",
-    )
 
 
 def _checked(
@@ -80,16 +61,6 @@ _seconds = _checked(float, lambda v: 0 < v < math.inf, "a positive number of sec
 _non_negative_seconds = _checked(float, lambda v: 0 <= v < math.inf, "0 or more seconds")
 
 
-def cookies_from(path: Path | None) -> Cookies | None:
-    """The cookies in ``path``; a file that cannot be read is a usage error naming it."""
-    if path is None:
-        return None
-    try:
-        return Cookies.from_file(path)
-    except OSError as exc:
-        raise ValueError(f"cannot read the cookies file {path}: {exc.strerror or exc}") from None
-
-
 def _chat_parser(commands: _Commands) -> None:
     chat = commands.add_parser(
         "chat",
@@ -106,25 +77,10 @@ def _chat_parser(commands: _Commands) -> None:
         help="start a local hub on a free port and talk to it (the offline demo)",
     )
     chat.add_argument(
-        "--url",
-        help=f"another server speaking the service's protocol, e.g. a hub (default: ${ENV_URL} "
-        f"then Bing; with --service m365, ${ENV_M365_URL} then https://substrate.office.com)",
+        "--url", help=url_help("another server speaking the service's protocol, e.g. a hub")
     )
-    _service_options(chat)
-    chat.add_argument(
-        "--model",
-        metavar="TONE",
-        help=f"--service m365: the model, by tone (default: {DEFAULT_TONE}; known: "
-        f"{', '.join(TONES)}; any other is passed through)",
-    )
-    chat.add_argument(
-        "--image",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="FILE",
-        help="--service m365: attach a PNG, JPEG, GIF or WebP image (repeatable)",
-    )
+    add_service_flags(chat, "chat")
+    add_capability_flags(chat)
     chat.add_argument(
         "--style",
         choices=[s.value for s in Style],
@@ -132,14 +88,12 @@ def _chat_parser(commands: _Commands) -> None:
         help="conversation style (default: precise)",
     )
     chat.add_argument("--no-search", action="store_true", help="answer without web search")
-    chat.add_argument(
-        "--cookies",
-        type=Path,
-        metavar="FILE",
-        help="your Bing cookies: a browser export (JSON) or cookies.txt "
-        f"(default: ${ENV_COOKIES}, which holds a Cookie header value: name=value; name2=value2)",
-    )
     chat.add_argument("--proxy", metavar="URL", help="http://, https:// or socks5:// proxy")
+    _chat_turn_options(chat)
+
+
+def _chat_turn_options(chat: argparse.ArgumentParser) -> None:
+    """How ``g4f chat`` waits, retries and shows a turn."""
     chat.add_argument(
         "--timeout",
         type=_seconds,
@@ -207,6 +161,11 @@ def _hub_parser(commands: _Commands) -> None:
         action="store_true",
         help="print an unsigned test token the hub accepts (valid one hour) and exit",
     )
+    _hub_play_options(hub)
+
+
+def _hub_play_options(hub: argparse.ArgumentParser) -> None:
+    """What the hub plays and how fast."""
     hub.add_argument(
         "--cassette",
         type=Path,
@@ -267,19 +226,8 @@ def _api_parser(commands: _Commands) -> None:
         metavar="KEY",
         help=f"require 'Authorization: Bearer KEY' (default: ${ENV_API_KEY}; none: open)",
     )
-    api.add_argument(
-        "--url",
-        help=f"the upstream server (default: ${ENV_URL} then Bing; with --service m365, "
-        f"${ENV_M365_URL} then https://substrate.office.com)",
-    )
-    _service_options(api)
-    api.add_argument(
-        "--cookies",
-        type=Path,
-        metavar="FILE",
-        help="your Bing cookies for upstream requests, a browser export (JSON) or cookies.txt "
-        f"(default: ${ENV_COOKIES}, which holds a Cookie header value)",
-    )
+    api.add_argument("--url", help=url_help("the upstream server"))
+    add_service_flags(api, "api")
     api.add_argument("--proxy", metavar="URL", help="proxy for upstream connections")
     api.add_argument(
         "--cors-origin",
@@ -288,6 +236,19 @@ def _api_parser(commands: _Commands) -> None:
         metavar="ORIGIN",
         help="allow browser calls from ORIGIN (repeatable; default: no CORS)",
     )
+    _api_limit_options(api)
+    _api_store_options(api)
+    _api_upstream_options(api)
+    api.add_argument(
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="uvicorn's log level (default: info)",
+    )
+
+
+def _api_limit_options(api: argparse.ArgumentParser) -> None:
+    """What one request, and the server at once, may ask."""
     api.add_argument(
         "--max-body-bytes",
         type=_positive_int,
@@ -302,6 +263,22 @@ def _api_parser(commands: _Commands) -> None:
         metavar="N",
         help="most messages in one request (default: %(default)s)",
     )
+    api.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=_API.max_connections,
+        metavar="N",
+        help="client connections served at once; more get 503 (default: %(default)s)",
+    )
+    api.add_argument(
+        "--docs",
+        action="store_true",
+        help="serve /docs and /openapi.json (behind --api-key; the page loads scripts from a CDN)",
+    )
+
+
+def _api_store_options(api: argparse.ArgumentParser) -> None:
+    """Where and how long ``g4f api`` keeps conversations, and its worker processes."""
     api.add_argument(
         "--conversation-ttl",
         type=_seconds,
@@ -338,6 +315,10 @@ def _api_parser(commands: _Commands) -> None:
         metavar="N",
         help="processes serving the port; needs a store they share (default: %(default)s)",
     )
+
+
+def _api_upstream_options(api: argparse.ArgumentParser) -> None:
+    """How ``g4f api`` waits for its upstream and keeps websockets to it."""
     api.add_argument(
         "--timeout",
         type=_seconds,
@@ -352,24 +333,6 @@ def _api_parser(commands: _Commands) -> None:
         metavar="N",
         help="upstream websockets kept open between turns of kept conversations "
         "(default: %(default)s)",
-    )
-    api.add_argument(
-        "--docs",
-        action="store_true",
-        help="serve /docs and /openapi.json (behind --api-key; the page loads scripts from a CDN)",
-    )
-    api.add_argument(
-        "--max-connections",
-        type=_positive_int,
-        default=_API.max_connections,
-        metavar="N",
-        help="client connections served at once; more get 503 (default: %(default)s)",
-    )
-    api.add_argument(
-        "--log-level",
-        default="info",
-        choices=("critical", "error", "warning", "info", "debug"),
-        help="uvicorn's log level (default: info)",
     )
 
 

@@ -84,6 +84,7 @@ class ServiceEntry:
             options, raising ``ValueError`` (a usage error) or returning warnings with it.
         keeps_secrets: whether its conversations hold credentials (stored encrypted with a
             store key, else in clear).
+        label: its short name in messages (``Bing``), where :attr:`title` is too long.
     """
 
     name: str
@@ -100,11 +101,17 @@ class ServiceEntry:
     describe: Callable[[str | None, Mapping[str, Any]], tuple[str, tuple[str, ...]]]
     model_prefix: str | None = None
     keeps_secrets: bool = False
+    label: str = ""
 
     @property
     def default_model(self) -> str:
         """The model of requests that name none."""
         return self.models[0].id
+
+    @property
+    def tones(self) -> tuple[str, ...]:
+        """The tones of its listed models, the default first (empty: it has none)."""
+        return tuple(dict.fromkeys(m.tone for m in self.models if m.tone))
 
     def find_model(self, model_id: str) -> Model | None:
         """The model ``model_id`` names on this service, or ``None``: a listed id, or any

@@ -42,13 +42,15 @@ def _local(hub_url: str) -> Mapping[str, Any]:
 
 BING: ServiceEntry = ServiceEntry(
     name=NAME,
+    label="Bing",
     title="Bing's 2023 ChatHub (with your cookies)",
     build=_build,
     options=(
         ServiceOption(
             "--cookies",
             "cookies",
-            "your Bing cookies: a browser export (JSON) or cookies.txt (default: $BING_COOKIES)",
+            "your Bing cookies: a browser export (JSON) or cookies.txt (default: $BING_COOKIES, "
+            "which holds a Cookie header value: name=value; name2=value2)",
             load=load_cookies,
         ),
     ),

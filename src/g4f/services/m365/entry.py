@@ -59,6 +59,7 @@ def _local(hub_url: str) -> Mapping[str, Any]:
 
 M365: ServiceEntry = ServiceEntry(
     name=NAME,
+    label="Microsoft 365 Copilot",
     title="Microsoft 365 Copilot (with your token; a licensed work or school account)",
     build=_build,
     options=(
