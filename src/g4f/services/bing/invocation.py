@@ -72,18 +72,7 @@ def build_invocation(
     >>> record["arguments"][0]["message"]["text"], record["invocationId"]
     ('Hi', '0')
     """
-    message: dict[str, Any] = {
-        "locale": locale.locale,
-        "market": locale.market,
-        "region": locale.region,
-        "author": "user",
-        "inputMethod": "Keyboard",
-        "text": prompt,
-        "messageType": MessageType.CHAT.value,
-        "timestamp": timestamp,
-    }
-    if location_hints:
-        message["locationHints"] = [dict(hint) for hint in location_hints]
+    message = _user_message(prompt, timestamp, locale, location_hints)
     argument: dict[str, Any] = {
         "source": SOURCE,
         "optionsSets": option_sets_for(style, search=search),
@@ -99,18 +88,40 @@ def build_invocation(
     if signature is not None:
         argument["conversationSignature"] = signature
     if context:
-        argument["previousMessages"] = [
-            {
-                "author": "user",
-                "description": context,
-                "contextType": "WebPage",
-                "messageType": MessageType.CONTEXT.value,
-                "messageId": CONTEXT_MESSAGE_ID,
-            }
-        ]
+        argument["previousMessages"] = [_context_message(context)]
     return {
         "type": int(RecordType.STREAM_INVOCATION),
         "target": CHAT_TARGET,
         "invocationId": str(invocation_id),
         "arguments": [argument],
+    }
+
+
+def _user_message(
+    prompt: str, timestamp: str, locale: Locale, location_hints: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The invocation's ``message``: the user's text with its locale."""
+    message: dict[str, Any] = {
+        "locale": locale.locale,
+        "market": locale.market,
+        "region": locale.region,
+        "author": "user",
+        "inputMethod": "Keyboard",
+        "text": prompt,
+        "messageType": MessageType.CHAT.value,
+        "timestamp": timestamp,
+    }
+    if location_hints:
+        message["locationHints"] = [dict(hint) for hint in location_hints]
+    return message
+
+
+def _context_message(context: str) -> dict[str, Any]:
+    """The one ``previousMessages`` block that carries earlier history."""
+    return {
+        "author": "user",
+        "description": context,
+        "contextType": "WebPage",
+        "messageType": MessageType.CONTEXT.value,
+        "messageId": CONTEXT_MESSAGE_ID,
     }
