@@ -14,19 +14,19 @@ from g4f.client import NO_RETRY, Timeouts
 from g4f.hub import Hub, HubThread, Reply
 from g4f.hub.records import APOLOGY_TEXT
 
-from .common import ANSWER, HALF, USER, FakeClock
+from .common import ANSWER, HALF, USER, FakeClock, api_settings
 
 
 @pytest.fixture
-def api_settings(thread_hub: str) -> ApiSettings:
-    return ApiSettings(
+def settings(thread_hub: str) -> ApiSettings:
+    return api_settings(
         url=thread_hub, retry=NO_RETRY, timeouts=Timeouts(read=0.5, ping_interval=0.2)
     )
 
 
 @pytest.fixture
-def api_url(api_settings: ApiSettings) -> Iterator[str]:
-    with ApiThread(api_settings) as url:
+def api_url(settings: ApiSettings) -> Iterator[str]:
+    with ApiThread(settings) as url:
         yield url
 
 
@@ -238,7 +238,7 @@ def test_bad_requests_get_openai_errors(
 
 
 def test_a_wrong_api_key_is_401(thread_hub: str) -> None:
-    with ApiThread(ApiSettings(url=thread_hub, api_key="right-key")) as url:
+    with ApiThread(api_settings(url=thread_hub, api_key="right-key")) as url:
         client = openai.OpenAI(base_url=url + "/v1", api_key="wrong-key", max_retries=0)
         with pytest.raises(openai.AuthenticationError):
             client.chat.completions.create(model="gpt-4", messages=USER)  # type: ignore[arg-type]
@@ -335,7 +335,7 @@ def test_a_client_disconnect_closes_the_upstream_websocket(
 
 
 def test_body_and_message_limits(thread_hub: str) -> None:
-    with ApiThread(ApiSettings(url=thread_hub, max_body_bytes=2000, max_messages=3)) as url:
+    with ApiThread(api_settings(url=thread_hub, max_body_bytes=2000, max_messages=3)) as url:
         big = post(url, {"messages": [{"role": "user", "content": "x" * 5000}]})
         assert big.status_code == 413 and error_of(big)["code"] == "request_too_large"
         many = post(url, {"messages": [{"role": "user", "content": "x"}] * 4})
@@ -354,7 +354,7 @@ def test_no_cors_unless_configured(api_url: str, thread_hub: str) -> None:
     preflight = {"Origin": "https://example.com", "Access-Control-Request-Method": "POST"}
     response = httpx.options(api_url + "/v1/chat/completions", headers=preflight)
     assert "access-control-allow-origin" not in response.headers
-    with ApiThread(ApiSettings(url=thread_hub, cors_origins=("https://example.com",))) as url:
+    with ApiThread(api_settings(url=thread_hub, cors_origins=("https://example.com",))) as url:
         response = httpx.options(url + "/v1/chat/completions", headers=preflight)
         assert response.headers["access-control-allow-origin"] == "https://example.com"
 

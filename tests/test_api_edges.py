@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
 from g4f.client import NO_RETRY
+from g4f.engine.fake import FakeBackend
 from g4f.hub import Hub
+from g4f.protocol import TextDelta
+
+from .asgi import api as in_process
+from .common import api_settings
 
 KEY = "test-key"
 BODY = {"model": "gpt-4", "messages": [{"role": "user", "content": "Hi"}]}
@@ -20,7 +26,7 @@ BODY = {"model": "gpt-4", "messages": [{"role": "user", "content": "Hi"}]}
 
 @pytest.fixture
 def api(thread_hub: str) -> Iterator[str]:
-    with ApiThread(ApiSettings(url=thread_hub, retry=NO_RETRY)) as url:
+    with ApiThread(api_settings(url=thread_hub, retry=NO_RETRY)) as url:
         yield url
 
 
@@ -80,7 +86,7 @@ def test_a_chunked_body_over_the_limit_is_413(thread_hub: str) -> None:
         for _ in range(40):
             yield b" " * 1024
 
-    with ApiThread(ApiSettings(url=thread_hub, max_body_bytes=16 * 1024)) as url:
+    with ApiThread(api_settings(url=thread_hub, max_body_bytes=16 * 1024)) as url:
         response = httpx.post(url + "/v1/chat/completions", content=chunks())
     assert response.status_code == 413 and openai_shaped(response)["code"] == "request_too_large"
 
@@ -97,7 +103,7 @@ def raw(url: str, data: bytes, *, wait: float = 10.0) -> bytes:
 
 
 def test_a_huge_header_block_is_refused_with_431(thread_hub: str) -> None:
-    with ApiThread(ApiSettings(url=thread_hub, max_header_bytes=8 * 1024)) as url:
+    with ApiThread(api_settings(url=thread_hub, max_header_bytes=8 * 1024)) as url:
         answer = raw(
             url, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
         )
@@ -106,13 +112,13 @@ def test_a_huge_header_block_is_refused_with_431(thread_hub: str) -> None:
 
 
 def test_headers_that_never_finish_are_cut_off_with_408(thread_hub: str) -> None:
-    with ApiThread(ApiSettings(url=thread_hub, header_timeout=0.3)) as url:
+    with ApiThread(api_settings(url=thread_hub, header_timeout=0.3)) as url:
         answer = raw(url, b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and then nothing
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
 def test_connections_past_the_limit_get_503(thread_hub: str) -> None:
-    settings = ApiSettings(url=thread_hub, max_connections=2, header_timeout=30)
+    settings = api_settings(url=thread_hub, max_connections=2, header_timeout=30)
     with ApiThread(settings) as url:
         host, port = url.removeprefix("http://").split(":")
         held = [socket.create_connection((host, int(port))) for _ in range(2)]
@@ -128,7 +134,7 @@ def test_connections_past_the_limit_get_503(thread_hub: str) -> None:
 
 def test_cors_preflight_passes_the_key_and_answers_carry_cors_headers(thread_hub: str) -> None:
     origin = "https://example.com"
-    settings = ApiSettings(url=thread_hub, api_key=KEY, cors_origins=(origin,))
+    settings = api_settings(url=thread_hub, api_key=KEY, cors_origins=(origin,))
     with ApiThread(settings) as url:
         preflight = httpx.options(
             url + "/v1/chat/completions",
@@ -143,13 +149,13 @@ def test_cors_preflight_passes_the_key_and_answers_carry_cors_headers(thread_hub
 
 
 def test_docs_are_served_only_when_asked_and_behind_the_key(thread_hub: str) -> None:
-    with ApiThread(ApiSettings(url=thread_hub, api_key=KEY)) as url:
+    with ApiThread(api_settings(url=thread_hub, api_key=KEY)) as url:
         assert httpx.get(url + "/docs").status_code in (401, 404)
         assert (
             httpx.get(url + "/docs", headers={"Authorization": f"Bearer {KEY}"}).status_code == 404
         )
         assert httpx.get(url + "/health").status_code == 200  # probes need no key
-    with ApiThread(ApiSettings(url=thread_hub, api_key=KEY, docs=True)) as url:
+    with ApiThread(api_settings(url=thread_hub, api_key=KEY, docs=True)) as url:
         assert httpx.get(url + "/openapi.json").status_code == 401
         auth = {"Authorization": f"Bearer {KEY}"}
         assert httpx.get(url + "/openapi.json", headers=auth).status_code == 200
@@ -166,7 +172,7 @@ def test_ready_is_503_when_the_upstream_is_down() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
-    with ApiThread(ApiSettings(url=f"http://127.0.0.1:{closed}", retry=NO_RETRY)) as url:
+    with ApiThread(api_settings(url=f"http://127.0.0.1:{closed}", retry=NO_RETRY)) as url:
         assert httpx.get(url + "/health").status_code == 200  # alive all the same
         response = httpx.get(url + "/ready")
     assert response.status_code == 503
@@ -186,27 +192,26 @@ def test_an_absurd_upstream_retry_after_never_crashes_the_answer(
 
 
 def test_an_idle_keep_alive_connection_is_closed(thread_hub: str) -> None:
-    with ApiThread(ApiSettings(url=thread_hub, keep_alive=1)) as url:
+    with ApiThread(api_settings(url=thread_hub, keep_alive=1)) as url:
         request = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
         answer = raw(url, request)  # reads until the server closes the idle connection
     assert answer.startswith(b"HTTP/1.1 200 ") and b'{"status":"ok"}' in answer
 
 
-def test_an_internal_error_is_still_an_openai_error(
-    thread_hub: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from g4f.api import app as api_app
-    from g4f.openai import Part
+class Broken(FakeBackend):
+    """A backend with a bug: some text, then an exception no backend should raise."""
 
-    async def broken(*args: object, **kwargs: object) -> AsyncIterator[Part]:
-        yield Part("Some text")
+    async def ask(self, prompt: str, **options: Any) -> Any:  # type: ignore[override]
+        yield TextDelta("Some text")
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(api_app, "complete", broken)
-    with ApiThread(ApiSettings(url=thread_hub)) as url:
-        plain = httpx.post(url + "/v1/chat/completions", json=BODY)
-        streamed = httpx.post(url + "/v1/chat/completions", json={**BODY, "stream": True})
+
+async def test_an_internal_error_is_still_an_openai_error() -> None:
+    async with in_process(Broken()) as client:
+        plain = await client.post("/v1/chat/completions", json=BODY)
+        streamed = await client.post("/v1/chat/completions", json={**BODY, "stream": True})
     assert plain.status_code == 500 and openai_shaped(plain)["code"] == "internal_error"
     last = streamed.text.strip().split("\n\n")[-1]
     assert json.loads(last.removeprefix("data: "))["error"]["code"] == "internal_error"
     assert "[DONE]" not in streamed.text and "a bug" not in plain.text
+    assert "Some text" in streamed.text

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
-from ..api.settings import ApiSettings
+from ..api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 from ..api.store import ENV_STORE_KEY, default_store_url
 from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
@@ -178,23 +178,29 @@ def _api(args: argparse.Namespace) -> int:
             "can use it\n"
         )
     settings = ApiSettings(
-        url=args.url,
-        cookies=cookies_from(args.cookies) or Cookies.from_env(),
-        service=args.service,
-        token_file=args.token_file,
-        proxy=args.proxy,
+        upstream=Upstream.of(  # of the services' own options, those of --service are kept
+            args.service,
+            url=args.url,
+            proxy=args.proxy,
+            timeouts=Timeouts(read=args.timeout),
+            idle_websockets=args.idle_websockets,
+            cookies=cookies_from(args.cookies) or Cookies.from_env(),
+            token_file=args.token_file,
+        ),
+        http=HttpLimits(
+            max_body_bytes=args.max_body_bytes,
+            max_messages=args.max_messages,
+            max_connections=args.max_connections,
+        ),
+        store=StoreSettings(
+            url=args.store or default_store_url(),
+            key=args.store_key,
+            ttl=args.conversation_ttl,
+            cap=args.max_conversations,
+        ),
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
-        max_body_bytes=args.max_body_bytes,
-        max_messages=args.max_messages,
-        conversation_ttl=args.conversation_ttl,
-        max_conversations=args.max_conversations,
-        timeouts=Timeouts(read=args.timeout),
-        idle_websockets=args.idle_websockets,
         docs=args.docs,
-        max_connections=args.max_connections,
-        store=args.store or default_store_url(),
-        store_key=args.store_key,
         workers=args.workers,
     )
     stored = _check_store(settings)  # an unusable store is reported before anything runs
@@ -206,7 +212,7 @@ def _api(args: argparse.Namespace) -> int:
         f"g4f api listening on http://{shown}:{port}/v1 "
         f"(upstream: {upstream}; conversations: {stored}{workers})\n"
     )
-    if settings.service == "bing" and not settings.store_key and not stored.startswith("memory"):
+    if args.service == "bing" and not settings.store.key and not stored.startswith("memory"):
         sys.stderr.write(
             "g4f: note: Bing's conversation signatures are stored in clear (in a file readable "
             f"by you only, for SQLite); --store-key or ${ENV_STORE_KEY} encrypts them\n"
