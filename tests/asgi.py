@@ -38,10 +38,11 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def api(
-    backend: Backend, settings: ApiSettings | None = None
+    backend: Backend | None, settings: ApiSettings | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the API over ``backend``, served in-process (a bug of the app is its 500
-    answer, as a server would send it, not an exception in the test)."""
+    """A client of the API over ``backend`` (``None``: the one ``settings`` build), served
+    in-process (a bug of the app is its 500 answer, as a server would send it, not an
+    exception in the test)."""
     app = create_app(settings, backend=backend)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     async with (

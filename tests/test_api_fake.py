@@ -11,12 +11,13 @@ import json
 from typing import Any, Literal
 
 import httpx
+import openai
 import pytest
 
 from g4f import errors
-from g4f.api import ApiSettings, StoreSettings, Upstream, create_app
+from g4f.api import ApiSettings, HttpLimits, StoreSettings, Upstream, create_app
 from g4f.engine.fake import FakeBackend, Step
-from g4f.protocol import Final, Retraction, TextDelta
+from g4f.protocol import Final, Retraction, Style, TextDelta
 from g4f.services.registry import REGISTRY
 
 from .asgi import api, leave_while_streaming, lifespan
@@ -111,6 +112,11 @@ async def test_a_retraction_or_a_refusal_is_a_content_filter(turn: list[Step]) -
     ("error", "status", "code"),
     [
         (errors.RateLimited("throttled", retry_after=7), 429, "upstream_rate_limited"),
+        (errors.Busy("processing another message"), 429, "upstream_rate_limited"),
+        (errors.ChallengeRequired("solve a captcha"), 502, "challenge_required"),
+        (errors.AccessDenied("forbidden", status=403), 502, "access_denied"),
+        (errors.ServerError("internal", status=500), 502, "server_error"),
+        (errors.ProtocolError("not a record"), 502, "protocol_error"),
         (errors.ConnectionClosed("closed the conversation"), 502, "connection_closed"),
         (errors.TurnTimeout("no answer"), 504, "upstream_timeout"),
     ],
@@ -129,7 +135,7 @@ async def test_an_upstream_error_before_any_text_is_a_status(
         "param": None,
         "code": code,
     }
-    assert response.headers.get("Retry-After") == ("7" if status == 429 else None)
+    assert response.headers.get("Retry-After") == ("7" if error.retry_after else None)
 
 
 async def test_an_upstream_error_after_the_first_chunk_ends_the_stream_with_an_event() -> None:
@@ -254,3 +260,246 @@ async def test_a_client_that_leaves_a_stream_closes_the_turn_and_frees_the_conve
         ) as client:
             again = await post(client, conversation_id=conversation_id)
     assert again.status_code == 200  # its lease was given back
+
+
+# -- through the openai package --------------------------------------------------------------
+
+
+def oai(client: httpx.AsyncClient, api_key: str = "unused") -> openai.AsyncOpenAI:
+    """The official async client over ``client`` (the app in-process)."""
+    return openai.AsyncOpenAI(
+        base_url=str(client.base_url.join("/v1")),
+        api_key=api_key,
+        max_retries=0,
+        http_client=client,
+    )
+
+
+async def settle() -> None:
+    """Let the loop finish closing the openai package's nested response generators (it leaves
+    them to the garbage collector, and each closes the next one loop iteration later)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_the_openai_package_reads_answers_whole_and_streamed() -> None:
+    async with api(FakeBackend(HELLO, HELLO)) as client:
+        completion = await oai(client).chat.completions.create(model="gpt-4", messages=USER)  # type: ignore[arg-type]
+        stream = await oai(client).chat.completions.create(
+            model="gpt-4",
+            messages=USER,  # type: ignore[arg-type]
+            stream=True,
+        )
+        async with stream:
+            pieces = [chunk.choices[0].delta.content or "" async for chunk in stream]
+    await settle()
+    assert completion.choices[0].message.content == "Hello there"
+    assert completion.usage is not None and completion.usage.completion_tokens == 3
+    assert "".join(pieces) == "Hello there"
+
+
+async def test_the_openai_package_lists_and_finds_models() -> None:
+    async with api(FakeBackend()) as client:
+        listed = [m.id async for m in oai(client).models.list()]
+        found = await oai(client).models.retrieve("bing-creative")
+        with pytest.raises(openai.NotFoundError):
+            await oai(client).models.retrieve("gpt-5")
+        with pytest.raises(openai.NotFoundError) as caught:
+            await oai(client).chat.completions.create(model="gpt-5", messages=USER)  # type: ignore[arg-type]
+    assert listed == ["gpt-4", "bing-creative", "bing-balanced", "bing-precise"]
+    assert found.owned_by == "g4f-bing"
+    assert caught.value.code == "model_not_found"
+
+
+async def test_the_openai_package_raises_an_error_event_that_ends_a_stream() -> None:
+    turn: list[Step] = [TextDelta("Half"), errors.ConnectionClosed("closed the conversation")]
+    received = []
+    async with api(FakeBackend(turn)) as client:
+        stream = await oai(client).chat.completions.create(
+            model="gpt-4",
+            messages=USER,  # type: ignore[arg-type]
+            stream=True,
+        )
+        with pytest.raises(openai.APIError, match="closed the conversation"):
+            async with stream:
+                async for chunk in stream:
+                    received.append(chunk.choices[0].delta.content or "")
+    await settle()
+    assert "".join(received) == "Half"
+
+
+async def test_a_wrong_api_key_is_401_and_the_probes_need_none() -> None:
+    async with api(FakeBackend(), ApiSettings(api_key="right-key")) as client:
+        with pytest.raises(openai.AuthenticationError):
+            await oai(client, "wrong-key").chat.completions.create(model="gpt-4", messages=USER)  # type: ignore[arg-type]
+        good = await oai(client, "right-key").chat.completions.create(
+            model="gpt-4",
+            messages=USER,  # type: ignore[arg-type]
+        )
+        health = await client.get("/health")
+    assert good.choices[0].message.content == "Echo: Hi"
+    assert health.status_code == 200
+
+
+# -- what the backend is asked ---------------------------------------------------------------
+
+
+async def test_models_map_to_styles() -> None:
+    backend = FakeBackend()
+    async with api(backend) as client:
+        for model in ("bing-creative", "bing-balanced", "bing-precise", "gpt-4"):
+            assert (await post(client, model=model)).status_code == 200
+    assert [a.style for a in backend.asked] == [
+        Style.CREATIVE,
+        Style.BALANCED,
+        Style.PRECISE,
+        Style.PRECISE,
+    ]
+
+
+async def test_temperature_top_p_user_and_a_callers_upstream_are_ignored() -> None:
+    backend = FakeBackend(HELLO)
+    async with api(backend) as client:
+        response = await post(
+            client,
+            temperature=0.2,
+            top_p=0.9,
+            user="u1",
+            url="http://169.254.169.254",
+            proxy="socks5://x:1",
+        )
+    assert response.json()["choices"][0]["message"]["content"] == "Hello there"
+    assert [a.prompt for a in backend.asked] == ["Hi"]  # the configured backend served it
+
+
+async def test_history_is_folded_into_the_context_and_text_parts_are_joined() -> None:
+    backend = FakeBackend()
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}],
+        },
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "How are you?"},
+    ]
+    async with api(backend) as client:
+        response = await client.post("/v1/chat/completions", json={"messages": messages})
+    assert response.json()["choices"][0]["message"]["content"] == "Echo: How are you?"
+    (asked,) = backend.asked
+    assert asked.prompt == "How are you?"
+    assert asked.context is not None
+    assert all(text in asked.context for text in ("Be brief.", "Hi there", "Hello!"))
+
+
+async def test_a_continued_conversation_sends_no_context_again() -> None:
+    backend = FakeBackend()
+    history = [{"role": "user", "content": "Earlier"}, {"role": "assistant", "content": "Yes"}]
+    async with api(backend) as client:
+        first = await client.post("/v1/chat/completions", json={"messages": [*history, *USER]})
+        await post(client, conversation_id=first.json()["conversation_id"])
+    assert [a.context is not None for a in backend.asked] == [True, False]
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def error_of(response: httpx.Response) -> dict[str, object]:
+    body = response.json()
+    assert set(body) == {"error"} and {"message", "type", "code"} <= set(body["error"])
+    return body["error"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "param"),
+    [
+        ({"model": "gpt-4"}, 422, "messages"),
+        ({"messages": []}, 422, "messages"),
+        ({"messages": [{"role": "tool", "content": "x"}]}, 422, "messages.0.role"),
+        ({"messages": USER, "max_tokens": 0}, 422, "max_tokens"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+            400,
+            "messages[0].content[0]",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "input_audio"}]}]},
+            400,
+            "messages[0].content",
+        ),
+        (  # Bing's service takes no images
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "What is it?"},
+                            {
+                                "type": "image_url",
+                                "image_url": {"url": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
+                            },
+                        ],
+                    }
+                ]
+            },
+            400,
+            "messages[0]",
+        ),
+        ({"messages": [{"role": "assistant", "content": "x"}]}, 400, "messages"),
+        ({"messages": USER, "n": 2}, 400, "n"),
+    ],
+)
+async def test_bad_requests_get_openai_errors(
+    body: dict[str, object], status: int, param: str
+) -> None:
+    backend = FakeBackend()
+    async with api(backend) as client:
+        response = await client.post("/v1/chat/completions", json=body)
+    assert response.status_code == status
+    error = error_of(response)
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert backend.asked == []  # refused before anything was asked
+
+
+async def test_body_and_message_limits() -> None:
+    settings = ApiSettings(http=HttpLimits(max_body_bytes=2000, max_messages=3))
+    async with api(FakeBackend(), settings) as client:
+        big = await client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "x" * 5000}]}
+        )
+        many = await client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "x"}] * 4}
+        )
+    assert big.status_code == 413 and error_of(big)["code"] == "request_too_large"
+    assert many.status_code == 400 and error_of(many)["param"] == "messages"
+
+
+async def test_no_cors_unless_configured() -> None:
+    preflight = {"Origin": "https://example.com", "Access-Control-Request-Method": "POST"}
+    async with api(FakeBackend()) as client:
+        plain = await client.options("/v1/chat/completions", headers=preflight)
+    settings = ApiSettings(cors_origins=("https://example.com",))
+    async with api(FakeBackend(), settings) as client:
+        allowed = await client.options("/v1/chat/completions", headers=preflight)
+    assert "access-control-allow-origin" not in plain.headers
+    assert allowed.headers["access-control-allow-origin"] == "https://example.com"
+
+
+async def test_the_raw_sse_byte_format() -> None:
+    async with api(FakeBackend(HELLO)) as client:
+        response = await post(client, stream=True)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-cache"
+    raw = response.content
+    assert raw.endswith(b"data: [DONE]\n\n")
+    events = raw.split(b"\n\n")[:-1]
+    assert all(e.startswith(b"data: ") and b"\n" not in e for e in events)
+    parsed = [json.loads(e[6:]) for e in events[:-1]]
+    assert parsed[0]["object"] == "chat.completion.chunk"
+    assert parsed[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert parsed[-1]["choices"][0] == {
+        "delta": {"content": None, "role": None},
+        "finish_reason": "stop",
+        "index": 0,
+    }
+    assert len({c["id"] for c in parsed}) == 1 and len({c["created"] for c in parsed}) == 1
