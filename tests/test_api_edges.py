@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from g4f.api import ApiSettings, ApiThread, Upstream
+from g4f.api import ApiSettings, ApiThread, HttpLimits, StoreSettings, Upstream
 from g4f.client import NO_RETRY
 from g4f.engine.fake import FakeBackend
 from g4f.protocol import TextDelta
@@ -240,3 +240,49 @@ async def test_an_internal_error_is_still_an_openai_error() -> None:
     assert json.loads(last.removeprefix("data: "))["error"]["code"] == "internal_error"
     assert "[DONE]" not in streamed.text and "a bug" not in plain.text
     assert "Some text" in streamed.text
+
+
+# -- the settings ----------------------------------------------------------------------------
+
+
+def test_the_upstream_takes_only_its_services_options() -> None:
+    with pytest.raises(ValueError, match="the m365 service does not take cookies"):
+        Upstream("m365", options={"cookies": "a=b"})
+    with pytest.raises(ValueError, match="service must be one of bing, m365"):
+        Upstream("nope")
+    with pytest.raises(ValueError, match="no service takes cookie"):
+        Upstream.of("bing", cookie="a=b")  # a typo is not dropped
+    flags = {"cookies": "a=b", "token_file": None, "url": "http://127.0.0.1:1"}
+    assert Upstream.of("m365", **flags).options == {}  # another service's option is dropped
+    bing = Upstream.of("bing", **flags)
+    assert (bing.url, bing.options) == ("http://127.0.0.1:1", {"cookies": "a=b"})
+    assert "a=b" not in repr(ApiSettings(bing))  # credentials are never shown
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: HttpLimits(max_body_bytes=0), "max_body_bytes must be at least 1"),
+        (lambda: HttpLimits(max_header_bytes=1000), "max_header_bytes must be at least 1024"),
+        (lambda: HttpLimits(keep_alive=float("inf")), "keep_alive must be a positive number"),
+        (lambda: StoreSettings(ttl=0), "ttl must be a positive number"),
+        (lambda: StoreSettings(cap=0), "cap must be at least 1"),
+        (lambda: Upstream(idle_websockets=0), "idle_websockets must be at least 1"),
+        (lambda: ApiSettings(workers=0), "workers must be at least 1"),
+        (lambda: ApiSettings(ready_cache=-1), "ready_cache must be a positive number"),
+    ],
+)
+def test_settings_out_of_range_are_refused(make: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+async def test_the_upstream_builds_its_backend_through_the_registry() -> None:
+    from g4f.client import BingClient, M365Client
+
+    async with (
+        Upstream(idle_websockets=3).backend() as bing,
+        Upstream("m365", options={"token": "t"}).backend() as m365,
+    ):
+        assert isinstance(bing, BingClient) and bing.max_idle_connections == 3
+        assert isinstance(m365, M365Client)

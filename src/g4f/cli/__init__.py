@@ -177,7 +177,28 @@ def _api(args: argparse.Namespace) -> int:
             f"g4f: warning: serving on {args.host} without --api-key: anyone who can reach it "
             "can use it\n"
         )
-    settings = ApiSettings(
+    settings = _api_settings(args)
+    stored = _check_store(settings)  # an unusable store is reported before anything runs
+    sock = listen(args.host, args.port)  # so is a busy port
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    sys.stderr.write(
+        f"g4f api listening on http://{shown}:{port}/v1 "
+        f"(upstream: {upstream}; conversations: {stored}{workers})\n"
+    )
+    if args.service == "bing" and not settings.store.key and not stored.startswith("memory"):
+        sys.stderr.write(
+            "g4f: note: Bing's conversation signatures are stored in clear (in a file readable "
+            f"by you only, for SQLite); --store-key or ${ENV_STORE_KEY} encrypts them\n"
+        )
+    sys.stderr.flush()
+    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+
+
+def _api_settings(args: argparse.Namespace) -> ApiSettings:
+    """``g4f api``'s settings from its flags."""
+    return ApiSettings(
         upstream=Upstream.of(  # of the services' own options, those of --service are kept
             args.service,
             url=args.url,
@@ -203,22 +224,6 @@ def _api(args: argparse.Namespace) -> int:
         docs=args.docs,
         workers=args.workers,
     )
-    stored = _check_store(settings)  # an unusable store is reported before anything runs
-    sock = listen(args.host, args.port)  # so is a busy port
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
-    sys.stderr.write(
-        f"g4f api listening on http://{shown}:{port}/v1 "
-        f"(upstream: {upstream}; conversations: {stored}{workers})\n"
-    )
-    if args.service == "bing" and not settings.store.key and not stored.startswith("memory"):
-        sys.stderr.write(
-            "g4f: note: Bing's conversation signatures are stored in clear (in a file readable "
-            f"by you only, for SQLite); --store-key or ${ENV_STORE_KEY} encrypts them\n"
-        )
-    sys.stderr.flush()
-    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
 
 
 def _check_store(settings: ApiSettings) -> str:
