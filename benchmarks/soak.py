@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from g4f.api.settings import ApiSettings
+from g4f.api.settings import ApiSettings, Upstream
 from g4f.client import NO_RETRY, Timeouts
 from g4f.hub import Hub, HubThread
 
@@ -171,7 +171,8 @@ def serve_api(hub_url: str) -> None:
 
     # One kept upstream websocket at most: the ones kept for continuing conversations (up to 256
     # by default) would otherwise look like descriptors that did not come back.
-    settings = ApiSettings(url=hub_url, timeouts=API_TIMEOUTS, retry=NO_RETRY, idle_websockets=1)
+    upstream = Upstream(url=hub_url, timeouts=API_TIMEOUTS, retry=NO_RETRY, idle_websockets=1)
+    settings = ApiSettings(upstream)
     sock = listen("127.0.0.1", 0)
     sys.stderr.write(f"listening on http://127.0.0.1:{sock.getsockname()[1]}\n")
     sys.stderr.flush()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiSettings, ApiThread, Upstream
 from g4f.client import BingClient, ChatHubClient, Client, M365Client
 from g4f.hub import Hub, HubThread, make_test_token
 from g4f.protocol import TextDelta
@@ -129,7 +129,10 @@ def measure_m365(rtt_ms: int, runs: int) -> dict[str, list[float]]:
     hub = Hub(latency=rtt_ms / 2000, pace=0)
     token = make_test_token()
     results: dict[str, list[float]] = {}
-    with HubThread(hub) as url, ApiThread(ApiSettings(service="m365", url=url, token=token)) as api:
+    with (
+        HubThread(hub) as url,
+        ApiThread(ApiSettings(Upstream("m365", url=url, options={"token": token}))) as api,
+    ):
         results["M365Client.ask, cold"] = [m365_cold(url, token) for _ in range(runs)]
         results["M365Client.ask, warm (next turn)"] = m365_warm_runs(url, token, runs)
         results["Client(service='m365'), cold"] = [
@@ -170,7 +173,7 @@ def api_first(
 def measure(rtt_ms: int, shape: str, runs: int) -> dict[str, list[float]]:
     hub = Hub(latency=rtt_ms / 2000, pace=0, create_shape=shape)
     results: dict[str, list[float]] = {}
-    with HubThread(hub) as url, ApiThread(ApiSettings(url=url)) as api:
+    with HubThread(hub) as url, ApiThread(ApiSettings(Upstream(url=url))) as api:
         results["seed API _create_completion (this project)"] = [seed_api(url) for _ in range(runs)]
         results["BingClient.ask, cold"] = [engine_cold(url) for _ in range(runs)]
         results["BingClient.ask, warm (next turn)"] = engine_warm_runs(url, runs)

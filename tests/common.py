@@ -1,11 +1,13 @@
-"""What several test modules share: the standard prompt and its answers, one fake clock, and
-builders for the server's records (written here by hand, independently of the hub's builders)."""
+"""What several test modules share: the standard prompt and its answers, one fake clock,
+builders for the server's records (written here by hand, independently of the hub's builders)
+and the API's settings from flat names."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from g4f import errors
+from g4f.api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 from g4f.hub import TurnRequest, echo_responder
 
 PROMPT = "Tell me about the ChatHub protocol in a few words"
@@ -75,3 +77,31 @@ def update(*messages: dict[str, Any]) -> dict[str, Any]:
         "target": "update",
         "arguments": [{"requestId": "r", "messages": list(messages)}],
     }
+
+
+_HTTP_LIMITS = frozenset(
+    {
+        "max_body_bytes",
+        "max_messages",
+        "max_connections",
+        "max_header_bytes",
+        "header_timeout",
+        "keep_alive",
+    }
+)
+_STORE = {"store": "url", "store_key": "key", "conversation_ttl": "ttl", "max_conversations": "cap"}
+_WHOLE = frozenset({"api_key", "cors_origins", "docs", "workers", "ready_cache"})
+
+
+def api_settings(**flat: Any) -> ApiSettings:
+    """:class:`ApiSettings` from the flat names of ``g4f api``'s flags (``url``, ``token``,
+    ``max_body_bytes``, ``store``, ``store_key``, …), each put in its part."""
+    http = {name: flat.pop(name) for name in list(flat) if name in _HTTP_LIMITS}
+    store = {_STORE[name]: flat.pop(name) for name in list(flat) if name in _STORE}
+    whole = {name: flat.pop(name) for name in list(flat) if name in _WHOLE}
+    return ApiSettings(
+        upstream=Upstream.of(**flat),
+        http=HttpLimits(**http),
+        store=StoreSettings(**store),
+        **whole,
+    )

@@ -17,10 +17,11 @@ import httpx
 import openai
 import pytest
 
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
 from g4f.client import NO_RETRY
 from g4f.hub import Hub, Reply, TurnRequest, echo_responder
 
+from .common import api_settings
 from .redis_server import RedisServer
 
 
@@ -106,7 +107,7 @@ def g4f_api(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_conversation_continues_across_a_restart(thread_hub: str, tmp_path: Path) -> None:
-    settings = ApiSettings(url=thread_hub, store=f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    settings = api_settings(url=thread_hub, store=f"sqlite:///{tmp_path / 'c.sqlite3'}")
     with ApiThread(settings) as api_url:
         first = ask(api_url, "Remember the number 42.")
         conversation_id = first.json()["conversation_id"]
@@ -212,7 +213,7 @@ def test_redis_unreachable_at_start_refuses_to_start(refused_address: str) -> No
 def test_redis_lost_while_serving_is_503_and_recovers(
     thread_hub: str, redis_server: RedisServer
 ) -> None:
-    settings = ApiSettings(url=thread_hub, store=redis_server.url, retry=NO_RETRY)
+    settings = api_settings(url=thread_hub, store=redis_server.url, retry=NO_RETRY)
     with ApiThread(settings) as api_url:
         assert answer(ask(api_url, "before"))
         redis_server.stop()
@@ -250,7 +251,7 @@ def test_the_stored_conversation_holds_no_credentials_but_bings_signature(
 ) -> None:
     path = tmp_path / "c.sqlite3"
     with ApiThread(
-        ApiSettings(url=thread_hub, store=f"sqlite:///{path}", store_key="k")
+        api_settings(url=thread_hub, store=f"sqlite:///{path}", store_key="k")
     ) as api_url:
         ask(api_url, "hello")
     import sqlite3
@@ -272,14 +273,14 @@ def test_m365_conversations_are_stored_too_and_kept_apart(
     from g4f.hub import make_test_token
 
     store, token = f"sqlite:///{tmp_path / 'c.sqlite3'}", make_test_token()
-    m365 = ApiSettings(url=thread_hub, store=store, service="m365", token=token)
+    m365 = api_settings(url=thread_hub, store=store, service="m365", token=token)
     with ApiThread(m365) as api_url:
         conversation_id = ask(api_url, "Remember 7.").json()["conversation_id"]
     with ApiThread(m365) as api_url:  # restarted
         later = answer(ask(api_url, "What was it?", conversation_id))
     assert "you last said: «Remember 7.»" in later
     assert [a["isStartOfSession"] for a in hub.m365.invocations] == [True, False]
-    with ApiThread(ApiSettings(url=thread_hub, store=store)) as bing_url:  # Bing's server
+    with ApiThread(api_settings(url=thread_hub, store=store)) as bing_url:  # Bing's server
         assert ask(bing_url, "x", conversation_id).status_code == 404
     written = b"".join(p.read_bytes() for p in tmp_path.glob("c.sqlite3*"))
     assert conversation_id.encode() in written and token.split(".")[1].encode() not in written
@@ -289,9 +290,9 @@ def test_a_conversation_stored_with_another_key_is_a_clear_500(
     thread_hub: str, tmp_path: Path
 ) -> None:
     store = f"sqlite:///{tmp_path / 'c.sqlite3'}"
-    with ApiThread(ApiSettings(url=thread_hub, store=store, store_key="first")) as api_url:
+    with ApiThread(api_settings(url=thread_hub, store=store, store_key="first")) as api_url:
         conversation_id = ask(api_url, "hello").json()["conversation_id"]
-    with ApiThread(ApiSettings(url=thread_hub, store=store, store_key="second")) as api_url:
+    with ApiThread(api_settings(url=thread_hub, store=store, store_key="second")) as api_url:
         response = ask(api_url, "again", conversation_id)
     assert response.status_code == 500
     error = response.json()["error"]

@@ -8,10 +8,12 @@ from benchmarks.decode import core
 from benchmarks.loadgen import StreamResult, lateness, offsets, percentile, run, summary
 from benchmarks.transcript import answer_text, transcript
 
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
 from g4f.hub import Hub, HubThread
 from g4f.hub.responder import words_responder
 from g4f.protocol import RecordDecoder
+
+from .common import api_settings
 
 
 def records_of(messages: list[str]) -> list[dict[str, object]]:
@@ -67,7 +69,7 @@ def test_the_load_generator_runs_streams_against_the_hub_and_the_api() -> None:
     import asyncio
 
     hub = Hub(responder=words_responder(12), pace=0.001, max_turns=1000)
-    with HubThread(hub) as hub_url, ApiThread(ApiSettings(url=hub_url)) as api_url:
+    with HubThread(hub) as hub_url, ApiThread(api_settings(url=hub_url)) as api_url:
         direct = asyncio.run(run("hub", hub_url, 3, 0.0))
         through = asyncio.run(run("api", api_url, 3, 0.0))
     assert [len(r.chunks) for r in direct] == [12, 12, 12]

@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from g4f import cli
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
 from g4f.cli.output import TerminalOutput
 from g4f.client import NO_RETRY, BingClient
 from g4f.engine.backend import Backend
 from g4f.protocol import Final, SearchProgress, TextDelta
 
+from .common import api_settings
 from .test_cli import g4f, main
 
 
@@ -85,7 +86,7 @@ def test_the_api_start_up_line_names_the_upstream(refused_address: str) -> None:
 def test_a_server_that_is_not_chathub_is_diagnosed_as_such(
     thread_hub: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with ApiThread(ApiSettings(url=thread_hub)) as api_url:  # g4f api, not the hub
+    with ApiThread(api_settings(url=thread_hub)) as api_url:  # g4f api, not the hub
         result = main(capsys, "chat", "--url", api_url, "hi")
     assert result.returncode == 10
     assert "not a ChatHub endpoint" in result.stderr and "RateLimited" not in result.stderr
@@ -123,7 +124,7 @@ def test_a_dead_socks_proxy_is_a_typed_error_on_the_command_line_and_the_api(
     assert (
         "the proxy socks5://<redacted>@127.0.0.1" in result.stderr and "s3cret" not in result.stderr
     )
-    with ApiThread(ApiSettings(url=thread_hub, proxy=proxy, retry=NO_RETRY)) as api:
+    with ApiThread(api_settings(url=thread_hub, proxy=proxy, retry=NO_RETRY)) as api:
         response = httpx.post(
             api + "/v1/chat/completions",
             json={"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]},

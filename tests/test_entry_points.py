@@ -6,10 +6,12 @@ from __future__ import annotations
 import openai
 
 import g4f
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
 from g4f.client import NO_RETRY, Client
 from g4f.hub import Hub, HubThread, TurnRequest
 from g4f.Provider.Providers.Bing import _create_completion
+
+from .common import api_settings
 
 MESSAGES = [
     {"role": "system", "content": "Answer in one word."},
@@ -37,7 +39,7 @@ def test_every_entry_point_sends_the_same_prompt_and_context() -> None:
         completion = Client(url=url).chat.completions.create(model="gpt-4", messages=MESSAGES)
         assert completion.choices[0].message.content == "Fine."
         with (
-            ApiThread(ApiSettings(url=url, retry=NO_RETRY)) as api,
+            ApiThread(api_settings(url=url, retry=NO_RETRY)) as api,
             openai.OpenAI(base_url=api + "/v1", api_key="unused", max_retries=0) as oai,
         ):
             answer = oai.chat.completions.create(model="gpt-4", messages=MESSAGES)  # type: ignore[arg-type]

@@ -21,13 +21,13 @@ import openai
 import pytest
 
 from g4f import cli
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
 from g4f.client import NO_RETRY, Client, Timeouts
 from g4f.hub import Hub, HubThread, Reply, make_test_token
 from g4f.models import models_of
 from g4f.services.m365 import TONES
 
-from .common import ANSWER, PROMPT, USER
+from .common import ANSWER, PROMPT, USER, api_settings
 
 MAGIC_ANSWER = ANSWER.replace("Style: Precise", "Style: Magic")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
@@ -43,7 +43,7 @@ def token_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def api_url(thread_hub: str, token_file: Path) -> Iterator[str]:
-    settings = ApiSettings(
+    settings = api_settings(
         service="m365",
         url=thread_hub,
         token_file=token_file,

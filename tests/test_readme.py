@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from g4f.api import ApiSettings, ApiThread
+from g4f.api import ApiThread
+
+from .common import api_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +56,7 @@ def test_readme_python_example_runs(
     # An example of the Microsoft 365 Copilot models talks to a `g4f api --service m365`.
     service = "m365" if '"m365-' in code else "bing"
     token = make_test_token() if service == "m365" else None
-    with ApiThread(ApiSettings(url=thread_hub, service=service, token=token)) as api_url:
+    with ApiThread(api_settings(url=thread_hub, service=service, token=token)) as api_url:
         code = code.replace("http://127.0.0.1:1337", api_url)
         exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
     if "print(" in code:

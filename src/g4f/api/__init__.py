@@ -2,12 +2,13 @@
 
 Example::
 
-    from g4f.api import ApiSettings, ApiThread
+    from g4f.api import ApiSettings, ApiThread, Upstream
 
-    with ApiThread(ApiSettings(url="http://127.0.0.1:8765")) as base_url:
+    with ApiThread(ApiSettings(upstream=Upstream(url="http://127.0.0.1:8765"))) as base_url:
         ...  # point an OpenAI client at base_url + "/v1"
 
-:class:`ApiSettings` is importable without the extra; the rest is loaded on first use and says
+:class:`ApiSettings` (the :class:`Upstream`, the :class:`HttpLimits`, the :class:`StoreSettings`)
+is importable without the extra; the rest is loaded on first use and says
 how to install the extra when it is missing.
 """
 
@@ -16,9 +17,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .settings import ApiSettings
+from .settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 
-__all__ = ["ApiSettings", "ApiThread", "ConversationStore", "create_app", "run", "serve"]
+__all__ = [
+    "ApiSettings",
+    "ApiThread",
+    "ConversationStore",
+    "HttpLimits",
+    "StoreSettings",
+    "Upstream",
+    "create_app",
+    "run",
+    "serve",
+]
 
 _LAZY = {
     "ApiThread": ".server",

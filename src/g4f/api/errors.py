@@ -1,5 +1,7 @@
-"""How the API server answers an error: its HTTP status and OpenAI error type and code per
-error class, in one table read along the class's MRO.
+"""The API server's error answers, all in OpenAI's shape (``{"error": {message, type, param,
+code}}``): the HTTP status and OpenAI error type and code per error class, in one table read along
+the class's MRO; FastAPI's routing and validation errors and our own bugs; the SSE error event of
+a stream that failed after it began.
 
 What an error *means* is on its class (:mod:`g4f.errors`); how this surface says it is here. A
 class the table does not name has its nearest base's entry; every error has one
@@ -8,19 +10,36 @@ class the table does not name has its nearest base's entry; every error has one
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from .. import errors
-from .middleware import openai_error
+from .middleware import error_body, openai_error
 
-__all__ = ["OPENAI_ERRORS", "OpenAIError", "error_response", "openai_error_for"]
+__all__ = [
+    "OPENAI_ERRORS",
+    "OpenAIError",
+    "error_response",
+    "install_handlers",
+    "internal_message",
+    "openai_error_for",
+    "sse",
+    "sse_error",
+    "stream_error",
+]
 
 log = logging.getLogger(__name__)
+
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 400: "invalid_request"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +129,57 @@ def error_response(error: errors.G4FError) -> JSONResponse:
     param = error.param if isinstance(error, errors.BadRequest) else None
     message = entry.message.format(error=error)
     return openai_error(entry.status, message, entry.type, entry.code, param, headers)
+
+
+def internal_message(exc: BaseException) -> str:
+    """What a caller is told of a bug of ours (the details are in the server's log)."""
+    return f"Internal error ({type(exc).__name__}); the server's log has the details."
+
+
+def sse(data: Any) -> bytes:
+    """One server-sent event carrying ``data`` as JSON."""
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def sse_error(message: str, type_: str, code: str, status: int) -> bytes:
+    """The event that ends a stream that failed after it began (no ``[DONE]`` follows)."""
+    body = error_body(message, type_, code)
+    body["error"]["status"] = status
+    return sse(body)
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A body FastAPI could not parse or validate: 400 (not JSON) or 422 naming the field."""
+    first = exc.errors()[0] if exc.errors() else {}
+    if first.get("type") == "json_invalid":
+        return openai_error(400, "The body is not valid JSON.", code="invalid_json")
+    param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+    message = f"Invalid request: {first.get('msg', 'bad body')}"
+    return openai_error(422, message, code="invalid_request", param=param)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """Routing's answers (404, 405, …), in OpenAI's shape."""
+    code = _STATUS_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers) if exc.headers else None
+    return openai_error(exc.status_code, str(exc.detail), code=code, headers=headers)
+
+
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    """A bug of ours, never the caller's: logged with its traceback here, answered in OpenAI's
+    shape there."""
+    log.error("internal error answering %s", request.url.path, exc_info=exc)
+    return openai_error(500, internal_message(exc), "server_error", "internal_error")
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Answer every error FastAPI and the routes raise in OpenAI's shape."""
+    app.exception_handler(RequestValidationError)(_invalid)
+    app.exception_handler(HTTPException)(_http_error)
+    app.exception_handler(Exception)(_internal)
+
+
+def stream_error(error: errors.G4FError) -> bytes:
+    """The event that ends a stream that failed with ``error`` after it began."""
+    entry = openai_error_for(error)
+    return sse_error(str(error), entry.type, entry.code, entry.status)

@@ -12,12 +12,15 @@ import signal
 import socket
 from collections.abc import Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
+from ..engine.backend import Backend
 from ..sync import LoopThread
-from .app import ApiSettings, create_app
+from .app import create_app
 from .middleware import error_body
+from .settings import ApiSettings
 
 __all__ = ["ApiThread", "listen", "run", "run_workers", "serve"]
 
@@ -34,6 +37,75 @@ def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message:
     transport.close()
 
 
+if TYPE_CHECKING:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _HttpProtocol
+else:
+    _HttpProtocol = object  # the real base is imported when a server starts (see _protocol)
+
+
+class _GuardedHeaders(_HttpProtocol):
+    """What :func:`_protocol` adds to httptools' protocol: TCP_NODELAY and the header guard,
+    with the limits of the class it is mixed into (``limit`` bytes, ``deadline`` seconds)."""
+
+    limit = 32 * 1024
+    deadline = 10.0
+    _header_bytes = 0
+    _headers_done = False
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+        self._start_header_timer()
+
+    def data_received(self, data: bytes) -> None:
+        if not self._headers_done:
+            end = data.find(b"\r\n\r\n")
+            self._header_bytes += end + 4 if end >= 0 else len(data)
+            if self._header_bytes > self.limit:
+                self._stop_header_timer()
+                message = f"The request line and headers are larger than {self.limit} bytes."
+                _reject(self.transport, 431, "Request Header Fields Too Large", message)
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._start_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+        self._stop_header_timer()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._headers_done, self._header_bytes = False, 0  # what comes next is a new request
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def _start_header_timer(self) -> None:
+        if self._header_timer is None:
+            loop = asyncio.get_running_loop()
+            self._header_timer = loop.call_later(self.deadline, self._headers_too_slow)
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self._headers_done:
+            message = f"The request headers did not arrive within {self.deadline:g} s."
+            _reject(self.transport, 408, "Request Timeout", message)
+
+
 def _protocol(settings: ApiSettings) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol with Nagle's algorithm off and a guard on request headers.
 
@@ -45,80 +117,28 @@ def _protocol(settings: ApiSettings) -> type[asyncio.Protocol]:
     """
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    limit, deadline = settings.max_header_bytes, settings.header_timeout
-
-    class GuardedProtocol(HttpToolsProtocol):
-        _header_bytes = 0
-        _headers_done = False
-        _header_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().connection_made(transport)
-            self._start_header_timer()
-
-        def data_received(self, data: bytes) -> None:
-            if not self._headers_done:
-                end = data.find(b"\r\n\r\n")
-                self._header_bytes += end + 4 if end >= 0 else len(data)
-                if self._header_bytes > limit:
-                    self._stop_header_timer()
-                    message = f"The request line and headers are larger than {limit} bytes."
-                    _reject(self.transport, 431, "Request Header Fields Too Large", message)
-                    return
-            super().data_received(data)
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._start_header_timer()
-
-        def on_headers_complete(self) -> None:
-            self._headers_done = True
-            self._stop_header_timer()
-            super().on_headers_complete()
-
-        def on_message_complete(self) -> None:
-            super().on_message_complete()
-            self._headers_done, self._header_bytes = False, 0  # what comes next is a new request
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._stop_header_timer()
-            super().connection_lost(exc)
-
-        def _start_header_timer(self) -> None:
-            if self._header_timer is None:
-                loop = asyncio.get_running_loop()
-                self._header_timer = loop.call_later(deadline, self._headers_too_slow)
-
-        def _stop_header_timer(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _headers_too_slow(self) -> None:
-            self._header_timer = None
-            if not self._headers_done:
-                message = f"The request headers did not arrive within {deadline:g} s."
-                _reject(self.transport, 408, "Request Timeout", message)
+    class GuardedProtocol(_GuardedHeaders, HttpToolsProtocol):
+        limit = settings.http.max_header_bytes
+        deadline = settings.http.header_timeout
 
     return GuardedProtocol
 
 
-def _config(settings: ApiSettings, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _config(
+    settings: ApiSettings, host: str, port: int, log_level: str, backend: Backend | None = None
+) -> uvicorn.Config:
+    http = settings.http
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, backend=backend),
         host=host,
         port=port,
         log_level=log_level,
         lifespan="on",
         timeout_graceful_shutdown=5,
         http=_protocol(settings),
-        limit_concurrency=settings.max_connections,
-        timeout_keep_alive=max(1, round(settings.keep_alive)),
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        limit_concurrency=http.max_connections,
+        timeout_keep_alive=max(1, round(http.keep_alive)),
+        h11_max_incomplete_event_size=http.max_header_bytes,
     )
 
 
@@ -152,7 +172,7 @@ def _raise_file_limit(settings: ApiSettings) -> None:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        wanted = 2 * settings.max_connections + 2 * settings.idle_websockets + 64
+        wanted = 2 * settings.http.max_connections + 2 * settings.upstream.idle_websockets + 64
         if soft != resource.RLIM_INFINITY and soft < wanted:
             ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
             resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
@@ -249,12 +269,20 @@ class ApiThread:
     """The API server in a background thread on a free loopback port; yields its base URL.
 
     The listening socket is bound before the thread starts, so requests made right away wait
-    in its backlog until the server accepts them.
+    in its backlog until the server accepts them. ``backend`` replaces the upstream the
+    settings would build (as for :func:`~g4f.api.app.create_app`).
     """
 
-    def __init__(self, settings: ApiSettings | None = None, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        settings: ApiSettings | None = None,
+        *,
+        host: str = "127.0.0.1",
+        backend: Backend | None = None,
+    ) -> None:
         self.settings = settings or ApiSettings()
         self._host = host
+        self._backend = backend
         self._server: uvicorn.Server | None = None
         self._thread: LoopThread | None = None
         self._serving: concurrent.futures.Future[None] | None = None
@@ -264,7 +292,8 @@ class ApiThread:
         """Start serving; return ``http://host:port``."""
         sock = socket.create_server((self._host, 0))
         self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        self._server = uvicorn.Server(_config(self.settings, self._host, 0, "warning"))
+        config = _config(self.settings, self._host, 0, "warning", self._backend)
+        self._server = uvicorn.Server(config)
         self._thread = LoopThread("g4f-api")
         self._serving = self._thread.submit(self._server.serve(sockets=[sock]))
         return self.url

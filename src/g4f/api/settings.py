@@ -1,16 +1,177 @@
-"""How ``g4f api`` runs: settings only the operator sets (no FastAPI needed to read them)."""
+"""How ``g4f api`` runs: settings only the operator sets (no FastAPI needed to read them).
+
+:class:`ApiSettings` is the whole, in three parts and a few server-wide fields: the
+:class:`Upstream` (which service, and how to reach it: its own options as its registry entry
+takes them), the :class:`HttpLimits` (what one client may send and hold) and the
+:class:`StoreSettings` (where conversations are kept).
+
+Example::
+
+    ApiSettings(
+        upstream=Upstream(url="http://127.0.0.1:8765"),
+        http=HttpLimits(max_body_bytes=64 * 1024),
+        store=StoreSettings("sqlite:///conversations.sqlite3", ttl=600),
+        api_key="secret",
+    )
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
+from ..engine.backend import Backend
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
-from ..services.bing.cookies import Cookies
-from ..services.registry import check_service
+from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
 
-__all__ = ["ApiSettings"]
+__all__ = ["ApiSettings", "HttpLimits", "StoreSettings", "Upstream"]
+
+IDLE_OPTION = "max_idle_connections"
+"""The backend option :attr:`Upstream.idle_websockets` goes to, for a service that takes it."""
+
+
+def _positive(owner: object, *names: str, least: int = 1) -> None:
+    for name in names:
+        if getattr(owner, name) < least:
+            raise ValueError(f"{name} must be at least {least}")
+
+
+def _seconds(owner: object, *names: str) -> None:
+    for name in names:
+        if not 0 < getattr(owner, name) < float("inf"):
+            raise ValueError(f"{name} must be a positive number of seconds")
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """The service the server talks to, and how. Callers of the API cannot change any of it.
+
+    Attributes:
+        service: a service of the registry (:data:`~g4f.services.registry.SERVICES`):
+            ``"bing"`` (Bing's 2023 ChatHub, the default) or ``"m365"`` (Microsoft 365 Copilot).
+        url: the server to use (``None``: the service's environment variable, then its own
+            hosts: ``$G4F_BING_URL`` then Bing; ``$G4F_M365_URL`` then
+            ``https://substrate.office.com``).
+        proxy: a proxy for the upstream connections.
+        timeouts: upstream timeouts.
+        retry: how creating an upstream conversation retries transient failures.
+        idle_websockets: upstream websockets kept open between the turns of kept
+            conversations (a continued conversation then answers after one round trip), for a
+            service that keeps them.
+        options: the service's own options, as its registry entry takes them (its
+            ``accepts``): the operator's Bing ``cookies``; the Microsoft 365 Copilot ``token``
+            or ``token_file`` (re-read when it changes; else ``$M365_COPILOT_TOKEN``). An option
+            the service does not take is a ``ValueError`` naming it.
+    """
+
+    service: str = DEFAULT_SERVICE
+    url: str | None = None
+    proxy: str | None = field(default=None, repr=False)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    idle_websockets: int = 256
+    options: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        taken = entry(self.service).accepts  # a ValueError listing the services
+        _positive(self, "idle_websockets")
+        given = {name: value for name, value in self.options.items() if value is not None}
+        unknown = sorted(set(given) - taken)
+        if unknown:
+            raise ValueError(f"the {self.service} service does not take {', '.join(unknown)}")
+        object.__setattr__(self, "options", given)
+
+    @classmethod
+    def of(cls, service: str = DEFAULT_SERVICE, **given: Any) -> Upstream:
+        """The upstream of ``service`` from flat options: this class's fields, and the
+        services' own options, of which those ``service`` takes are kept and another service's
+        are left out (as ``None`` values are); a name no service takes is a ``ValueError``.
+
+        >>> Upstream.of("m365", url="http://127.0.0.1:8765", cookies=None, token="t").options
+        {'token': 't'}
+        """
+        own = {f.name for f in dataclasses.fields(cls)} - {"service", "options"}
+        given = {name: value for name, value in given.items() if value is not None}
+        chosen = {name: value for name, value in given.items() if name in own}
+        rest = {name: value for name, value in given.items() if name not in own}
+        known = frozenset().union(*(e.accepts for e in REGISTRY.values()))
+        unknown = sorted(set(rest) - known)
+        if unknown:
+            raise ValueError(f"no service takes {', '.join(unknown)}")
+        taken = entry(service).accepts
+        options = {name: value for name, value in rest.items() if name in taken}
+        return cls(service, **chosen, options=options)
+
+    def backend(self) -> Backend:
+        """A new backend of the service with these options, built through the registry."""
+        common: dict[str, Any] = {
+            "url": self.url,
+            "proxy": self.proxy,
+            "timeouts": self.timeouts,
+            "retry": self.retry,
+        }
+        if IDLE_OPTION in entry(self.service).accepts:
+            common[IDLE_OPTION] = self.idle_websockets
+        return backend_for(self.service, **common, **self.options)
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a conversation's turn may hold it: once a turn could no longer be running,
+        a crashed worker's lease lets its conversation go."""
+        timeouts = self.timeouts
+        return timeouts.turn + timeouts.connect + timeouts.stop + 30
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one client may send and hold.
+
+    Attributes:
+        max_body_bytes: the largest request body accepted (413 past it).
+        max_messages: the most messages one request may carry.
+        max_connections: client connections served at once; more get 503.
+        max_header_bytes: the largest request line and header block (431 past it).
+        header_timeout: seconds a client has to send a request's headers (408 past it).
+        keep_alive: seconds an idle keep-alive connection stays open.
+    """
+
+    max_body_bytes: int = 1 << 20
+    max_messages: int = 256
+    max_connections: int = 1024
+    max_header_bytes: int = 32 * 1024
+    header_timeout: float = 10.0
+    keep_alive: float = 5.0
+
+    def __post_init__(self) -> None:
+        _positive(self, "max_body_bytes", "max_messages", "max_connections")
+        _positive(self, "max_header_bytes", least=1024)
+        _seconds(self, "header_timeout", "keep_alive")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where conversations are kept between requests (``conversation_id``).
+
+    Attributes:
+        url: ``memory://`` (this default: one process, lost on restart), ``sqlite:///PATH``
+            (``g4f api``'s default) or ``redis://HOST:PORT/DB``.
+        key: encrypts the credentials a service's conversations hold (Bing's conversation
+            signatures) in the store (none: in clear).
+        ttl: seconds a kept conversation lives after its last use.
+        cap: how many conversations are kept (the least recently used go first).
+    """
+
+    url: str = "memory://"
+    key: str | None = field(default=None, repr=False)
+    ttl: float = 3600.0
+    cap: int = 1000
+
+    def __post_init__(self) -> None:
+        _positive(self, "cap")
+        _seconds(self, "ttl")
 
 
 @dataclass(frozen=True)
@@ -18,76 +179,26 @@ class ApiSettings:
     """How the server runs. Only the operator sets these; callers of the API cannot.
 
     Attributes:
-        service: ``"bing"`` (Bing's 2023 ChatHub) or ``"m365"`` (Microsoft 365 Copilot).
-        url: the server to use (``None``: ``$G4F_BING_URL``, then Bing; for ``m365``,
-            ``$G4F_M365_URL``, then ``https://substrate.office.com``).
-        cookies: the operator's own Bing cookies.
-        token: the operator's own Microsoft 365 Copilot token (else ``token_file``, else
-            ``$M365_COPILOT_TOKEN``).
-        token_file: a file holding it, re-read when it changes.
-        proxy: a proxy for the upstream connections.
+        upstream: the service and how to reach it.
+        http: the limits on clients.
+        store: where conversations are kept.
         api_key: if set, requests need ``Authorization: Bearer <api_key>``.
         cors_origins: origins allowed by CORS (none by default).
-        max_body_bytes: the largest request body accepted.
-        max_messages: the most messages one request may carry.
-        conversation_ttl: seconds a kept conversation lives after its last use.
-        max_conversations: how many conversations are kept (the least recently used go first).
-        store: where conversations are kept: ``memory://`` (this default: one process, lost
-            on restart), ``sqlite:///PATH`` (``g4f api``'s default) or ``redis://HOST:PORT/DB``.
-        store_key: encrypts Bing's conversation signatures in the store (none: in clear).
-        workers: processes serving one port (``g4f api --workers``; needs a shared store).
-        timeouts: upstream timeouts.
-        retry: how creating an upstream conversation retries transient failures.
-        idle_websockets: upstream websockets kept open between the turns of kept
-            conversations (a continued conversation then answers after one round trip).
         docs: serve ``/docs`` and ``/openapi.json`` (behind the key; the docs page loads its
             scripts from a CDN, so it needs a browser online).
-        max_connections: client connections served at once; more get 503.
-        max_header_bytes: the largest request line and header block (431 past it).
-        header_timeout: seconds a client has to send a request's headers.
-        keep_alive: seconds an idle keep-alive connection stays open.
+        workers: processes serving one port (``g4f api --workers``; needs a shared store).
         ready_cache: seconds ``/ready`` reuses its last upstream check.
     """
 
-    url: str | None = None
-    cookies: Cookies | None = field(default=None, repr=False)
-    service: str = "bing"
-    token: str | None = field(default=None, repr=False)
-    token_file: Path | None = None
-    proxy: str | None = field(default=None, repr=False)
+    upstream: Upstream = field(default_factory=Upstream)
+    http: HttpLimits = field(default_factory=HttpLimits)
+    store: StoreSettings = field(default_factory=StoreSettings)
     api_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 1 << 20
-    max_messages: int = 256
-    conversation_ttl: float = 3600.0
-    max_conversations: int = 1000
-    store: str = "memory://"
-    store_key: str | None = field(default=None, repr=False)
-    workers: int = 1
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    idle_websockets: int = 256
     docs: bool = False
-    max_connections: int = 1024
-    max_header_bytes: int = 32 * 1024
-    header_timeout: float = 10.0
-    keep_alive: float = 5.0
+    workers: int = 1
     ready_cache: float = 10.0
 
     def __post_init__(self) -> None:
-        check_service(self.service)
-        for name in (
-            "max_body_bytes",
-            "max_messages",
-            "max_conversations",
-            "max_connections",
-            "workers",
-        ):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if self.idle_websockets < 1 or self.max_header_bytes < 1024:
-            raise ValueError("idle_websockets must be >= 1 and max_header_bytes >= 1024")
-        for name in ("conversation_ttl", "header_timeout", "keep_alive", "ready_cache"):
-            value = getattr(self, name)
-            if not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be a positive number of seconds")
+        _positive(self, "workers")
+        _seconds(self, "ready_cache")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from ..api.settings import ApiSettings
+from ..api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 from ..api.store import ENV_STORE_KEY, default_store_url
 from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
@@ -163,7 +163,7 @@ def _api(args: argparse.Namespace) -> int:
         f"g4f api listening on http://{shown}:{port}/v1 "
         f"(upstream: {upstream}; conversations: {stored}{workers})\n"
     )
-    if chosen.keeps_secrets and not settings.store_key and not stored.startswith("memory"):
+    if chosen.keeps_secrets and not settings.store.key and not stored.startswith("memory"):
         sys.stderr.write(
             f"g4f: note: {chosen.label or chosen.name}'s conversation signatures are stored in "
             "clear (in a file readable by you only, for SQLite); --store-key or "
@@ -176,25 +176,31 @@ def _api(args: argparse.Namespace) -> int:
 def _api_settings(
     args: argparse.Namespace, chosen: ServiceEntry, service_options: dict[str, Any]
 ) -> ApiSettings:
-    """``g4f api``'s settings from its options; the service's own go by their names."""
+    """``g4f api``'s settings from its flags; the service's own options go by their names."""
     return ApiSettings(
-        url=args.url,
-        service=chosen.name,
-        proxy=args.proxy,
+        upstream=Upstream.of(
+            chosen.name,
+            url=args.url,
+            proxy=args.proxy,
+            timeouts=Timeouts(read=args.timeout),
+            idle_websockets=args.idle_websockets,
+            **service_options,
+        ),
+        http=HttpLimits(
+            max_body_bytes=args.max_body_bytes,
+            max_messages=args.max_messages,
+            max_connections=args.max_connections,
+        ),
+        store=StoreSettings(
+            url=args.store or default_store_url(),
+            key=args.store_key,
+            ttl=args.conversation_ttl,
+            cap=args.max_conversations,
+        ),
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
-        max_body_bytes=args.max_body_bytes,
-        max_messages=args.max_messages,
-        conversation_ttl=args.conversation_ttl,
-        max_conversations=args.max_conversations,
-        timeouts=Timeouts(read=args.timeout),
-        idle_websockets=args.idle_websockets,
         docs=args.docs,
-        max_connections=args.max_connections,
-        store=args.store or default_store_url(),
-        store_key=args.store_key,
         workers=args.workers,
-        **service_options,
     )
 
 

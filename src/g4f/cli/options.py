@@ -252,21 +252,21 @@ def _api_limit_options(api: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--max-body-bytes",
         type=_positive_int,
-        default=_API.max_body_bytes,
+        default=_API.http.max_body_bytes,
         metavar="N",
         help="largest request body accepted (default: %(default)s)",
     )
     api.add_argument(
         "--max-messages",
         type=_positive_int,
-        default=_API.max_messages,
+        default=_API.http.max_messages,
         metavar="N",
         help="most messages in one request (default: %(default)s)",
     )
     api.add_argument(
         "--max-connections",
         type=_positive_int,
-        default=_API.max_connections,
+        default=_API.http.max_connections,
         metavar="N",
         help="client connections served at once; more get 503 (default: %(default)s)",
     )
@@ -282,14 +282,14 @@ def _api_store_options(api: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--conversation-ttl",
         type=_seconds,
-        default=_API.conversation_ttl,
+        default=_API.store.ttl,
         metavar="SECONDS",
         help="how long a kept conversation lives after its last use (default: %(default)s)",
     )
     api.add_argument(
         "--max-conversations",
         type=_positive_int,
-        default=_API.max_conversations,
+        default=_API.store.cap,
         metavar="N",
         help="conversations kept in the store; the least recently used go first "
         "(default: %(default)s)",
@@ -322,14 +322,14 @@ def _api_upstream_options(api: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--timeout",
         type=_seconds,
-        default=_API.timeouts.read,
+        default=_API.upstream.timeouts.read,
         metavar="SECONDS",
         help="longest upstream silence while an answer streams (default: %(default)s)",
     )
     api.add_argument(
         "--idle-websockets",
         type=_positive_int,
-        default=_API.idle_websockets,
+        default=_API.upstream.idle_websockets,
         metavar="N",
         help="upstream websockets kept open between turns of kept conversations "
         "(default: %(default)s)",

@@ -1,0 +1,98 @@
+"""Driving the API's ASGI app in-process, with no server and no socket: its lifespan, requests
+through httpx's ASGI transport, and a streamed request whose client leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, MutableMapping
+from typing import Any
+
+import httpx
+
+from g4f.api import ApiSettings, create_app
+from g4f.engine.backend import Backend
+
+Message = MutableMapping[str, Any]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """``app`` started (its lifespan's startup done) for the block, then shut down."""
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    outbox: asyncio.Queue[Message] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    running = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
+    try:
+        started = await outbox.get()
+        assert started["type"] == "lifespan.startup.complete", started
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        stopped = await outbox.get()
+        await running
+    assert stopped["type"] == "lifespan.shutdown.complete", stopped
+
+
+@contextlib.asynccontextmanager
+async def api(
+    backend: Backend | None, settings: ApiSettings | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API over ``backend`` (``None``: the one ``settings`` build), served
+    in-process (a bug of the app is its 500 answer, as a server would send it, not an
+    exception in the test)."""
+    app = create_app(settings, backend=backend)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
+    async with (
+        lifespan(app),
+        httpx.AsyncClient(transport=transport, base_url="http://api.test") as client,
+    ):
+        yield client
+
+
+async def leave_while_streaming(
+    app: Any, body: dict[str, Any], leave: Callable[[bytes], bool]
+) -> tuple[int, bytes]:
+    """POST ``body`` to the chat completions and disconnect as soon as ``leave(body so far)``;
+    the status and what had arrived."""
+    received: list[bytes] = []
+    status = 0
+    gone = asyncio.Event()
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": json.dumps(body).encode()}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            received.append(message.get("body", b""))
+            if leave(b"".join(received)):
+                gone.set()
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/completions",
+        "raw_path": b"/v1/chat/completions",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"api.test"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("api.test", 80),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    return status, b"".join(received)
