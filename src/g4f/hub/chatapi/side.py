@@ -37,6 +37,7 @@ from .spec import (
     OPERATIONS,
     REFUSED_STATE,
     SENSITIVITY_LABEL,
+    WORKIQ,
 )
 
 __all__ = ["ChatApiConversation", "ChatApiHub"]
@@ -183,7 +184,7 @@ class ChatApiHub:
 
     def _conversation(self, c: ChatApiConversation, **fields: Any) -> dict[str, Any]:
         data: dict[str, Any] = {"@odata.context": ODATA_CONTEXT, "id": c.conversation_id}
-        if c.host == "workiq":
+        if c.host == WORKIQ:  # Work IQ's conversation names its agent (null: Copilot)
             data["agentId"] = None
         data.update(createdDateTime=c.created, displayName=c.display_name, state="active",
                     turnCount=fields.pop("turns", len(c.history)))  # fmt: skip

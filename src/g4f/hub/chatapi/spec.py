@@ -18,9 +18,10 @@ GRAPH_BASE = "/beta/copilot"
 WORKIQ_BASES = ("/rest", "/rest/beta")
 GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
 WORKIQ_AUDIENCES = ("api://workiq.svc.cloud.microsoft", "fdcc1f02-fc51-4226-8753-f668596af7f7")
+GRAPH, WORKIQ = "graph", "workiq"
 BASES: dict[str, tuple[str, tuple[str, ...]]] = {
-    GRAPH_BASE: ("graph", GRAPH_AUDIENCES),
-    **{base: ("workiq", WORKIQ_AUDIENCES) for base in WORKIQ_BASES},
+    GRAPH_BASE: (GRAPH, GRAPH_AUDIENCES),
+    **{base: (WORKIQ, WORKIQ_AUDIENCES) for base in WORKIQ_BASES},
 }
 """Each base path: the host it stands for and the token audiences it accepts."""
 OPERATIONS = {
