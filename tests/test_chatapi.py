@@ -39,14 +39,18 @@ def _client(url: str, service: str = "graph", **kwargs: object) -> ChatApiClient
     return ChatApiClient(service, url=url + BASES[service], retry=NO_RETRY, **kwargs)  # type: ignore[arg-type]
 
 
-async def _turn(client: ChatApiClient, prompt: str = "Hi there", **kwargs: object) -> tuple[str, list[object]]:
+async def _turn(
+    client: ChatApiClient, prompt: str = "Hi there", **kwargs: object
+) -> tuple[str, list[object]]:
     events = [e async for e in client.ask(prompt, **kwargs)]  # type: ignore[arg-type]
     return "".join(e.text for e in events if isinstance(e, TextDelta)), events
 
 
 @pytest.mark.parametrize("service", ["graph", "workiq"])
 @pytest.mark.parametrize("layout", ["compact", "pretty", "crlf", "empty"])
-async def test_every_layout_streams_the_answer_once(hub_url: tuple[Hub, str], service: str, layout: str) -> None:
+async def test_every_layout_streams_the_answer_once(
+    hub_url: tuple[Hub, str], service: str, layout: str
+) -> None:
     hub, url = hub_url
     hub.chatapi.scenario = layout
     async with _client(url, service) as client:
@@ -57,7 +61,9 @@ async def test_every_layout_streams_the_answer_once(hub_url: tuple[Hub, str], se
 
 async def test_the_namespaced_paths_and_work_iq_beta_are_served(hub_url: tuple[Hub, str]) -> None:
     hub, url = hub_url
-    async with ChatApiClient("workiq", url=url + "/rest/beta", token=make_chatapi_token("workiq")) as client:
+    async with ChatApiClient(
+        "workiq", url=url + "/rest/beta", token=make_chatapi_token("workiq")
+    ) as client:
         assert (await client.ask_text("Hi")).startswith("You said")
     assert hub.chatapi.requests[-1]["path"].startswith("/rest/beta/conversations/")
 
@@ -169,7 +175,7 @@ async def test_a_stale_token_file_is_named(hub_url: tuple[Hub, str], tmp_path: o
     path = tmp_path / "token"  # type: ignore[operator]
     path.write_text(make_chatapi_token("graph", lifetime=-10))
     async with ChatApiClient("graph", url=url + "/beta/copilot", token_file=path) as client:
-        with pytest.raises(NotAuthorized, match="token file .* is stale"):
+        with pytest.raises(NotAuthorized, match=r"token file .* is stale"):
             await client.ask_text("Hi")
 
 

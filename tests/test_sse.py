@@ -116,7 +116,11 @@ def test_a_rewritten_snapshot_never_duplicates_text_and_the_last_one_wins() -> N
 def test_citations_become_sources_and_annotations_do_not() -> None:
     last = _snap("See [^1^]", final=True)
     last["messages"][-1]["attributions"] = [  # type: ignore[index]
-        {"attributionType": "citation", "providerDisplayName": "Spec", "seeMoreWebUrl": "https://s/1"},
+        {
+            "attributionType": "citation",
+            "providerDisplayName": "Spec",
+            "seeMoreWebUrl": "https://s/1",
+        },
         {"attributionType": "annotation", "providerDisplayName": "", "seeMoreWebUrl": "https://p"},
     ]
     _, events = _read([last])
@@ -149,9 +153,7 @@ def test_fuzz_growing_snapshots_show_the_final_text_exactly_once(
     words: list[str], newline: str
 ) -> None:
     texts = ["".join(words[: i + 1]) for i in range(len(words))]
-    stream = "".join(
-        f"data: {json.dumps(_snap(t))}{newline}{newline}" for t in texts
-    ).encode()
+    stream = "".join(f"data: {json.dumps(_snap(t))}{newline}{newline}" for t in texts).encode()
     shown, events = _read([json.loads(e.data) for e in _all(stream, 5)])
     assert shown == (texts[-1] if texts else "")
     assert isinstance(events[-1], Final)

@@ -40,6 +40,7 @@ USERNAME = "adele@contoso.example"
 class _Grant:
     client_id: str
     tenant: str
+    scopes: tuple[str, ...] = ()
     polls: int = 0
 
 
@@ -127,7 +128,8 @@ class IdentityPlatform:
             return _error(400, "invalid_scope", "AADSTS70011: the scopes are for no one resource")
         code = secrets.token_hex(4).upper()
         device = secrets.token_urlsafe(24)
-        self._devices[device] = _Grant(client_id, request.match_info["tenant"])
+        tenant = request.match_info["tenant"]
+        self._devices[device] = _Grant(client_id, tenant, tuple(scope.split()))
         uri = f"{self._origin(request)}/devicelogin"
         return web.json_response(
             {
@@ -145,10 +147,7 @@ class IdentityPlatform:
         form = await request.post()
         grant_type = str(form.get("grant_type", ""))
         self.grants.append(grant_type)
-        scopes = str(form.get("scope", "")).split()
-        audience = _audience(scopes)
-        if audience is None:
-            return _error(400, "invalid_scope", "AADSTS70011: the scopes are for no one resource")
+        grant: _Grant | None
         if grant_type == DEVICE_GRANT:
             grant = self._devices.get(str(form.get("device_code", "")))
             refused = self._device_refusal(grant)
@@ -161,6 +160,11 @@ class IdentityPlatform:
         else:
             return _error(400, "unsupported_grant_type", f"AADSTS70003: {grant_type!r}")
         assert grant is not None
+        # The device-code grant may name no scope: those of its device code then.
+        scopes = str(form.get("scope", "")).split() or list(grant.scopes)
+        audience = _audience(scopes)
+        if audience is None:
+            return _error(400, "invalid_scope", "AADSTS70011: the scopes are for no one resource")
         if str(form.get("client_id", "")) != grant.client_id:
             return _error(400, "invalid_client", "AADSTS700016: the client id does not match")
         return web.json_response(self._tokens(request, grant, scopes, audience))

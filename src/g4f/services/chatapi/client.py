@@ -163,7 +163,10 @@ class ChatApiClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (a sign-in's too)."""
+        close = getattr(self.auth, "close", None)
+        if callable(close):
+            close()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()

@@ -170,7 +170,7 @@ class _Cache:
             self.cache.has_state_changed = False
 
 
-def _app(config: LoginConfig, cache: _Cache) -> Any:
+def _app(config: LoginConfig, cache: _Cache, http: Any) -> Any:
     import msal
 
     custom = urlsplit(config.authority).hostname not in MICROSOFT_HOSTS
@@ -178,10 +178,18 @@ def _app(config: LoginConfig, cache: _Cache) -> Any:
         config.client_id,
         authority=config.authority,
         token_cache=cache.cache,
+        http_client=http,  # requests' session: its trust store honours REQUESTS_CA_BUNDLE
         # An authority that is no Microsoft host is the user's choice (a sovereign cloud, the
         # hub): MSAL would otherwise ask login.microsoftonline.com to vouch for it.
         instance_discovery=not custom,
     )
+
+
+def _session() -> Any:
+    """The HTTP session MSAL uses (closed by its owner, so no socket is left open)."""
+    import requests
+
+    return requests.Session()
 
 
 def _refusal(result: Mapping[str, Any], service: str) -> NotAuthorized:
@@ -243,8 +251,9 @@ def login(
                          (authority or f"{WORLD_WIDE}/{tenant.strip()}").rstrip("/"))  # fmt: skip
     config_path, cache_path = _paths(service, directory)
     cache = _Cache(cache_path)
-    app = _app(config, cache)
-    result = (_browser_flow if browser else _device_flow)(app, host, out)
+    with contextlib.closing(_session()) as http:
+        app = _app(config, cache, http)
+        result = (_browser_flow if browser else _device_flow)(app, host, out)
     if "access_token" not in result:
         raise _refusal(result, service)
     cache.save()
@@ -262,9 +271,9 @@ def logout(service: str, *, directory: Path | None = None) -> bool:
     config_path, cache_path = _paths(service, directory)
     config = LoginConfig.load(config_path)
     if config is not None:
-        with contextlib.suppress(Exception):  # an unreadable cache is removed below anyway
-            cache = _Cache(cache_path)
-            app = _app(config, cache)
+        with contextlib.suppress(Exception), contextlib.closing(_session()) as http:
+            cache = _Cache(cache_path)  # an unreadable cache is removed below anyway
+            app = _app(config, cache, http)
             for account in app.get_accounts():
                 app.remove_account(account)
             cache.save()
@@ -285,6 +294,7 @@ class SignIn:
         self.advice = f"run `g4f login --service {config.service}` to sign in again"
         self._app: Any = None
         self._cache: _Cache | None = None
+        self._http: Any = None
 
     def __repr__(self) -> str:
         return f"SignIn(service={self.config.service!r}, client_id={self.config.client_id!r})"
@@ -293,8 +303,8 @@ class SignIn:
         """A current access token from MSAL's cache (refreshed over the network when it has
         expired); :class:`~g4f.errors.NotAuthorized` when the sign-in is gone."""
         if self._app is None:
-            self._cache = _Cache(self._cache_path)
-            self._app = _app(self.config, self._cache)
+            self._cache, self._http = _Cache(self._cache_path), _session()
+            self._app = _app(self.config, self._cache, self._http)
         accounts = self._app.get_accounts()
         if not accounts:
             raise NotAuthorized(f"not signed in to {self.config.service}", advice=self.advice)
@@ -304,6 +314,12 @@ class SignIn:
         if not result or "access_token" not in result:
             raise _refusal(result or {"error": "no_token"}, self.config.service)
         return str(result["access_token"])
+
+    def close(self) -> None:
+        """Close MSAL's HTTP session (its pooled connections)."""
+        http, self._http, self._app = self._http, None, None
+        if http is not None:
+            http.close()
 
 
 def signed_in(service: str, *, directory: Path | None = None) -> SignIn | None:
