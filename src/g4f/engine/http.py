@@ -50,10 +50,11 @@ class AiohttpGet:
         headers: Mapping[str, str],
         fields: Sequence[tuple[str, str]],
         time_limit: float,
+        urlencoded: bool = False,
     ) -> HttpResponse:
-        """The response to ``POST url`` with a multipart form (an
+        """The response to ``POST url`` with a form, multipart or URL-encoded (an
         :class:`~g4f.services.HttpPost`)."""
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(default_to_multipart=not urlencoded)
         for name, value in fields:
             form.add_field(name, value)
         return await self._request("POST", url, headers, time_limit, form)
