@@ -102,7 +102,7 @@ def load_websocket_copilot_target(source: str) -> types.ModuleType:
         spec = importlib.util.spec_from_loader("g4f_tests_pyrit_websocket_copilot_target", None)
         assert spec is not None
         module = importlib.util.module_from_spec(spec)
-        exec(compile(source, MODULE, "exec"), module.__dict__)  # noqa: S102 - the module's own code
+        exec(compile(source, MODULE, "exec"), module.__dict__)
         return module
     finally:
         for name, previous in saved.items():

@@ -18,7 +18,8 @@ from .pyrit_loader import load_websocket_copilot_target, pyrit_source
 
 SOURCE = pyrit_source()
 pytestmark = pytest.mark.skipif(
-    SOURCE is None, reason="pyrit is not installed (pip install --no-deps pyrit) nor in $G4F_PYRIT_WHEEL"
+    SOURCE is None,
+    reason="pyrit is not installed (pip install --no-deps pyrit), nor a wheel in $G4F_PYRIT_WHEEL",
 )
 
 
