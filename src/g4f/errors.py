@@ -24,7 +24,8 @@ Every failure a caller can act on is one class under :class:`G4FError`::
     │   ├── ServerError            HTTP 5xx
     │   ├── Refused                the service declined this prompt (Disengaged)
     │   └── RequestRefused         any other non-Success result
-    │       └── UnknownTone        the service does not know the model (tone) asked for
+    │       ├── UnknownTone        the service does not know the model (tone) asked for
+    │       └── InvocationRejected a bare completion at once: the request's shape is refused
     ├── BadRequest                 a surface's request cannot be served as given (also a
     │   │                          ``ValueError``); ``param`` names the field at fault
     │   └── UnknownModel           the model id is not one of the service's models
@@ -76,6 +77,7 @@ __all__ = [
     "ConversationExpired",
     "ConversationInvalid",
     "G4FError",
+    "InvocationRejected",
     "NetworkError",
     "NotAuthorized",
     "ProtocolError",
@@ -393,6 +395,14 @@ class UnknownTone(RequestRefused):
     def __init__(self, message: str, *, tone: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.tone = tone
+
+
+class InvocationRejected(RequestRefused):
+    """The service ended the turn at once without a word (a bare completion right after the
+    invocation): it did not accept the request's shape — the protocol changed since this
+    version of g4f-bing was made."""
+
+    hint = "update g4f-bing (pip install -U g4f-bing): the service changed what it accepts"
 
 
 class BadRequest(G4FError, ValueError):

@@ -172,6 +172,7 @@ class ChatHubClient:
             recorder=self._recorder,
             reader=self.service.reader,
             refused=self.service.upgrade_refused,
+            ping_after_handshake=self.service.ping_after_handshake,
         )
 
     async def _open_for(self, conversation: Conversation) -> ChatHubSocket:
@@ -333,6 +334,7 @@ class ChatHubClient:
         """Check the turn; then its conversation (created if none), a websocket for it (kept,
         opened early, or opened now), its images uploaded and its invocation built."""
         self._check_turn(prompt, context, tone, images)
+        await self.service.before_turn()
         chosen = Style.parse(style) if style is not None else None
         keep = conversation is not None
         conversation, socket, reused = await self._conversation_for(
@@ -426,8 +428,11 @@ class ChatHubClient:
         tone: str | None = None,
         images: Sequence[Image] = (),
     ) -> str:
-        """Send one turn and return the whole answer text (the joined deltas)."""
+        """Send one turn and return the whole answer text: the joined deltas, or the final
+        record's text where the service says that is the answer of a turn not streamed
+        (:attr:`Final.answer <g4f.protocol.Final.answer>`)."""
         parts: list[str] = []
+        final: Final | None = None
         async for event in self.ask(
             prompt,
             conversation=conversation,
@@ -439,4 +444,7 @@ class ChatHubClient:
         ):
             if isinstance(event, TextDelta):
                 parts.append(event.text)
-        return "".join(parts)
+            elif isinstance(event, Final):
+                final = event  # the last event: the loop ends with it, the turn closed
+        streamed = "".join(parts)
+        return final.unstreamed(streamed) if final is not None else streamed

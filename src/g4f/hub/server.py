@@ -223,7 +223,9 @@ class Hub:
 
     def app(self) -> web.Application:
         """The aiohttp application serving every side's paths."""
-        app = web.Application()
+        # Bodies up to 24 MiB: a 10 MiB image (the client's limit) base64-encoded, then
+        # form-urlencoded, as UploadFile takes it (each side checks its own limit).
+        app = web.Application(client_max_size=24 << 20)
         for side in self.sides:
             side.add_routes(app)
         app.on_shutdown.append(self._close_websockets)

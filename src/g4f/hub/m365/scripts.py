@@ -29,6 +29,7 @@ from .spec import (
 __all__ = [
     "M365_SCENARIOS",
     "STOPPED_TEXT",
+    "THROTTLED_UPGRADE",
     "Completed",
     "M365Plan",
     "M365Scenario",
@@ -39,6 +40,14 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"\s*\S+")
+THROTTLED_UPGRADE = "throttled-upgrade"
+"""The scenario answered at the upgrade (429 with ``Retry-After``), before any turn."""
+RATE_NOTICE = (
+    "I'm sorry, I'm temporarily unable to respond to this many requests. Please try again later."
+)
+"""§5: a rate-limit notice sent as the answer's text (the reference quotes its words)."""
+CANNED_REPLY = "Sorry, I wasn't able to respond to that. Is there something else I can help with?"
+"""§3: the canned reply of a "registered but dead" tone (``contentOrigin: BotConnection``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +315,113 @@ def _ping_storm(plan: M365Plan) -> list[M365Step]:
     return [s for step in _stream(plan) for s in (ping, step)]
 
 
+# -- the 2026 forms (M365-CHATHUB.md §5) -------------------------------------------------------
+
+
+def _cursor(plan: M365Plan) -> dict[str, Any]:
+    return {"j": f"$['{plan.request_id}-a'].adaptiveCards[0].body[0].text", "p": -1}
+
+
+def _captured(plan: M365Plan) -> list[M365Step]:
+    """The captured 2026 turn's order: throttling; a first snapshot with the cursor; growing
+    snapshots; ``writeAtCursor`` deltas (``references``, no ``streamingMode``); the whole text;
+    the same with ``isLastUpdate`` and ``scores``; ``patches``; ``ReferencesListComplete``; on
+    later turns a snapshot with suggestions after it; the whole turn as type 2; type 3."""
+    pieces = _pieces(plan.answer)
+    split = max(1, len(pieces) // 3)
+    steps: list[M365Step] = [Send(encode_record(_throttling(plan)))]
+    text = ""
+    for n, piece in enumerate(pieces[:split]):
+        text += piece
+        snapshot = {"messages": [_bot_message(plan, text)]}
+        steps.append(
+            Send(encode_record(_update(snapshot | ({"cursor": _cursor(plan)} if n == 0 else {}))))
+        )
+    for n, piece in enumerate(pieces[split:], 1):
+        delta = {"writeAtCursor": piece, "nonce": f"n{n}", "references": {}}
+        steps.append(Send(encode_record(_update(delta))))
+    whole = _answer(dataclasses.replace(plan, suggestions=()))
+    last = whole | {"isLastUpdate": True, "scores": [{"component": "BotOffense", "score": 0.0}]}
+    patch = {
+        "operationType": 2,
+        "op": "replace",
+        "path": f"/{plan.request_id}-a/spokenText",
+        "value": plan.answer,
+        "from": None,
+    }
+    steps += [
+        Send(encode_record(_update({"messages": [whole]}))),
+        Send(encode_record(_update({"messages": [last]}))),
+        Send(encode_record(_update({"patches": [patch]}))),
+        _references(plan),
+    ]
+    if plan.suggestions:
+        steps.append(Send(encode_record(_update({"messages": [_answer(plan)]}))))
+    return [*steps, *_ending(plan, _answer(plan))]
+
+
+def _no_result(plan: M365Plan) -> list[M365Step]:
+    """A type 2 whose ``item`` is the user's message itself, without ``result``: the turn
+    succeeded, the last snapshot is the answer."""
+    user = {"author": "user", "text": plan.prompt, "messageId": plan.request_id}
+    final = {"type": int(RecordType.STREAM_ITEM), "invocationId": "0", "item": user}
+    return [
+        *_head(plan),
+        *_streamed(plan),
+        Send(encode_record(_update({"messages": [_answer(plan)]}))),
+        Send(encode_records(final, completion_record("0"))),
+        Completed(),
+        CloseSocket(),
+    ]
+
+
+def _result_only(plan: M365Plan) -> list[M365Step]:
+    """Nothing streamed, no bot message: the answer only in ``result.message``."""
+    final = _final(plan, None)
+    final["item"]["result"]["message"] = plan.answer
+    return [
+        *_head(plan),
+        Send(encode_records(final, completion_record("0"))),
+        Completed(),
+        CloseSocket(),
+    ]
+
+
+def _bare_completion(plan: M365Plan) -> list[M365Step]:
+    """What a client whose invocation's shape the service refuses gets: type 3 at once."""
+    return [Send(encode_record(completion_record("0"))), CloseSocket()]
+
+
+def _rate_notice(plan: M365Plan) -> list[M365Step]:
+    """The rate-limit notice as the answer's text."""
+    return _stream(dataclasses.replace(plan, answer=RATE_NOTICE))
+
+
+def _thread_rate(plan: M365Plan) -> list[M365Step]:
+    """An empty answer, then type 7 (``offense: None``): thread-rate throttling."""
+    empty = _bot_message(plan, "", offense="None")
+    return [
+        *_head(plan),
+        Send(encode_record(_update({"messages": [empty]}))),
+        Send(encode_record({"type": int(RecordType.CLOSE), "allowReconnect": True})),
+        CloseSocket(),
+    ]
+
+
+def _dead_tone(plan: M365Plan) -> list[M365Step]:
+    """A "registered but dead" tone: the canned reply from ``BotConnection``."""
+    canned = _bot_message(plan, CANNED_REPLY, contentOrigin="BotConnection")
+    return [
+        *_head(plan),
+        Send(encode_record(_update({"messages": [canned]}))),
+        *_ending(plan, canned),
+    ]
+
+
+def _refused_at_upgrade(plan: M365Plan) -> list[M365Step]:
+    raise ValueError(f"{THROTTLED_UPGRADE!r} is answered at the upgrade")
+
+
 def stop_acknowledgement(plan: M365Plan) -> str:
     """What the service sends once a ``stop`` arrived: the answer replaced, then the
     completion without error (M365-CHATHUB.md §4)."""
@@ -344,6 +460,25 @@ M365_SCENARIOS: Mapping[str, M365Scenario] = {
             "close-error", "half the answer, then a type-7 error and a close", _close_error
         ),
         M365Scenario("ping-storm", "a burst of pings between every two messages", _ping_storm),
+        M365Scenario(
+            "captured-2026",
+            "the captured 2026 turn: snapshots with cursor, writeAtCursor with references, "
+            "isLastUpdate and scores, patches, suggestions after ReferencesListComplete",
+            _captured,
+        ),
+        M365Scenario("no-result", "the type 2 is the user's message, without result", _no_result),
+        M365Scenario("result-only", "nothing streamed: the answer in result.message", _result_only),
+        M365Scenario(
+            "bare-completion",
+            "a bare type 3 at once (the request's shape refused)",
+            _bare_completion,
+        ),
+        M365Scenario(
+            THROTTLED_UPGRADE, "429 with Retry-After at the websocket upgrade", _refused_at_upgrade
+        ),
+        M365Scenario("rate-notice", "the rate-limit notice as the answer's text", _rate_notice),
+        M365Scenario("thread-rate", "an empty answer, then a type-7 close", _thread_rate),
+        M365Scenario("dead-tone", "the canned BotConnection reply of a dead tone", _dead_tone),
         M365Scenario("cassette", "turn n replays turn n of a recorded cassette"),
     )
 }
