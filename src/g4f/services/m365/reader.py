@@ -123,7 +123,7 @@ class M365TurnReader(TurnReader):
             if text is None:
                 text = card_text(message, "TextBlock")
             message_id = optional_str(message.get("messageId"), record, "messageId")
-            if self._message_id is None and self._message_text:
+            if self._message_id is None and self._message_parts:
                 self._message_id = message_id  # the snapshot of the message the deltas built
             delta = self._advance(message_id, text)
             return [delta] if delta is not None else []
@@ -146,9 +146,7 @@ class M365TurnReader(TurnReader):
         """A ``writeAtCursor`` delta: appended to the message being streamed."""
         if self._retracted or not piece:
             return None
-        self._message_text += piece
-        self._pieces.append(piece)
-        return TextDelta(piece)
+        return self._append_piece(piece)
 
     def _answer(self, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
         found = None
