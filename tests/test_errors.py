@@ -35,6 +35,7 @@ HELPERS = {
     "caused_by",
     "clamp_retry_after",
     "lookup",
+    "redacted",
     "truncate",
 }
 # Their messages say what to do: no hint is appended (the API's bodies quote them as they are).

@@ -5,10 +5,24 @@ Each test fails on the code before the issue's fix; none depends on timing.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
 
+import pytest
+
+from g4f import errors
+from g4f.client import NO_RETRY, M365Client, Timeouts
+from g4f.hub import Hub, make_test_token, running_hub
 from g4f.protocol import TextDelta
 from g4f.services.m365.reader import M365TurnReader
+from g4f.urls import Redactor
+
+from .common import PROMPT
+
+PATIENT = Timeouts(read=30, connect=30, stop=30)
+"""Deadlines no passing test comes near, even on a busy machine."""
 
 
 class _Counted(str):
@@ -52,3 +66,85 @@ def test_m365_deltas_are_assembled_without_copying_the_answer_per_delta() -> Non
     snapshot = {"author": "bot", "messageType": "Chat", "messageId": "m", "text": reader.text + "!"}
     update = {"type": 1, "target": "update", "arguments": [{"messages": [snapshot]}]}
     assert reader.read(update) == [TextDelta("!")]
+
+
+# -- 7, 8: a token the server repeats back reaches no message, no repr, no chained cause -------
+
+
+def _forms(token: str) -> list[str]:
+    """What must not appear: the token, URL-encoded (once, twice), its signature alone."""
+    encoded = quote(token, safe="")
+    return [token, encoded, quote(encoded, safe=""), token.split(".")[2]]
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and everything it holds on to: causes and contexts, recursively."""
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        link = todo.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        todo.extend(e for e in (link.__cause__, link.__context__) if e is not None)
+
+
+def _texts(error: BaseException) -> list[str]:
+    return [str(error), repr(error), repr(vars(error)), repr(error.args)]
+
+
+ECHOES = [
+    ("echo-close", errors.ConnectionClosed),
+    ("echo-completion", errors.RequestRefused),
+    ("echo-result", errors.RequestRefused),
+]
+
+
+@pytest.mark.parametrize(("scenario", "error"), ECHOES)
+async def test_a_token_the_server_echoes_reaches_no_error_text_or_cause(
+    hub: Hub, scenario: str, error: type[errors.G4FError]
+) -> None:
+    hub.m365.scenario = scenario
+    token = make_test_token()
+    async with running_hub(hub) as url:
+        m365 = M365Client(url=url, token=token, timeouts=PATIENT, retry=NO_RETRY)
+        async with m365:
+            with pytest.raises(error) as caught:
+                await m365.ask_text(PROMPT)
+    failure = caught.value
+    assert "<redacted>" in failure.message and failure.partial_text  # the echo, taken out
+    for link in _chain(failure):
+        for text in _texts(link):
+            assert not any(form in text for form in _forms(token)), (type(link), text)
+
+
+def test_the_redactor_takes_out_every_form_of_a_token() -> None:
+    token = make_test_token() + "+/="  # characters that percent-encoding changes
+    lower = re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quote(token, safe=""))
+    redact = Redactor([token])
+    text = redact(
+        f"{token} {quote(token, safe='')} {lower} {quote_plus(token)} "
+        f"{quote(quote(token, safe=''), safe='')} {token.split('.')[2]}"
+    )
+    assert text == " ".join(["<redacted>"] * 6)
+
+
+def test_a_foreign_cause_becomes_a_redacted_one_and_no_context_is_kept() -> None:
+    secret = "s3cr3t-value-1234"
+
+    def failing() -> None:
+        try:
+            raise ValueError(f"bad doc {secret}")  # like orjson's JSONDecodeError.doc
+        except ValueError as exc:
+            raise errors.ProtocolError(f"not JSON: {secret}") from exc
+
+    try:
+        failing()
+    except errors.ProtocolError as exc:
+        caught = exc
+    redacted = errors.redacted(caught, Redactor([secret]))
+    assert redacted.message == "not JSON: <redacted>"
+    cause = redacted.__cause__
+    assert isinstance(cause, errors.RedactedCause) and cause.message == "bad doc <redacted>"
+    assert redacted.__context__ is None and cause.__context__ is None
