@@ -6,7 +6,9 @@ Each test fails on the code before the issue's fix; none depends on timing.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -148,3 +150,20 @@ def test_a_foreign_cause_becomes_a_redacted_one_and_no_context_is_kept() -> None
     cause = redacted.__cause__
     assert isinstance(cause, errors.RedactedCause) and cause.message == "bad doc <redacted>"
     assert redacted.__context__ is None and cause.__context__ is None
+
+
+# -- 10: cassettes are private and hold no form of a secret ----------------------------------
+
+
+async def test_a_cassette_is_0600_and_holds_no_form_of_the_token(hub: Hub, tmp_path: Path) -> None:
+    hub.m365.scenario = "echo-result"
+    token, cassette = make_test_token(), tmp_path / "turn.jsonl"
+    async with running_hub(hub) as url:
+        m365 = M365Client(url=url, token=token, timeouts=PATIENT, retry=NO_RETRY, record=cassette)
+        async with m365:
+            with pytest.raises(errors.RequestRefused):
+                await m365.ask_text(PROMPT)
+    assert stat.S_IMODE(cassette.stat().st_mode) == 0o600
+    text = cassette.read_text()
+    assert "<redacted>" in text and "InternalError" in text  # the echo was recorded, redacted
+    assert not any(form in text for form in _forms(token))

@@ -115,9 +115,12 @@ class Redactor:
     'denied: <redacted>, <redacted>, <redacted>'
     """
 
-    __slots__ = ("_pattern",)
+    __slots__ = ("_pattern", "_patterns")
 
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+    def __init__(self, secrets: Iterable[str | None] = (), *, patterns: bool = True) -> None:
+        """``patterns=False``: take out the secrets only, not every URL query and JWT (for a
+        recording, whose answers' links must stay as they were)."""
+        self._patterns = patterns
         forms = {form for secret in secrets for form in secret_forms(secret or "")}
         # Longest first: a form that contains another is taken out whole.
         ordered = sorted(forms, key=lambda form: (-len(form), form))
@@ -131,4 +134,4 @@ class Redactor:
         """``text`` without any secret."""
         if self._pattern is not None:
             text = self._pattern.sub(REDACTED, text)
-        return redact_text(text)
+        return redact_text(text) if self._patterns else text
