@@ -5,17 +5,19 @@ Each test fails on the code before the issue's fix; none depends on timing.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from aiohttp import web
 
 from g4f import errors
-from g4f.client import NO_RETRY, M365Client, Timeouts
+from g4f.client import NO_RETRY, BingClient, M365Client, Timeouts
 from g4f.hub import Hub, make_test_token, running_hub
 from g4f.protocol import TextDelta
 from g4f.services.m365.reader import M365TurnReader
@@ -167,3 +169,127 @@ async def test_a_cassette_is_0600_and_holds_no_form_of_the_token(hub: Hub, tmp_p
     text = cassette.read_text()
     assert "<redacted>" in text and "InternalError" in text  # the echo was recorded, redacted
     assert not any(form in text for form in _forms(token))
+
+
+# -- a loopback web server that is no ChatHub ---------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """``handler`` answering every path on a free loopback port; its base URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+PAGE = b"<html><body><h1>404 Not Found</h1><hr>nginx</body></html>"
+
+
+# -- 16, 17: an answer without a charset, a wrong path ------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/octet-stream", None])
+async def test_a_404_page_without_a_charset_is_not_a_chathub_endpoint_at_once(
+    content_type: str | None,
+) -> None:
+    seen: list[str] = []
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        seen.append(request.path)
+        response = web.Response(status=404, body=PAGE)
+        if content_type is None:
+            response.headers.popall("Content-Type", None)
+            response.content_type = ""  # aiohttp would add application/octet-stream
+        else:
+            response.content_type = content_type
+        return response
+
+    async with serving(page) as url, BingClient(url=url, timeouts=PATIENT) as bing:
+        with pytest.raises(errors.ProtocolError, match="not a ChatHub endpoint") as caught:
+            await bing.ask_text(PROMPT)
+    assert "web page" in caught.value.message and "check the endpoint URL" in str(caught.value)
+    assert seen.count("/turing/conversation/create") == 1  # a wrong URL is not retried
+
+
+async def test_bings_plain_404_stays_rate_limited_and_mentions_a_wrong_url() -> None:
+    async def throttled(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=404, text="")
+
+    async with serving(throttled) as url, BingClient(url=url, retry=NO_RETRY) as bing:
+        with pytest.raises(errors.RateLimited, match="HTTP 404") as caught:
+            await bing.ask_text(PROMPT)
+    assert "check the URL" in caught.value.message
+
+
+async def test_a_404_at_the_m365_upgrade_says_the_url_is_wrong() -> None:
+    async def missing(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=404, text="Not Found")
+
+    async with serving(missing) as url:
+        m365 = M365Client(url=url, token=make_test_token(), timeouts=PATIENT, retry=NO_RETRY)
+        async with m365:
+            with pytest.raises(errors.ProtocolError, match="HTTP 404") as caught:
+                await m365.ask_text(PROMPT)
+    assert "URL is wrong" in str(caught.value) and "try again" not in str(caught.value)
+    assert not caught.value.transient
+
+
+# -- 9: no redirect to another origin, with credentials -----------------------------------------
+
+
+@pytest.mark.parametrize("status", [302, 307])
+async def test_no_redirect_to_another_origin_is_followed(status: int) -> None:
+    elsewhere: list[str] = []
+
+    async def other(request: web.Request) -> web.StreamResponse:
+        elsewhere.append(request.path_qs)
+        return web.Response(status=200, text="{}")
+
+    async with serving(other) as target:
+
+        async def redirect(request: web.Request) -> web.StreamResponse:
+            return web.Response(status=status, headers={"Location": target + request.path_qs})
+
+        async with serving(redirect) as url:
+            token = make_test_token()
+            m365 = M365Client(url=url, token=token, timeouts=PATIENT, retry=NO_RETRY)
+            bing = BingClient(url=url, timeouts=PATIENT, retry=NO_RETRY, cookies="_U=" + "u" * 20)
+            async with m365, bing:
+                for client in (m365, bing):
+                    with pytest.raises(errors.ProtocolError, match="another origin") as caught:
+                        await client.ask_text(PROMPT)
+                    assert target.removeprefix("http://") in caught.value.message
+                    assert not caught.value.transient
+    assert elsewhere == []  # neither the upgrade (token in its query) nor the create went there
+
+
+# -- 19: what a failure to connect means, in words -----------------------------------------------
+
+
+async def test_a_refused_connection_says_so(refused_address: str) -> None:
+    async with BingClient(url=f"http://{refused_address}", retry=NO_RETRY) as bing:
+        with pytest.raises(errors.ConnectError, match="connection refused") as caught:
+            await bing.ask_text(PROMPT)
+    assert "ClientConnectorError" not in str(caught.value)
+    assert "check the port" in str(caught.value)
+
+
+async def test_https_to_a_plain_http_server_says_to_use_http() -> None:
+    async def plain(request: web.Request) -> web.StreamResponse:
+        return web.Response(text="hello")
+
+    async with serving(plain) as url:
+        secure = url.replace("http://", "https://")
+        async with BingClient(url=secure, retry=NO_RETRY, timeouts=PATIENT) as bing:
+            with pytest.raises(errors.ConnectError, match="does not speak TLS") as caught:
+                await bing.ask_text(PROMPT)
+    assert "use http://" in str(caught.value)

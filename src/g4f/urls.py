@@ -124,8 +124,8 @@ class Redactor:
         forms = {form for secret in secrets for form in secret_forms(secret or "")}
         # Longest first: a form that contains another is taken out whole.
         ordered = sorted(forms, key=lambda form: (-len(form), form))
-        patterns = ["".join(map(_any_encoding, form)) for form in ordered]
-        self._pattern = re.compile("|".join(patterns)) if patterns else None
+        each = ["".join(map(_any_encoding, form)) for form in ordered]
+        self._pattern = re.compile("|".join(each)) if each else None
 
     def __repr__(self) -> str:
         return "Redactor(<secrets>)"

@@ -28,6 +28,7 @@ from .pool import SocketPool
 from .proxy import check_proxy, is_socks, socks_connector
 from .recorder import CassetteRecorder
 from .redaction import header_secrets, redact_error
+from .redirects import same_origin_redirects_only
 from .retry import RetryPolicy
 from .websocket import ChatHubSocket
 
@@ -148,6 +149,7 @@ class ChatHubClient:
             connector = socks_connector(self._proxy, limit=0) if self._proxy else None
             self._session = aiohttp.ClientSession(
                 connector=connector or aiohttp.TCPConnector(limit=0),
+                middlewares=(same_origin_redirects_only,),  # credentials stay with the origin
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=self.timeouts.connect,
