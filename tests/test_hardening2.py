@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import re
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from g4f import errors
 from g4f.client import NO_RETRY, BingClient, M365Client, Timeouts
 from g4f.hub import Hub, make_test_token, running_hub
 from g4f.protocol import TextDelta
+from g4f.services.bing import Cookies
 from g4f.services.m365.reader import M365TurnReader
 from g4f.urls import Redactor
 
@@ -293,3 +296,35 @@ async def test_https_to_a_plain_http_server_says_to_use_http() -> None:
             with pytest.raises(errors.ConnectError, match="does not speak TLS") as caught:
                 await bing.ask_text(PROMPT)
     assert "use http://" in str(caught.value)
+
+
+# -- 19: a binary file where a text file belongs is named ----------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+def test_a_binary_cookie_file_is_named(tmp_path: Path) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(PNG)
+    with pytest.raises(ValueError, match=r"cat\.png is not a text file") as caught:
+        Cookies.from_file(image)
+    assert "codec" not in str(caught.value) and caught.value.__context__ is None
+
+
+def test_a_binary_cassette_is_named(tmp_path: Path) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(PNG)
+    with pytest.raises(ValueError, match=r"cat\.png is not a cassette") as caught:
+        Hub.from_cassette(image)
+    assert "codec" not in str(caught.value)
+
+
+def test_g4f_chat_with_a_binary_cookie_file_names_it(tmp_path: Path) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(PNG)
+    result = subprocess.run(
+        [sys.executable, "-m", "g4f", "chat", "--cookies", str(image), "hi"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0 and "cat.png is not a text file" in result.stderr
+    assert "codec can't decode" not in result.stderr
