@@ -6,7 +6,9 @@ Each test fails on the code before the issue's fix; none depends on timing.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import signal
 import stat
 import subprocess
 import sys
@@ -328,3 +330,28 @@ def test_g4f_chat_with_a_binary_cookie_file_names_it(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode != 0 and "cat.png is not a text file" in result.stderr
     assert "codec can't decode" not in result.stderr
+
+
+# -- 15: a fatal signal leaves a line in the API's log --------------------------------------------
+
+CRASH = """
+import os, signal
+import g4f.api.server as server
+from g4f.api import ApiSettings
+
+async def crash(*args, **kwargs):  # in place of uvicorn: the process dies while serving
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+server.serve = crash
+server.run(ApiSettings())
+"""
+
+
+def test_a_fatal_signal_while_serving_leaves_a_line_in_the_log() -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH], capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert result.returncode == -signal.SIGSEGV
+    assert "Fatal Python error: Segmentation fault" in result.stderr
+    assert "in crash" in result.stderr  # where it died

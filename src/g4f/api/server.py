@@ -17,6 +17,7 @@ import uvicorn
 
 from ..sync import LoopThread
 from .app import ApiSettings, create_app
+from .crash import enable_crash_reports
 from .middleware import error_body
 
 __all__ = ["ApiThread", "listen", "run", "run_workers", "serve"]
@@ -182,6 +183,7 @@ def run(
 ) -> None:
     """Serve the API in the foreground until interrupted, on uvloop when it is installed
     (the ``api`` extra installs it and httptools: together several times the throughput)."""
+    enable_crash_reports()  # a fatal signal leaves "Fatal Python error: …" in the log
     _raise_file_limit(settings)
     _return_large_buffers()
     loop_factory = None
