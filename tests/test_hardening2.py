@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -21,9 +23,11 @@ import pytest
 from aiohttp import web
 
 from g4f import errors
+from g4f.api.store.sqlite import SqliteStore
 from g4f.client import NO_RETRY, BingClient, M365Client, Timeouts
 from g4f.hub import Hub, make_test_token, running_hub
 from g4f.protocol import TextDelta
+from g4f.protocol.conversation import Conversation
 from g4f.services.bing import Cookies
 from g4f.services.m365.reader import M365TurnReader
 from g4f.urls import Redactor
@@ -355,3 +359,65 @@ def test_a_fatal_signal_while_serving_leaves_a_line_in_the_log() -> None:
     assert result.returncode == -signal.SIGSEGV
     assert "Fatal Python error: Segmentation fault" in result.stderr
     assert "in crash" in result.stderr  # where it died
+
+
+# -- 13, 14: a SQLite store on a failing disk ----------------------------------------------------
+
+
+class _FullDisk(SqliteStore):
+    """A store whose disk fills up at once: SQLite's own SQLITE_FULL, through the seam that
+    opens its connections."""
+
+    def _connect(self) -> sqlite3.Connection:
+        db = super()._connect()
+        db.execute("PRAGMA max_page_count=1")
+        return db
+
+
+class _ReadOnly(SqliteStore):
+    """A store whose file can only be read: SQLite's own SQLITE_READONLY."""
+
+    def _connect(self) -> sqlite3.Connection:
+        uri = f"file:{self.path}?mode=ro"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+
+
+@pytest.mark.parametrize(
+    ("store", "said", "advice"),
+    [
+        (_FullDisk, "the disk is full", "free space"),
+        (_ReadOnly, "read-only", "--store memory://"),
+    ],
+)
+async def test_a_full_or_read_only_disk_at_start_is_not_called_damage(
+    tmp_path: Path, store: type[SqliteStore], said: str, advice: str
+) -> None:
+    failing = store(tmp_path / "conversations.db", 3600, 100)
+    with pytest.raises(errors.StoreError) as caught:
+        await failing.open()
+    await failing.close()
+    message = str(caught.value)
+    assert said in message and advice in message
+    assert "damaged" not in message and "move it aside" not in message
+
+
+async def test_a_damaged_file_is_still_called_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.db"
+    path.write_bytes(b"not a database " * 100)
+    with pytest.raises(errors.StoreError, match="damaged or not a SQLite database"):
+        await SqliteStore(path, 3600, 100).open()
+
+
+async def test_a_store_whose_directory_is_removed_acknowledges_nothing(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    store = SqliteStore(directory / "conversations.db", 3600, 100)
+    await store.open()
+    try:
+        await store.put("bing", Conversation("c1", "u", signature="s"))
+        shutil.rmtree(directory)
+        with pytest.raises(errors.StoreUnavailable, match="removed or replaced while serving"):
+            await store.put("bing", Conversation("c2", "u", signature="s"))
+        with pytest.raises(errors.StoreUnavailable):
+            await store.get("c1")
+    finally:
+        await store.close()
