@@ -331,7 +331,7 @@ async def test_style_and_model_say_which_service_has_them() -> None:
 async def test_model_command_sets_the_tone() -> None:
     chat, _, notices = session(capabilities=M365_LIKE, service="m365")
     chat.command("/model")
-    assert said(notices).startswith("Usage: /model TONE (known: Magic, Chat, Reasoning, Gpt_Quick, ")
+    assert said(notices).startswith("Usage: /model TONE (known: Magic, Chat, Reasoning, ")
     chat.command("/model Gpt_Reasoning")
     assert said(notices) == "Model: Gpt_Reasoning.\n"
     await chat.handle("hi")

@@ -3,6 +3,7 @@ a size cap."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -102,4 +103,17 @@ class AiohttpGet:
                     f"the response from {host} is larger than {self._max_bytes} bytes"
                 )
             pieces.append(piece)
-        return b"".join(pieces).decode(response.get_encoding(), errors="replace")
+        return b"".join(pieces).decode(_charset(response), errors="replace")
+
+
+def _charset(response: aiohttp.ClientResponse) -> str:
+    """The body's declared charset if Python knows it, else UTF-8 — never aiohttp's guess,
+    which raises ``RuntimeError`` for a body read in pieces and no charset (an HTML 404 of
+    an ordinary web server, ``application/octet-stream``, no ``Content-Type``)."""
+    charset = response.charset
+    if charset:
+        try:
+            return codecs.lookup(charset).name
+        except LookupError:
+            pass
+    return "utf-8"

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ...protocol.constants import RecordType
 from ...protocol.framing import Record, encode_record, encode_records
@@ -48,6 +49,8 @@ RATE_NOTICE = (
 """§5: a rate-limit notice sent as the answer's text (the reference quotes its words)."""
 CANNED_REPLY = "Sorry, I wasn't able to respond to that. Is there something else I can help with?"
 """§3: the canned reply of a "registered but dead" tone (``contentOrigin: BotConnection``)."""
+HOST_EXAMPLE = "substrate.office.com"
+"""The host the echo scenarios name in the URL they repeat (any would do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,9 @@ class M365Plan:
     sources: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[str, ...] = ()
     search_query: str | None = None
+    token: str = field(default="", repr=False)
+    """The access token the client sent in the upgrade's query (the ``echo-*`` scenarios
+    repeat it back, as a hostile or careless server might)."""
 
 
 def _update(argument: dict[str, Any]) -> Record:
@@ -310,6 +316,30 @@ def _close_error(plan: M365Plan) -> list[M365Step]:
     return [*_half(plan), Send(encode_record(close)), CloseSocket()]
 
 
+def echoed(token: str) -> str:
+    """``token`` repeated back in every form a server might use: as it is, URL-encoded, its
+    signature (a JWT's last part) alone, and in a URL's query."""
+    encoded = quote(token, safe="")
+    signature = token.rsplit(".", 1)[-1]
+    return (
+        f"invalid token {token}; encoded {encoded}; signature {signature}; "
+        f"see wss://{HOST_EXAMPLE}/chathub?access_token={encoded}"
+    )
+
+
+def _echo_close(plan: M365Plan) -> list[M365Step]:
+    close = {"type": int(RecordType.CLOSE), "error": echoed(plan.token)}
+    return [*_half(plan), Send(encode_record(close)), CloseSocket()]
+
+
+def _echo_completion(plan: M365Plan) -> list[M365Step]:
+    return [*_half(plan), Send(encode_record(completion_record("0", echoed(plan.token))))]
+
+
+def _echo_result(plan: M365Plan) -> list[M365Step]:
+    return [*_half(plan), Send(failure("InternalError", echoed(plan.token)))]
+
+
 def _ping_storm(plan: M365Plan) -> list[M365Step]:
     ping = Send(encode_records(*([{"type": int(RecordType.PING)}] * 5)))
     return [s for step in _stream(plan) for s in (ping, step)]
@@ -479,6 +509,19 @@ M365_SCENARIOS: Mapping[str, M365Scenario] = {
         M365Scenario("rate-notice", "the rate-limit notice as the answer's text", _rate_notice),
         M365Scenario("thread-rate", "an empty answer, then a type-7 close", _thread_rate),
         M365Scenario("dead-tone", "the canned BotConnection reply of a dead tone", _dead_tone),
+        M365Scenario(
+            "echo-close", "half the answer, then a type-7 error echoing the token", _echo_close
+        ),
+        M365Scenario(
+            "echo-completion",
+            "half the answer, then a type-3 completion whose error echoes the token",
+            _echo_completion,
+        ),
+        M365Scenario(
+            "echo-result",
+            "half the answer, then a failed result whose message echoes the token",
+            _echo_result,
+        ),
         M365Scenario("cassette", "turn n replays turn n of a recorded cassette"),
     )
 }

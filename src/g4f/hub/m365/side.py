@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import time
 import uuid
@@ -246,8 +247,10 @@ class M365Hub:
             needed = f"{CONVERSATION_ID_PARAM} and {SESSION_ID_PARAM} needed"
             return web.json_response({"error": needed}, status=400)
 
+        token = request.query.get(ACCESS_TOKEN_PARAM, "")
+
         async def serve(wire: Wire) -> None:
-            await _Socket(self, wire, oid, conversation_id).run()
+            await _Socket(self, wire, oid, conversation_id, token).run()
 
         return await self.host.serve_websocket(request, serve)
 
@@ -348,8 +351,11 @@ class M365Hub:
 class _Socket:
     """One Chathub websocket: the handshake, then turns, each of which may be stopped."""
 
-    def __init__(self, hub: M365Hub, wire: Wire, oid: str, conversation_id: str) -> None:
+    def __init__(
+        self, hub: M365Hub, wire: Wire, oid: str, conversation_id: str, token: str = ""
+    ) -> None:
         self.hub, self.wire, self.oid, self.conversation_id = hub, wire, oid, conversation_id
+        self._token = token  # what the client sent; the echo-* scenarios repeat it back
         self._stop = asyncio.Event()
         self._turn: asyncio.Task[None] | None = None
         self._pinged = False
@@ -443,6 +449,7 @@ class _Socket:
         conversation.busy = True
         try:
             plan, reply = self.hub.plan(conversation, argument, tone)
+            plan = dataclasses.replace(plan, token=self._token)
             # The message counts from now on, whatever becomes of the answer (a stopped or
             # abandoned turn stays in the history too, with what the service keeps of it).
             history, turn = conversation.history, len(conversation.history)

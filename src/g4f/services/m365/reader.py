@@ -217,9 +217,7 @@ class M365TurnReader(TurnReader):
         """A ``writeAtCursor`` delta: appended to the message being streamed."""
         if self._retracted or not piece:
             return None
-        self._message_text += piece
-        self._pieces.append(piece)
-        return TextDelta(piece)
+        return self._append_piece(piece)
 
     def _answer(self, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
         found = None
