@@ -30,6 +30,7 @@ from ..openai.request import default_model, model_for
 from ..protocol.conversation import Conversation
 from ..services.registry import backend_for
 from .errors import error_response, openai_error_for
+from .events import mount_events
 from .middleware import (
     ASGIApp,
     Receive,
@@ -42,6 +43,7 @@ from .middleware import (
 )
 from .settings import ApiSettings
 from .store import ConversationStore, Lease, StoreUnavailable, make_store
+from .ui import mount_docs, mount_ui, public_path
 
 __all__ = ["ApiSettings", "create_app", "make_settings_store"]
 
@@ -202,11 +204,16 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
         title="g4f-bing",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # mount_docs serves it from the package's files
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.conversations = store
+    mount_events(app, settings, store, lambda: state["client"])
+    if settings.ui:
+        mount_ui(app)
+    if settings.docs:
+        mount_docs(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -332,7 +339,7 @@ def create_app(settings: ApiSettings | None = None) -> ASGIApp:
 
     wrapped: ASGIApp = app
     if settings.api_key:
-        wrapped = require_key(wrapped, settings.api_key)
+        wrapped = require_key(wrapped, settings.api_key, public_path)
     wrapped = limit_body(wrapped, settings.max_body_bytes)
     if settings.cors_origins:
         # Outermost: preflights are answered before the key is asked for, and every answer,

@@ -40,8 +40,9 @@ class ApiSettings:
         retry: how creating an upstream conversation retries transient failures.
         idle_websockets: upstream websockets kept open between the turns of kept
             conversations (a continued conversation then answers after one round trip).
-        docs: serve ``/docs`` and ``/openapi.json`` (behind the key; the docs page loads its
-            scripts from a CDN, so it needs a browser online).
+        docs: serve ``/docs`` and ``/openapi.json`` (Swagger UI from the package's files; the
+            schema behind the key).
+        ui: serve the chat page at ``/`` (``g4f api --no-ui`` turns it off).
         max_connections: client connections served at once; more get 503.
         max_header_bytes: the largest request line and header block (431 past it).
         header_timeout: seconds a client has to send a request's headers.
@@ -68,6 +69,7 @@ class ApiSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     idle_websockets: int = 256
     docs: bool = False
+    ui: bool = True
     max_connections: int = 1024
     max_header_bytes: int = 32 * 1024
     header_timeout: float = 10.0
