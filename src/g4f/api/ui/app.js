@@ -46,6 +46,8 @@ function select(conversation) {
 
 function newChat() {
   if (state.running) stop();
+  const empty = state.list.find((c) => !c.messages.length);
+  if (empty) return select(empty), $("input").focus();
   const conversation = store.create($("model").value, current() ? current().system : "");
   state.list.unshift(conversation);
   select(conversation);
@@ -65,7 +67,7 @@ function drawList() {
     open.setAttribute("aria-current", conversation === current() ? "true" : "false");
     open.addEventListener("click", () => select(conversation));
     const rename = smallButton("✎", `Rename “${conversation.title}”`, () => renameChat(conversation));
-    const remove = smallButton("🗑", `Delete “${conversation.title}”`, () => deleteChat(conversation));
+    const remove = smallButton("×", `Delete “${conversation.title}”`, () => deleteChat(conversation));
     li.append(open, rename, remove);
     ul.append(li);
   }
@@ -167,7 +169,7 @@ function fillBody(body, message) {
   if (message.images && message.images.length) {
     const note = document.createElement("p");
     note.className = "muted";
-    note.textContent = `🖼 ${message.images.join(", ")}`;
+    note.textContent = `Images: ${message.images.join(", ")}`;
     body.append(note);
   }
   if (message.stopped) {

@@ -40,7 +40,7 @@ marked.use({
     // No remote image is loaded (no request to another origin): a link to it instead.
     image: ({ href, text }) =>
       SAFE_URL.test(href || "")
-        ? `<a href="${escapeHtml(href)}">🖼 ${escapeHtml(text || href)}</a>`
+        ? `<a href="${escapeHtml(href)}">image: ${escapeHtml(text || href)}</a>`
         : escapeHtml(`![${text}](${href})`),
   },
 });
