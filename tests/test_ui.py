@@ -35,7 +35,8 @@ PNG = base64.b64decode(
 )
 
 HOSTILE = (
-    'Look: <img src=x onerror="window.__pwned=1;alert(1)"> and <script>window.__pwned=2</script>\n\n'
+    'Look: <img src=x onerror="window.__pwned=1;alert(1)"> and '
+    "<script>window.__pwned=2</script>\n\n"
     "[click me](javascript:window.__pwned=3) and [a site](https://example.com/page)\n\n"
     '<div onclick="window.__pwned=4"><b>raw html</b></div>\n\n'
     "![remote](https://example.com/tracker.png)"
@@ -111,9 +112,7 @@ class Page:
     def check(self) -> None:
         foreign = [url for url in self.requests if not url.startswith((self.base, "data:"))]
         assert foreign == [], "requests to another origin"
-        unexpected = [
-            e for e in self.errors if not any(x in e for x in self.expected_errors)
-        ]
+        unexpected = [e for e in self.errors if not any(x in e for x in self.expected_errors)]
         assert unexpected == [], "errors in the console"
         assert self.dialogs == [], "alerts raised"
 
@@ -124,9 +123,7 @@ def open_page(browser: Any, base: str, **context: Any) -> Iterator[Page]:
     page = ctx.new_page()
     recorded = Page(page, base)
     page.on("request", lambda r: recorded.requests.append(r.url))
-    page.on(
-        "console", lambda m: recorded.errors.append(m.text) if m.type == "error" else None
-    )
+    page.on("console", lambda m: recorded.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: recorded.errors.append(f"pageerror: {e}"))
 
     def on_dialog(dialog: Any) -> None:
@@ -206,7 +203,9 @@ def test_reload_finds_the_conversation_and_the_server_continues_it(ui: Page, hub
     page = ui.open()
     sync_api.expect(ui.ask("first question")).to_contain_text("No earlier messages")
     page.reload()
-    listed = page.get_by_label("Saved conversations").get_by_role("button", name="first question", exact=True)
+    listed = page.get_by_label("Saved conversations").get_by_role(
+        "button", name="first question", exact=True
+    )
     sync_api.expect(listed).to_have_attribute("aria-current", "true")
     sync_api.expect(page.locator("article.message.user .body")).to_have_text("first question")
     answer = ui.ask("second")
@@ -335,9 +334,7 @@ def test_an_image_is_refused_on_bing_with_the_api_message(ui: Page) -> None:
     )
 
 
-def test_an_image_is_attached_on_microsoft_365(
-    browser: Any, hub: Hub, thread_hub: str
-) -> None:
+def test_an_image_is_attached_on_microsoft_365(browser: Any, hub: Hub, thread_hub: str) -> None:
     settings = api_settings(thread_hub, service="m365", token=make_test_token())
     with ApiThread(settings) as url:
         for ui in open_page(browser, url):
@@ -377,7 +374,8 @@ def test_the_api_key_is_asked_once_kept_and_sent(browser: Any, thread_hub: str) 
             sync_api.expect(dialog).to_be_visible()
             page.locator("#dialog-input").fill("s3cret")
             page.get_by_role("button", name="OK").click()
-            sync_api.expect(page.get_by_label("Model", exact=True).locator("option")).not_to_have_count(0)
+            options = page.get_by_label("Model", exact=True).locator("option")
+            sync_api.expect(options).not_to_have_count(0)
             sync_api.expect(ui.ask("hi")).to_contain_text("You said: «hi»")
             page.reload()  # kept: not asked again
             sync_api.expect(ui.ask("again")).to_contain_text("We spoke 1 time(s) before")
@@ -438,6 +436,7 @@ def test_keyboard_only(ui: Page) -> None:
     for _ in range(30):  # Tab reaches the theme toggle and every control has a name
         page.keyboard.press("Tab")
         label = page.evaluate(
-            "document.activeElement.getAttribute('aria-label') || document.activeElement.textContent"
+            "document.activeElement.getAttribute('aria-label')"
+            " || document.activeElement.textContent"
         )
         assert label.strip(), "a focusable control without a name"

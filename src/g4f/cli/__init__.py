@@ -32,6 +32,7 @@ from ..services.m365.dialect import BASE_URL as M365_BASE_URL
 from ..services.m365.dialect import check_base_url
 from ..urls import redact_url
 from .exit_codes import exit_code_for
+from .local_api import start_local_hub
 from .options import ENV_API_KEY, cookies_from, parse
 
 __all__ = ["ENV_API_KEY", "exit_code_for", "main"]
@@ -166,6 +167,8 @@ def _api(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ValueError(str(exc)) from None
     _check_service_options(args)
+    if args.local:
+        start_local_hub(args)  # sets --url (and a test token); serves until the process ends
     upstream = _upstream(args)  # a bad --url or a missing token is a usage error, now
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
@@ -178,6 +181,7 @@ def _api(args: argparse.Namespace) -> int:
         cookies=cookies_from(args.cookies) or Cookies.from_env(),
         service=args.service,
         token_file=args.token_file,
+        token=getattr(args, "token", None),
         proxy=args.proxy,
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
@@ -188,6 +192,7 @@ def _api(args: argparse.Namespace) -> int:
         timeouts=Timeouts(read=args.timeout),
         idle_websockets=args.idle_websockets,
         docs=args.docs,
+        ui=not args.no_ui,
         max_connections=args.max_connections,
         store=args.store or default_store_url(),
         store_key=args.store_key,
@@ -202,6 +207,8 @@ def _api(args: argparse.Namespace) -> int:
         f"g4f api listening on http://{shown}:{port}/v1 "
         f"(upstream: {upstream}; conversations: {stored}{workers})\n"
     )
+    if settings.ui:
+        sys.stderr.write(f"g4f: the chat page is at http://{shown}:{port}/\n")
     if settings.service == "bing" and not settings.store_key and not stored.startswith("memory"):
         sys.stderr.write(
             "g4f: note: Bing's conversation signatures are stored in clear (in a file readable "
@@ -238,6 +245,8 @@ def _upstream(args: argparse.Namespace) -> str:
     """What ``g4f api`` will talk to, for its start-up line; checks ``--url`` and, for
     Microsoft 365 Copilot, that a token is given (an expired one is only a warning: the file
     may be refreshed while the server runs)."""
+    if getattr(args, "local", False):
+        return f"a local hub at {args.url}"
     if args.service != "m365":
         return redact_url(Endpoints.resolve(args.url).chathub_url)
     url = args.url or os.environ.get(ENV_M365_URL, "").strip() or M365_BASE_URL
