@@ -9,9 +9,12 @@ Every test also checks that the page asked no other origin for anything and logg
 from __future__ import annotations
 
 import base64
+import gzip
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -440,3 +443,37 @@ def test_keyboard_only(ui: Page) -> None:
             " || document.activeElement.textContent"
         )
         assert label.strip(), "a focusable control without a name"
+
+
+def test_the_page_is_small() -> None:
+    """What the page loads (all but /docs' Swagger UI), compressed, stays under 300 KB."""
+    ui = Path(__file__).resolve().parents[1] / "src" / "g4f" / "api" / "ui"
+    files = [
+        p
+        for p in ui.rglob("*")
+        if p.is_file()
+        and p.suffix in (".html", ".css", ".js", ".mjs", ".svg")
+        and "swagger-ui" not in p.parts
+        and p.name != "docs.js"
+    ]
+    compressed = sum(len(gzip.compress(p.read_bytes(), 9)) for p in files)
+    assert len(files) >= 25 and compressed < 300_000
+
+
+def test_g4f_api_local_serves_the_page_in_front_of_a_hub() -> None:
+    command = [sys.executable, "-m", "g4f", "api", "--local", "--port", "0", "--store", "memory://"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stderr is not None
+            page = ""
+            while not page:  # the start-up lines: where it listens, then where the page is
+                line = process.stderr.readline()
+                assert line, "g4f api --local ended early"
+                page = next(iter(re.findall(r"chat page is at (http://\S+/)", line)), "")
+            assert "Content-Security-Policy" in httpx.get(page, timeout=30).headers
+            body = {"messages": [{"role": "user", "content": "hi"}]}
+            answer = httpx.post(page + "v1/g4f/chat", json=body, timeout=60)
+            assert "event: final" in answer.text and "You said: «hi»" in answer.text
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

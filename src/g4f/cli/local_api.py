@@ -18,4 +18,5 @@ def start_local_hub(args: argparse.Namespace) -> HubThread:
     hub = HubThread(Hub(pace=DEMO_PACE))
     args.url = hub.start()
     args.token = make_test_token()  # only Microsoft 365 Copilot's side asks for one
+    args.local_hub = hub  # referenced as long as the command runs
     return hub
