@@ -3,11 +3,9 @@ in the store → the answer, whole (JSON) or streamed (server-sent events)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -21,7 +19,7 @@ from .errors import error_response, internal_message, sse_error, stream_error
 from .middleware import Receive, Scope, Send, openai_error
 from .schema import ChatRequest, check_request
 from .settings import ApiSettings
-from .store import ConversationStore, Lease, StoreUnavailable
+from .store import ConversationStore, Holding, Lease
 
 __all__ = ["ChatCompletions"]
 
@@ -72,7 +70,7 @@ class ChatCompletions:
         )
         parts = _kept(
             complete(backend, request, conversation=conversation),
-            functools.partial(self._save, conversation, lease),
+            self._store.holding(lease, self._service, conversation, self._lease_seconds),
         )
         if body.stream:
             return await _streamed(builder, parts)
@@ -110,26 +108,13 @@ class ChatCompletions:
             )
         return conversation, lease
 
-    async def _save(self, conversation: Conversation, lease: Lease) -> None:
-        """After a turn: keep the conversation's new turn counter and give its lease back (if
-        the store is unavailable now, the lease expires by itself)."""
-        try:
-            await self._store.checkin(self._service, conversation, lease)
-        except StoreUnavailable as exc:
-            log.warning("could not save a conversation after its turn: %s", exc)
 
-
-async def _kept(
-    parts: AsyncGenerator[Part, None], finish: Callable[[], Awaitable[None]]
-) -> AsyncGenerator[Part, None]:
-    """``parts``, then ``finish()`` however the turn ends — run in a task of its own, so that a
-    caller cancelled while leaving (a disconnect) still saves and releases."""
-    try:
-        async with contextlib.aclosing(parts):
-            async for part in parts:
-                yield part
-    finally:
-        await asyncio.shield(asyncio.ensure_future(finish()))
+async def _kept(parts: AsyncGenerator[Part, None], holding: Holding) -> AsyncGenerator[Part, None]:
+    """``parts`` with the conversation held: its lease renewed while they run, then saved and
+    released however the turn ends (a caller cancelled while leaving, a disconnect, too)."""
+    async with holding, contextlib.aclosing(parts):
+        async for part in parts:
+            yield part
 
 
 async def _whole(builder: ChunkBuilder, parts: AsyncGenerator[Part, None]) -> Response:

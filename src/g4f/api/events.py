@@ -24,7 +24,6 @@ the conversation is saved and released however the turn ends.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -43,7 +42,7 @@ from ..protocol.conversation import Conversation
 from .errors import error_response, openai_error_for
 from .middleware import Receive, Scope, Send, openai_error
 from .settings import ApiSettings
-from .store import ConversationStore, Lease, StoreUnavailable
+from .store import ConversationStore, Lease
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
 
@@ -142,18 +141,11 @@ class _Turns:
             tone=request.tone,
             images=request.prompt.images,
         )
-        try:
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    yield event
-        finally:
-            await asyncio.shield(asyncio.ensure_future(self._save(conversation, lease)))
-
-    async def _save(self, conversation: Conversation, lease: Lease) -> None:
-        try:
-            await self.store.checkin(self.settings.upstream.service, conversation, lease)
-        except StoreUnavailable as exc:
-            log.warning("could not save a conversation after its turn: %s", exc)
+        service = self.settings.upstream.service
+        holding = self.store.holding(lease, service, conversation, self.lease_seconds)
+        async with holding, contextlib.aclosing(events):
+            async for event in events:
+                yield event
 
 
 class _ClosingStream(StreamingResponse):

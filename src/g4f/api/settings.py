@@ -26,6 +26,7 @@ from ..engine.backend import Backend
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
+from .store.leases import LEASE_SECONDS
 
 __all__ = ["ApiSettings", "HttpLimits", "StoreSettings", "Upstream"]
 
@@ -119,10 +120,10 @@ class Upstream:
 
     @property
     def lease_seconds(self) -> float:
-        """How long a conversation's turn may hold it: once a turn could no longer be running,
-        a crashed worker's lease lets its conversation go."""
-        timeouts = self.timeouts
-        return timeouts.turn + timeouts.connect + timeouts.stop + 30
+        """How long a conversation's lease lasts unless renewed: a running turn renews it
+        (:mod:`g4f.api.store.leases`), so a crashed worker's conversation is free this long after
+        its last renewal, however long turns may run."""
+        return LEASE_SECONDS
 
 
 @dataclass(frozen=True)

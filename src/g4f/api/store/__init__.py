@@ -11,14 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .base import ConversationStore, Lease, SignatureCipher, Stored, StoreError, StoreUnavailable
+from .leases import LEASE_SECONDS, Holding, LeasePolicy
 from .memory import MemoryStore
 from .redisstore import RedisStore
 from .sqlite import SqliteStore
 
 __all__ = [
     "ENV_STORE_KEY",
+    "LEASE_SECONDS",
     "ConversationStore",
+    "Holding",
     "Lease",
+    "LeasePolicy",
     "MemoryStore",
     "RedisStore",
     "SignatureCipher",

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...errors import StoreError, StoreUnavailable
 from ...protocol.conversation import Conversation
+from .leases import Holding, LeasePolicy, PendingCheckins
 
 __all__ = [
     "ConversationStore",
@@ -125,6 +126,9 @@ class ConversationStore(ABC):
     ttl: float
     cap: int
     cipher: SignatureCipher
+    lease_policy: LeasePolicy = LeasePolicy()
+    """How turns hold their conversations (renewals, check-in retries); tests shorten it."""
+    _pending: PendingCheckins | None = None
 
     @abstractmethod
     def describe(self) -> str:
@@ -160,6 +164,32 @@ class ConversationStore(ABC):
     @abstractmethod
     async def release(self, lease: Lease) -> None:
         """Give the lease back (only if it is still this one)."""
+
+    @abstractmethod
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        """Hold ``lease`` for ``seconds`` from now if it is still this one (its holder's and
+        not expired), atomically; ``False`` (and nothing changed) otherwise."""
+
+    def holding(
+        self, lease: Lease, service: str, conversation: Conversation, seconds: float
+    ) -> Holding:
+        """The async context manager a turn runs in: ``lease`` renewed while it runs (for
+        ``seconds`` each time), the conversation checked in and the lease given back when it
+        ends — retried in the background if the store is unavailable then (see
+        :mod:`g4f.api.store.leases`)."""
+        return Holding(self, lease, service, conversation, seconds, policy=self.lease_policy)
+
+    @property
+    def pending_checkins(self) -> PendingCheckins:
+        """The check-ins being retried in the background."""
+        if self._pending is None:
+            self._pending = PendingCheckins()
+        return self._pending
+
+    async def _cancel_checkins(self) -> None:
+        """At close: stop retrying check-ins (logged: those turns are not saved)."""
+        if self._pending is not None:
+            await self._pending.cancel()
 
     async def checkout(
         self, conversation_id: str, seconds: float

@@ -45,6 +45,7 @@ class MemoryStore(ConversationStore):
 
     async def close(self) -> None:
         """Nothing to release."""
+        await self._cancel_checkins()
         self._items.clear()
 
     async def get(self, conversation_id: str) -> Stored | None:
@@ -87,6 +88,14 @@ class MemoryStore(ConversationStore):
         held = self._leases.get(lease.conversation_id)
         if held is not None and held[0] == lease.token:
             del self._leases[lease.conversation_id]
+
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        now = self.clock()
+        held = self._leases.get(lease.conversation_id)
+        if held is None or held[0] != lease.token or held[1] <= now:
+            return False
+        self._leases[lease.conversation_id] = (lease.token, now + seconds)
+        return True
 
     async def count(self) -> int:
         self._expire()

@@ -36,6 +36,10 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 _TIMEOUT = 2.0
 """Seconds any one Redis command may take (and may wait for a free connection)."""
 MAX_CONNECTIONS = 32
@@ -91,6 +95,7 @@ class RedisStore(ConversationStore):
             ) from None
 
     async def close(self) -> None:
+        await self._cancel_checkins()
         client, pool, self._redis, self._pool = self._redis, self._pool, None, None
         if client is not None:
             await client.aclose()
@@ -197,6 +202,12 @@ class RedisStore(ConversationStore):
 
     async def release(self, lease: Lease) -> None:
         await self._call("eval", _RELEASE, 1, _lease(lease.conversation_id), lease.token)
+
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        """Extend the lease's expiry only if its value is still this holder's (one script:
+        atomic)."""
+        key = _lease(lease.conversation_id)
+        return bool(await self._call("eval", _RENEW, 1, key, lease.token, _ms(seconds)))
 
     async def count(self) -> int:
         await self._call("zremrangebyscore", _LRU, "-inf", self.clock() - self.ttl)

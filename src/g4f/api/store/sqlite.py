@@ -129,6 +129,7 @@ class SqliteStore(ConversationStore):
                 checkpointer.execute(f"PRAGMA wal_checkpoint({mode})")
 
     async def close(self) -> None:
+        await self._cancel_checkins()
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -298,6 +299,16 @@ class SqliteStore(ConversationStore):
         db.execute(
             "DELETE FROM leases WHERE id = ? AND token = ?", (lease.conversation_id, lease.token)
         )
+
+    async def renew(self, lease: Lease, seconds: float) -> bool:
+        now = self.clock()
+        renewal = (now + seconds, lease.conversation_id, lease.token, now)
+
+        def work(db: sqlite3.Connection) -> bool:
+            sql = "UPDATE leases SET until = ? WHERE id = ? AND token = ? AND until > ?"
+            return bool(db.execute(sql, renewal).rowcount == 1)
+
+        return await self._run(work)
 
     async def count(self) -> int:
         now = self.clock()
