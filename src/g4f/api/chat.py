@@ -50,6 +50,12 @@ class ChatCompletions:
         try:
             return await self._answer(body, backend)
         except errors.G4FError as exc:  # the request's, the store's or the upstream's failure
+            if isinstance(exc, errors.ConversationExpired) and body.conversation_id:
+                exc.advice = (
+                    f"the service no longer knows the conversation '{body.conversation_id}': it "
+                    "was dropped from this server; send the request without conversation_id "
+                    "to start a new one"
+                )
             return error_response(exc)
 
     async def _answer(self, body: ChatRequest, backend: Backend) -> Response:
@@ -60,6 +66,8 @@ class ChatCompletions:
             max_tokens=body.max_tokens,
             stop=body.stop,
             service=self._service,
+            search=body.g4f_search,
+            files=body.g4f_files or (),
         )
         held = await self._hold(body.conversation_id, request, backend)
         if isinstance(held, Response):
@@ -110,26 +118,38 @@ class ChatCompletions:
             )
         return conversation, lease
 
-    async def _save(self, conversation: Conversation, lease: Lease) -> None:
+    async def _save(
+        self, conversation: Conversation, lease: Lease, failure: BaseException | None
+    ) -> None:
         """After a turn: keep the conversation's new turn counter and give its lease back (if
-        the store is unavailable now, the lease expires by itself)."""
+        the store is unavailable now, the lease expires by itself); a conversation the service
+        no longer knows (:class:`~g4f.errors.ConversationExpired`) is dropped instead."""
         try:
+            if isinstance(failure, errors.ConversationExpired):
+                await self._store.forget(conversation.conversation_id)
+                await self._store.release(lease)
+                return
             await self._store.checkin(self._service, conversation, lease)
         except StoreUnavailable as exc:
             log.warning("could not save a conversation after its turn: %s", exc)
 
 
 async def _kept(
-    parts: AsyncGenerator[Part, None], finish: Callable[[], Awaitable[None]]
+    parts: AsyncGenerator[Part, None],
+    finish: Callable[[BaseException | None], Awaitable[None]],
 ) -> AsyncGenerator[Part, None]:
-    """``parts``, then ``finish()`` however the turn ends — run in a task of its own, so that a
-    caller cancelled while leaving (a disconnect) still saves and releases."""
+    """``parts``, then ``finish(failure)`` however the turn ends — run in a task of its own, so
+    that a caller cancelled while leaving (a disconnect) still saves and releases."""
+    failure: BaseException | None = None
     try:
         async with contextlib.aclosing(parts):
             async for part in parts:
                 yield part
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
-        await asyncio.shield(asyncio.ensure_future(finish()))
+        await asyncio.shield(asyncio.ensure_future(finish(failure)))
 
 
 async def _whole(builder: ChunkBuilder, parts: AsyncGenerator[Part, None]) -> Response:

@@ -37,6 +37,9 @@ class ChatRequest(BaseModel):
     top_p: float | None = None  # accepted and ignored
     n: int | None = Field(default=None, ge=1)
     conversation_id: str | None = None
+    # Extensions for the Chat API (services that can): web grounding, and documents to read.
+    g4f_search: bool = True
+    g4f_files: list[str] | None = None
     # Refused when given (ChatHub here has no tool calls), never silently ignored:
     tools: list[Any] | None = None
     functions: list[Any] | None = None
