@@ -14,7 +14,7 @@ import sys
 from typing import TextIO
 
 from .. import errors
-from ..services.chatapi.signin import ENV_STATE_DIR, LoginConfig, login, logout, state_dir
+from ..services.chatapi.signin import ENV_STATE_DIR, LoginConfig, login, logout, signed_in
 from ..services.chatapi.spec import HOSTS
 from .exit_codes import exit_code_for
 from .output import error_line
@@ -79,14 +79,18 @@ def add_login_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
 def _remembered(service: str) -> LoginConfig | None:
     """The app registration remembered for ``service``, else for another Chat API service."""
     for name in (service, *(s for s in HOSTS if s != service)):
-        config = LoginConfig.load(state_dir() / f"login-{name}.json")
-        if config is not None:
-            return config
+        found = signed_in(name)
+        if found is not None:
+            return found.config
     return None
 
 
-def run_login(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """``g4f login``: the exit status (5, :class:`~g4f.errors.NotAuthorized`'s, on a refusal)."""
+def run_login(
+    args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """``g4f login``: the exit status (5, :class:`~g4f.errors.NotAuthorized`'s, on a refusal);
+    MSAL's message and the outcome on ``out`` (stdout), a failure on ``err`` (stderr)."""
+    out, err = out or sys.stdout, err or sys.stderr
     known = _remembered(args.service)
     client_id = args.client_id or (known.client_id if known else "")
     tenant = args.tenant or (known.tenant if known else "")
@@ -118,8 +122,9 @@ def run_login(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = 
     return 0
 
 
-def run_logout(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_logout(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """``g4f logout``: 0, whether or not anything was signed in (said either way)."""
+    out = out or sys.stdout
     if logout(args.service):
         out.write(
             f"Signed out of {args.service}: the account and its token cache are forgotten."
