@@ -289,3 +289,25 @@ def test_api_drops_a_conversation_the_service_forgot_and_says_to_start_anew(
             model="graph-copilot", messages=[{"role": "user", "content": "three"}]
         )
         assert fresh.model_extra["conversation_id"] != conversation_id  # type: ignore[index]
+
+
+def test_the_events_endpoint_takes_documents_and_drops_a_forgotten_conversation(
+    chatapi_hub: tuple[Hub, str], tmp_path: Path
+) -> None:
+    import httpx
+
+    hub, url = chatapi_hub
+    with ApiThread(_settings(url, tmp_path)) as api_url:
+        body = {"messages": [{"role": "user", "content": "Hi"}], "g4f_files": [DOC],
+                "g4f_search": False}  # fmt: skip
+        first = httpx.post(api_url + "/v1/g4f/chat", json=body, timeout=30)
+        assert first.status_code == 200 and "event: final" in first.text
+        assert _last_body(hub)["contextualResources"]["files"] == [{"uri": DOC}]
+        start = json.loads(first.text.split("data: ", 1)[1].split("\n", 1)[0])
+        hub.chatapi.conversations.clear()
+        again = {"messages": [{"role": "user", "content": "Hi"}],
+                 "conversation_id": start["conversation_id"]}  # fmt: skip
+        gone = httpx.post(api_url + "/v1/g4f/chat", json=again, timeout=30)
+        assert gone.json()["error"]["code"] == "conversation_expired"
+        missing = httpx.post(api_url + "/v1/g4f/chat", json=again, timeout=30)
+        assert missing.status_code == 404

@@ -12,6 +12,7 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
 from aiohttp import WSCloseCode, web
@@ -66,6 +67,19 @@ class _OnBing(Generic[T]):
 
     def __set__(self, hub: Hub, value: T) -> None:
         setattr(hub.bing, self._name, value)
+
+
+def _cassette_lines(path: Path) -> list[str]:
+    """The lines of a cassette file; ``ValueError`` naming it when it is not UTF-8 text."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    raise ValueError(
+        f"{path.name} is not a cassette: no UTF-8 text at byte {position} "
+        "(a cassette is the JSONL file that --record writes)"
+    )
 
 
 class Hub:
@@ -192,8 +206,7 @@ class Hub:
     def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
         """A hub replaying the server's side of a recorded cassette file, on the side whose
         clients sent its invocations (told by their ``source``; Bing's when none says)."""
-        with open(path, encoding="utf-8") as file:
-            entries = parse_cassette(file)
+        entries = parse_cassette(_cassette_lines(Path(path)))
         hub = cls(**kwargs)
         source = _recorded_source(entries)
         side = next((s for s in hub.sides if s.source == source), hub.bing)
@@ -223,7 +236,9 @@ class Hub:
 
     def app(self) -> web.Application:
         """The aiohttp application serving every side's paths."""
-        app = web.Application()
+        # Bodies up to 24 MiB: a 10 MiB image (the client's limit) base64-encoded, then
+        # form-urlencoded, as UploadFile takes it (each side checks its own limit).
+        app = web.Application(client_max_size=24 << 20)
         for side in self.sides:
             side.add_routes(app)
         app.on_shutdown.append(self._close_websockets)
