@@ -19,7 +19,5 @@ class NotFound(BadRequest):
 class ConversationBusy(BadRequest):
     """The conversation is running another turn; retry when it has finished."""
 
-    def __init__(
-        self, message: str, *, param: str | None = None, code: str = "conversation_busy"
-    ):
+    def __init__(self, message: str, *, param: str | None = None, code: str = "conversation_busy"):
         super().__init__(message, param=param, code=code)

@@ -1,6 +1,7 @@
 """The API server's ASGI layers around FastAPI: errors in the shape of the path's API (OpenAI's,
-or Anthropic's under ``/v1/messages``), the body-size limit and the API key. Plain ASGI wrappers: Starlette's ``BaseHTTPMiddleware`` would pass every streamed
-chunk through an extra in-memory stream."""
+or Anthropic's under ``/v1/messages``), the body-size limit and the API key. Plain ASGI
+wrappers: Starlette's ``BaseHTTPMiddleware`` would pass every streamed chunk through an extra
+in-memory stream."""
 
 from __future__ import annotations
 
@@ -177,7 +178,10 @@ def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
             )
             if not preflight and not hmac.compare_digest(_bearer_token(headers), expected):
                 response = error_for_path(
-                    str(scope.get("path", "")), 401, "Incorrect API key provided.", "invalid_api_key"
+                    str(scope.get("path", "")),
+                    401,
+                    "Incorrect API key provided.",
+                    "invalid_api_key",
                 )
                 await response(scope, receive, send)
                 return

@@ -72,7 +72,9 @@ async def _parts(
                 if text:
                     yield Part(text)
                 if limiter.finish_reason is not None:
-                    yield Part(finish_reason=limiter.finish_reason, stop_sequence=limiter.stop_sequence)
+                    yield Part(
+                        finish_reason=limiter.finish_reason, stop_sequence=limiter.stop_sequence
+                    )
                     return
             elif isinstance(event, Retraction):
                 yield Part(finish_reason="content_filter", apology=event.apology)

@@ -69,7 +69,9 @@ class ChatCompletions:
         )
         if body.stream:
             usage = body.stream_options is not None and body.stream_options.include_usage
-            return await streamed(turn.parts, lambda first, parts: _stream(builder, first, parts, usage))
+            return await streamed(
+                turn.parts, lambda first, parts: _stream(builder, first, parts, usage)
+            )
         return JSONResponse(builder.completion(await collect(turn.parts)).model_dump())
 
 

@@ -4,8 +4,9 @@ A store keeps, per conversation: the service, its ids and turn counter, its styl
 expiry on the service's side, and when it was last used — what a resumed turn needs, nothing
 else. Beside them, small records that name a conversation (:class:`ResponseRecord`: a stored
 Responses API answer, or the history a Messages API conversation has reached), each expiring
-``ttl`` after it was kept. Bing's conversation signatures are credentials: with an operator key they are encrypted
-at rest. Tokens are never stored (a :class:`~g4f.protocol.conversation.Conversation` holds none).
+``ttl`` after it was kept. Bing's conversation signatures are credentials: with an operator
+key they are encrypted at rest. Tokens are never stored (a
+:class:`~g4f.protocol.conversation.Conversation` holds none).
 """
 
 from __future__ import annotations

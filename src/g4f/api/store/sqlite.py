@@ -320,8 +320,10 @@ class SqliteStore(ConversationStore):
     async def delete_record(self, record_id: str) -> bool:
         now = self.clock()
         deleted = await self._run(
-            lambda db: db.execute(
-                "DELETE FROM records WHERE id = ? AND until > ?", (record_id, now)
-            ).rowcount
+            lambda db: (
+                db.execute(
+                    "DELETE FROM records WHERE id = ? AND until > ?", (record_id, now)
+                ).rowcount
+            )
         )
         return bool(deleted)
