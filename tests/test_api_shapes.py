@@ -23,7 +23,10 @@ from .asgi import api
 
 HELLO: list[Step] = [TextDelta("Hel"), TextDelta("lo there"), Final("Hello there")]
 FAILING: list[Step] = [TextDelta("Hel"), errors.ConnectionClosed("closed mid-answer")]
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+PNG = (  # a 1×1 PNG, base64
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+    "AAAABJRU5ErkJggg=="
+)
 RESPONSE_EVENTS = [
     "response.created",
     "response.in_progress",
