@@ -26,6 +26,10 @@ class Part:
     finish_reason: FinishReason | None = None
     apology: str | None = None
     stop_sequence: str | None = None
+    answer: str | None = None
+    """On the last part: the answer of a completion that is not streamed, when the service
+    says it is the final record's text (:attr:`~g4f.protocol.Final.answer`); ``None``: the
+    parts' text."""
 
 
 async def complete(
@@ -83,5 +87,7 @@ async def _parts(
                 tail = limiter.flush()
                 if tail:
                     yield Part(tail)
-                yield Part(finish_reason=limiter.finish_reason or "stop")
+                unlimited = limiter.max_chars is None and not limiter.stop
+                answer = event.answer if unlimited else None  # limits apply to what streamed
+                yield Part(finish_reason=limiter.finish_reason or "stop", answer=answer)
                 return

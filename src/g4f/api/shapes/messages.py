@@ -215,7 +215,8 @@ class _Answer:
 
     def message(self, parts: list[Part]) -> dict[str, Any]:
         """The non-streamed ``message`` object."""
-        text, last = "".join(p.text for p in parts), parts[-1] if parts else Part()
+        last = parts[-1] if parts else Part()
+        text = last.answer if last.answer is not None else "".join(p.text for p in parts)
         if last.finish_reason == "content_filter" and last.apology:
             text = last.apology
         reason, sequence = _stop_reason(last)

@@ -176,8 +176,8 @@ class _Answer:
         usage = None
         details = None
         if parts is not None:
-            text = "".join(p.text for p in parts)
             last = parts[-1] if parts else Part(finish_reason="stop")
+            text = last.answer if last.answer is not None else "".join(p.text for p in parts)
             if last.finish_reason == "content_filter" and last.apology:
                 text = last.apology
             if last.finish_reason == "length":
