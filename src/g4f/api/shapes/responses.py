@@ -12,6 +12,7 @@ naming its conversation, so ``previous_response_id`` continues that conversation
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -345,6 +346,8 @@ class Responses:
             log.error("internal error while streaming", exc_info=exc)
             yield events.event("response.failed", {"response": answer.failed(exc)})
             return
+        # Streamed, the text is what the deltas carried (not the final record's text).
+        collected[-1] = dataclasses.replace(collected[-1], answer=None)
         whole = answer.response("completed", collected)
         if keep:
             await self._keep(answer, turn, whole)
