@@ -18,6 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from .. import __version__
 from ..engine.backend import Backend
 from .errors import error_response, install_handlers
+from .events import mount_events
 from .middleware import ASGIApp, limit_body, require_key
 from .routes import Readiness, Served, router, served
 from .settings import ApiSettings
@@ -26,6 +27,7 @@ from .shapes.messages import Messages
 from .shapes.responses import Responses
 from .store import ConversationStore, make_store
 from .turns import TurnRunner
+from .ui import mount_docs, mount_ui, public_path
 
 __all__ = ["ApiSettings", "create_app", "error_response", "make_settings_store"]
 
@@ -64,7 +66,7 @@ def create_app(settings: ApiSettings | None = None, *, backend: Backend | None =
         title="g4f-bing",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # mount_docs serves it from the package's files
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
     )
@@ -79,13 +81,18 @@ def create_app(settings: ApiSettings | None = None, *, backend: Backend | None =
     )
     install_handlers(app)
     app.include_router(router)
+    mount_events(app, settings, store, lambda: served(app).upstream())
+    if settings.ui:
+        mount_ui(app)
+    if settings.docs:
+        mount_docs(app)
     return _wrapped(app, settings)
 
 
 def _wrapped(app: ASGIApp, settings: ApiSettings) -> ASGIApp:
     """``app`` inside the key check, the body-size limit and CORS, as ``settings`` ask."""
     if settings.api_key:
-        app = require_key(app, settings.api_key)
+        app = require_key(app, settings.api_key, public_path)
     app = limit_body(app, settings.http.max_body_bytes)
     if settings.cors_origins:
         # Outermost: preflights are answered before the key is asked for, and every answer,

@@ -160,9 +160,10 @@ def _bearer_token(headers: list[tuple[bytes, bytes]]) -> bytes:
     return named.get(b"x-api-key", b"").strip()
 
 
-def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
+def require_key(app: ASGIApp, api_key: str, public: Callable[[str], bool] | None = None) -> ASGIApp:
     """Answer 401 unless ``Authorization: Bearer api_key`` (or ``x-api-key: api_key``), on
-    every path but the probes.
+    every path but the probes (and those ``public`` says hold no data: the chat page's static
+    files).
 
     The key is compared in constant time. CORS preflights (``OPTIONS`` with
     ``Access-Control-Request-Method``) carry no credentials by design: they pass, and the CORS
@@ -171,7 +172,8 @@ def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
     expected = api_key.encode()
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path") not in OPEN_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path not in OPEN_PATHS and not (public and public(path)):
             headers = scope.get("headers") or []
             preflight = scope.get("method") == "OPTIONS" and any(
                 name == b"access-control-request-method" for name, _ in headers

@@ -29,6 +29,7 @@ from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from ..services.spec import ServiceEntry
 from .exit_codes import exit_code_for
+from .local_api import start_local_hub
 from .options import ENV_API_KEY, parse
 from .services import check_given, loaded_options
 
@@ -146,6 +147,10 @@ def _api(args: argparse.Namespace) -> int:
         raise ValueError(str(exc)) from None
     chosen = check_given(args, "api")
     service_options = loaded_options(args, chosen)
+    if args.local:  # a hub in this process, serving until the process ends
+        _, local = start_local_hub(chosen)
+        args.url = local.get("url")
+        service_options.update({k: v for k, v in local.items() if k != "url"})
     upstream = _upstream(chosen, args.url, service_options)  # a usage error, now
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
@@ -163,6 +168,8 @@ def _api(args: argparse.Namespace) -> int:
         f"g4f api listening on http://{shown}:{port}/v1 "
         f"(upstream: {upstream}; conversations: {stored}{workers})\n"
     )
+    if settings.ui:
+        sys.stderr.write(f"g4f: the chat page is at http://{shown}:{port}/\n")
     if chosen.keeps_secrets and not settings.store.key and not stored.startswith("memory"):
         sys.stderr.write(
             f"g4f: note: {chosen.label or chosen.name}'s conversation signatures are stored in "
@@ -200,6 +207,7 @@ def _api_settings(
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
         docs=args.docs,
+        ui=not args.no_ui,
         workers=args.workers,
     )
 

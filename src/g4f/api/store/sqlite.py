@@ -344,6 +344,7 @@ class SqliteStore(ConversationStore):
         )
         return bool(deleted)
 
+
 def _identity(path: Path) -> tuple[int, int]:
     status = os.stat(path)
     return status.st_dev, status.st_ino
