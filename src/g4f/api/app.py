@@ -81,7 +81,7 @@ def create_app(settings: ApiSettings | None = None, *, backend: Backend | None =
     )
     install_handlers(app)
     app.include_router(router)
-    mount_events(app, settings, store, lambda: served(app).upstream())
+    mount_events(app, runner, lambda: served(app).upstream())
     if settings.ui:
         mount_ui(app)
     if settings.docs:

@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import Response, StreamingResponse
 
@@ -23,6 +23,7 @@ from ..engine.backend import Backend
 from ..errors import ConversationExpired
 from ..openai import CompletionRequest, Part, complete
 from ..protocol.conversation import Conversation
+from ..protocol.events import Event
 from .failures import ConversationBusy, NotFound
 from .middleware import Receive, Scope, Send
 from .settings import ApiSettings
@@ -31,6 +32,8 @@ from .store import ConversationStore, Lease, StoreUnavailable
 __all__ = ["Encoder", "Turn", "TurnRunner", "collect", "streamed"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -81,6 +84,26 @@ class TurnRunner:
         )
         return Turn(request, conversation, parts)
 
+    async def begin_events(
+        self, request: CompletionRequest, backend: Backend, conversation_id: str | None = None
+    ) -> tuple[Conversation, AsyncGenerator[Event, None]]:
+        """A turn of ``request`` as the engine's own events (no stop limiter: what the chat
+        page reads), held and given back as :meth:`begin`'s parts are."""
+        conversation, lease = await self.hold(conversation_id, request, backend)
+        fresh = conversation.turn == 0
+        more: dict[str, Any] = {"files": request.files} if request.files else {}
+        events = backend.ask(
+            request.prompt.text,
+            conversation=conversation,
+            style=request.style,
+            context=request.prompt.context if fresh else None,
+            search=request.search,
+            tone=request.tone,
+            images=request.prompt.images,
+            **more,
+        )
+        return conversation, _kept(events, functools.partial(self._save, conversation, lease))
+
     async def hold(
         self,
         conversation_id: str | None,
@@ -130,9 +153,9 @@ class TurnRunner:
 
 
 async def _kept(
-    parts: AsyncGenerator[Part, None],
+    parts: AsyncGenerator[_T, None],
     finish: Callable[[BaseException | None], Awaitable[None]],
-) -> AsyncGenerator[Part, None]:
+) -> AsyncGenerator[_T, None]:
     """``parts``, then ``finish(failure)`` however the turn ends — run in a task of its own, so
     that a caller cancelled while leaving (a disconnect) still saves and releases."""
     failure: BaseException | None = None
@@ -174,7 +197,7 @@ class EventStream(StreamingResponse):
     """
 
     def __init__(
-        self, content: AsyncIterator[bytes], parts: AsyncGenerator[Part, None], **kwargs: Any
+        self, content: AsyncIterator[bytes], parts: AsyncGenerator[Any, None], **kwargs: Any
     ) -> None:
         super().__init__(content, **kwargs)
         self._parts = parts
