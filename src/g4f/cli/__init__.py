@@ -1,5 +1,6 @@
 """The ``g4f`` command: ``chat`` talks to Bing, Microsoft 365 Copilot or a hub, ``hub`` runs the
-local hub, ``api`` runs the OpenAI-compatible server.
+local hub, ``api`` runs the OpenAI-compatible server, ``token`` shows what a Microsoft 365
+Copilot token holds (its own exit status: :data:`g4f.cli.token.TOKEN_EXIT`).
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
 error (a bug: please report it), 130 interrupted, and
@@ -32,6 +33,7 @@ from .exit_codes import exit_code_for
 from .local_api import start_local_hub
 from .options import ENV_API_KEY, parse
 from .services import check_given, loaded_options
+from .token import token_command
 
 if TYPE_CHECKING:
     from .chat import BackendFactory
@@ -259,6 +261,8 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
             return _chat(args, backend_for)
         if args.command == "api":
             return _api(args)
+        if args.command == "token":
+            return token_command(args)
         return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

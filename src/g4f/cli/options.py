@@ -25,6 +25,7 @@ from ..protocol import Style
 from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from .services import add_capability_flags, add_service_flags, url_help
+from .token import add_token_parser
 
 __all__ = ["ENV_API_KEY", "parse"]
 
@@ -356,6 +357,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _chat_parser(commands)
     _hub_parser(commands)
     _api_parser(commands)
+    add_token_parser(commands)
     for sub in commands.choices.values():  # -v after the sub-command too
         sub.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"
