@@ -34,6 +34,7 @@ from .local_api import start_local_hub
 from .options import ENV_API_KEY, parse
 from .services import check_given, loaded_options
 from .token import token_command
+from .warnings import with_warn
 
 if TYPE_CHECKING:
     from .chat import BackendFactory
@@ -97,7 +98,7 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
         record=args.record,
         retries=args.retries,
         service=chosen.name,
-        service_options=loaded_options(args, chosen),
+        service_options=with_warn(chosen, loaded_options(args, chosen)),
         tone=args.model or None,
         images=tuple(_image(path) for path in args.image),
         backend_for=backend_for or registry.backend_for,
@@ -144,11 +145,12 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
 
 def _api(args: argparse.Namespace) -> int:
     try:
+        from ..api.notices import log_upstream_warning
         from ..api.server import listen, run_workers
     except ImportError as exc:
         raise ValueError(str(exc)) from None
     chosen = check_given(args, "api")
-    service_options = loaded_options(args, chosen)
+    service_options = with_warn(chosen, loaded_options(args, chosen), log_upstream_warning)
     if args.local:  # a hub in this process, serving until the process ends
         _, local = start_local_hub(chosen)
         args.url = local.get("url")
