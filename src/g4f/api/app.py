@@ -17,13 +17,16 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..engine.backend import Backend
-from .chat import ChatCompletions
 from .errors import error_response, install_handlers
 from .events import mount_events
 from .middleware import ASGIApp, limit_body, require_key
 from .routes import Readiness, Served, router, served
 from .settings import ApiSettings
+from .shapes.chat_completions import ChatCompletions
+from .shapes.messages import Messages
+from .shapes.responses import Responses
 from .store import ConversationStore, make_store
+from .turns import TurnRunner
 from .ui import mount_docs, mount_ui, public_path
 
 __all__ = ["ApiSettings", "create_app", "error_response", "make_settings_store"]
@@ -68,12 +71,17 @@ def create_app(settings: ApiSettings | None = None, *, backend: Backend | None =
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.conversations = store
+    runner = TurnRunner(settings, store)  # one for every shape: one store, one set of leases
     app.state.served = Served(
-        settings.upstream.service, Readiness(settings.ready_cache), ChatCompletions(settings, store)
+        settings.upstream.service,
+        Readiness(settings.ready_cache),
+        ChatCompletions(settings, store, runner),
+        Responses(runner),
+        Messages(runner),
     )
     install_handlers(app)
     app.include_router(router)
-    mount_events(app, settings, store, lambda: served(app).upstream())
+    mount_events(app, runner, lambda: served(app).upstream())
     if settings.ui:
         mount_ui(app)
     if settings.docs:
@@ -92,8 +100,14 @@ def _wrapped(app: ASGIApp, settings: ApiSettings) -> ASGIApp:
         app = CORSMiddleware(
             app,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "x-api-key",
+                "anthropic-version",
+                "anthropic-beta",
+            ],
         )
     return app
 

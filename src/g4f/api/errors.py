@@ -23,7 +23,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from .. import errors
-from .middleware import error_body, openai_error
+from .failures import ConversationBusy, NotFound
+from .middleware import anthropic_path, error_body, error_for_path, openai_error
 
 __all__ = [
     "OPENAI_ERRORS",
@@ -82,6 +83,8 @@ OPENAI_ERRORS: Mapping[type[errors.G4FError], OpenAIError] = MappingProxyType(
         # The request's own faults; the error's ``code`` and ``param`` say which (see below).
         errors.BadRequest: OpenAIError(400, _INVALID, "invalid_request", "{error.message}"),
         errors.UnknownModel: OpenAIError(404, _INVALID, "model_not_found", "{error.message}"),
+        NotFound: OpenAIError(404, _INVALID, "not_found", "{error.message}"),
+        ConversationBusy: OpenAIError(429, _RATE, "conversation_busy", "{error.message}"),
         # The server's own store: logged, for the operator.
         errors.StoreError: OpenAIError(
             500,
@@ -151,10 +154,13 @@ def sse_error(message: str, type_: str, code: str, status: int) -> bytes:
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     """A body FastAPI could not parse or validate: 400 (not JSON) or 422 naming the field."""
     first = exc.errors()[0] if exc.errors() else {}
+    path = request.url.path
     if first.get("type") == "json_invalid":
-        return openai_error(400, "The body is not valid JSON.", code="invalid_json")
+        return error_for_path(path, 400, "The body is not valid JSON.", "invalid_json")
     param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
     message = f"Invalid request: {first.get('msg', 'bad body')}"
+    if anthropic_path(path):  # Anthropic answers every invalid body with a 400
+        return error_for_path(path, 400, f"{param}: {message}" if param else message, "")
     return openai_error(422, message, code="invalid_request", param=param)
 
 
@@ -162,14 +168,14 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """Routing's answers (404, 405, …), in OpenAI's shape."""
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     headers = dict(exc.headers) if exc.headers else None
-    return openai_error(exc.status_code, str(exc.detail), code=code, headers=headers)
+    return error_for_path(request.url.path, exc.status_code, str(exc.detail), code, headers)
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     """A bug of ours, never the caller's: logged with its traceback here, answered in OpenAI's
     shape there."""
     log.error("internal error answering %s", request.url.path, exc_info=exc)
-    return openai_error(500, internal_message(exc), "server_error", "internal_error")
+    return error_for_path(request.url.path, 500, internal_message(exc), "internal_error")
 
 
 def install_handlers(app: FastAPI) -> None:
