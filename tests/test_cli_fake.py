@@ -338,7 +338,10 @@ async def test_model_command_sets_the_tone() -> None:
     assert chat.conversation is not None and chat.conversation.tone == "Gpt_Reasoning"
     chat.command("/model Gpt_Imaginary")
     assert "(not a known tone; known: Magic" in said(notices)
-    assert chat.conversation.tone == "Gpt_Imaginary"
+    # selected for the next question; the conversation's (what /save writes) once accepted
+    assert chat.tone == "Gpt_Imaginary" and chat.conversation.tone == "Gpt_Reasoning"
+    chat.command("/model m365-gpt-quick")
+    assert said(notices) == "Model: Gpt_Quick.\n"
 
 
 async def test_save_and_load(tmp_path: Path) -> None:

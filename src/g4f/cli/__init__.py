@@ -1,5 +1,6 @@
 """The ``g4f`` command: ``chat`` talks to Bing, Microsoft 365 Copilot or a hub, ``hub`` runs the
-local hub, ``api`` runs the OpenAI-compatible server.
+local hub, ``api`` runs the OpenAI-compatible server, ``token`` shows what a Microsoft 365
+Copilot token holds (its own exit status: :data:`g4f.cli.token.TOKEN_EXIT`).
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
 error (a bug: please report it), 130 interrupted, and
@@ -32,6 +33,8 @@ from .exit_codes import exit_code_for
 from .local_api import start_local_hub
 from .options import ENV_API_KEY, parse
 from .services import check_given, loaded_options
+from .token import token_command
+from .warnings import with_warn
 
 if TYPE_CHECKING:
     from .chat import BackendFactory
@@ -115,7 +118,7 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
         record=args.record,
         retries=args.retries,
         service=chosen.name,
-        service_options=loaded_options(args, chosen),
+        service_options=with_warn(chosen, loaded_options(args, chosen)),
         tone=args.model or None,
         images=tuple(_image(path) for path in args.image),
         files=tuple(document_url(url) for url in args.file),
@@ -163,11 +166,12 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
 
 def _api(args: argparse.Namespace) -> int:
     try:
+        from ..api.notices import log_upstream_warning
         from ..api.server import listen, run_workers
     except ImportError as exc:
         raise ValueError(str(exc)) from None
     chosen = check_given(args, "api")
-    service_options = loaded_options(args, chosen)
+    service_options = with_warn(chosen, loaded_options(args, chosen), log_upstream_warning)
     if args.local:  # a hub in this process, serving until the process ends
         _, local = start_local_hub(chosen)
         args.url = local.get("url")
@@ -284,6 +288,8 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
             from .login import run_login, run_logout
 
             return run_login(args) if args.command == "login" else run_logout(args)
+        if args.command == "token":
+            return token_command(args)
         return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

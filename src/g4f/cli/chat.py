@@ -22,6 +22,7 @@ from ..protocol import Style
 from ..protocol.conversation import Conversation
 from ..services import Image
 from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
+from .multiline import read_question
 from .output import JsonOutput, Output, TerminalOutput
 
 __all__ = ["HELP", "BackendFactory", "ChatOptions", "ChatSession", "interactive", "one_shot"]
@@ -30,7 +31,10 @@ HELP = """\
 Commands:
   /new           start a new conversation
   /style NAME    creative, balanced or precise (from the next question on; Bing)
-  /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot)
+  /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot;
+                 Gpt_Quick, m365-gpt-quick and m365/Gpt_Quick are one; a refused one is dropped)
+  /image FILE    attach a PNG, JPEG, GIF or WebP image to the next question (Microsoft 365
+                 Copilot; --image does so for the first)
   /file URL      a SharePoint/OneDrive document the next questions may read (/file off: none;
                  the Chat API: --service graph or workiq)
   /web on|off    web grounding from the next question on (services that can switch it)
@@ -39,6 +43,7 @@ Commands:
   /load FILE     continue a conversation saved with /save
   /help          this help
   /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
+A line ending with a backslash (\\) continues on the next: the question is every line, joined.
 Ctrl-C while an answer streams stops that answer and keeps the session."""
 
 
@@ -186,6 +191,7 @@ class ChatSession:
         self.tone = options.tone
         self.files = options.files
         self.search = options.search
+        self.images = options.images  # attached to the next question
         self.conversation: Conversation | None = None
 
     def command(self, line: str) -> bool:
@@ -207,6 +213,8 @@ class ChatSession:
             self._file(argument)
         elif name == "/web":
             self._web(argument)
+        elif name == "/image":
+            self._image(argument)
         elif name == "/save":
             self._save(argument)
         elif name == "/load":
@@ -236,18 +244,37 @@ class ChatSession:
                 self.conversation.style = self.style  # /save keeps the style in use
             self.output.notice(f"Style: {self.style.value}.")
 
-    def _model(self, tone: str) -> None:
+    def _model(self, name: str) -> None:
+        """The tone of the next questions, by any of its names (the service's normaliser, as
+        ``--model`` and the API take them); it becomes the conversation's (and what ``/save``
+        writes) once the service accepted it."""
         if self._lacks("tones", "/model"):
             return
-        tones = entry(self.options.service).tones
-        if not tone:
+        service = entry(self.options.service)
+        tones = service.tones
+        if not name:
             self.output.notice(f"Usage: /model TONE (known: {', '.join(tones)})")
+            return
+        found = service.find_model(name)
+        tone = found.tone if found is not None and found.tone else name
+        self.tone = tone
+        known = "" if tone in tones else f" (not a known tone; known: {', '.join(tones)})"
+        self.output.notice(f"Model: {tone}{known}.")
+
+    def _image(self, path: str) -> None:
+        if self._lacks("images", "/image"):
+            return
+        if not path:
+            self.output.notice(f"Usage: /image FILE ({len(self.images)} attached to the next)")
+            return
+        try:
+            image = Image.from_file(Path(path).expanduser())
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.output.notice(f"Could not attach {path}: {why}")
         else:
-            self.tone = tone
-            if self.conversation is not None:
-                self.conversation.tone = tone  # /save keeps the tone in use
-            known = "" if tone in tones else f" (not a known tone; known: {', '.join(tones)})"
-            self.output.notice(f"Model: {tone}{known}.")
+            self.images = (*self.images, image)
+            self.output.notice(f"Attached {path} to the next question.")
 
     def _file(self, url: str) -> None:
         if self._lacks("files", "/file"):
@@ -307,17 +334,24 @@ class ChatSession:
         if self.conversation is None:
             async with self.output.connecting():
                 self.conversation = await self.backend.start_conversation(self.style)
-            if self.tone is not None:
-                self.conversation.tone = self.tone
-        await run_turn(
-            self.backend,
-            prompt,
-            self.output,
-            style=self.style,
-            search=self.search,
-            conversation=self.conversation,
-            files=self.files,
-        )
+        images, self.images = self.images, ()  # the next question's, sent or not
+        before = self.conversation.tone
+        try:
+            await run_turn(
+                self.backend,
+                prompt,
+                self.output,
+                style=self.style,
+                search=self.search,
+                conversation=self.conversation,
+                images=images,
+                tone=self.tone,
+                files=self.files,
+            )
+        except errors.UnknownTone:
+            # A refused tone does not stay selected, nor in the conversation /save writes.
+            self.conversation.tone = self.tone = before
+            raise
 
     async def handle(self, line: str) -> bool:
         """One line typed at the prompt: a command, or a question whose failure is shown and
@@ -333,6 +367,8 @@ class ChatSession:
             await self.ask(line)
         except errors.G4FError as exc:
             self.output.error(exc, exit_code_for(exc))
+            if isinstance(exc, errors.UnknownTone):
+                self.output.notice(f"Model: back to {self.tone or 'the default'}.")
             if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
                 self.conversation = None
                 self.output.notice("The next question starts a new conversation.")
@@ -401,7 +437,7 @@ def interactive(
         try:
             while True:
                 try:
-                    line = input("> ")
+                    line = read_question(input)
                 except (EOFError, KeyboardInterrupt):
                     output.notice("")
                     return 0

@@ -27,6 +27,7 @@ from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from .login import add_login_parsers
 from .services import add_capability_flags, add_service_flags, url_help
+from .token import add_token_parser
 
 __all__ = ["ENV_API_KEY", "parse"]
 
@@ -387,6 +388,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _hub_parser(commands)
     _api_parser(commands)
     add_login_parsers(commands)
+    add_token_parser(commands)
     for sub in commands.choices.values():  # -v after the sub-command too
         sub.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"

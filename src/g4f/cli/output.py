@@ -151,6 +151,7 @@ class TerminalOutput(Output):
         self._segments: list[tuple[str, str]] = []
         self._extras: list[str] = []
         self._retraction: Retraction | None = None
+        self._counter = ""
 
     @contextlib.asynccontextmanager
     async def connecting(self) -> AsyncIterator[None]:
@@ -204,8 +205,8 @@ class TerminalOutput(Output):
                     f"{self._yellow}This conversation reached its turn limit; "
                     f"type /new to start another.{reset}"
                 )
-            case Throttling(used=used, limit=limit):
-                self._extras.append(f"{dim}(turn {used} of {limit}){reset}")
+            case Throttling(used=used, limit=limit):  # sent more than once a turn: shown once
+                self._counter = f"{dim}(turn {used} of {limit}){reset}"
             case Final():
                 self._redraw()
             case _:
@@ -232,7 +233,7 @@ class TerminalOutput(Output):
         elif self._retraction is not None:
             self.stdout.write("\n" + notice)
         self.stdout.write("\n")
-        for extra in self._extras:
+        for extra in [*self._extras, *([self._counter] if self._counter else [])]:
             self.stdout.write(extra + "\n")
         self.stdout.flush()
         self._reset()
@@ -250,6 +251,7 @@ class TerminalOutput(Output):
     def _reset(self) -> None:
         self._screen, self._segments = "", []
         self._extras, self._retraction = [], None
+        self._counter = ""  # the conversation's turn counter, the last one sent
         self._wrote = False
 
     def end_turn(self) -> None:

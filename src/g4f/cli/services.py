@@ -121,7 +121,11 @@ def add_service_flags(parser: argparse.ArgumentParser, command: str) -> None:
         option = owners[0].option(dest)
         assert option is not None
         parser.add_argument(
-            flag, dest=dest, metavar=option.metavar, help=_prefix(owners) + option.help
+            flag,
+            dest=dest,
+            metavar=option.metavar,
+            help=_prefix(owners) + option.help,
+            choices=option.choices or None,
         )
 
 
