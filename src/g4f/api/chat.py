@@ -17,6 +17,7 @@ from ..engine.backend import Backend
 from ..openai import ChunkBuilder, CompletionRequest, Part, complete
 from ..openai.request import default_model
 from ..protocol.conversation import Conversation
+from .disconnect import CallerGone, unless_disconnected
 from .errors import error_response, internal_message, sse_error, stream_error
 from .middleware import Receive, Scope, Send, openai_error
 from .schema import ChatRequest, check_request
@@ -44,13 +45,23 @@ class ChatCompletions:
         self._lease_seconds = settings.upstream.lease_seconds
         self._store = store
 
-    async def answer(self, body: ChatRequest, backend: Backend) -> Response:
+    async def answer(
+        self, body: ChatRequest, backend: Backend, receive: Receive | None = None
+    ) -> Response:
         """The response to ``body``, one turn of ``backend``; every failure before the answer
-        began is an error response in OpenAI's shape (see :mod:`g4f.api.errors`)."""
+        began is an error response in OpenAI's shape (see :mod:`g4f.api.errors`).
+
+        With the request's ``receive``, a caller that disconnects before the answer is whole
+        (or, streamed, before its first part) stops the upstream turn at once.
+        """
         try:
-            return await self._answer(body, backend)
+            if receive is None:
+                return await self._answer(body, backend)
+            return await unless_disconnected(receive, self._answer(body, backend))
         except errors.G4FError as exc:  # the request's, the store's or the upstream's failure
             return error_response(exc)
+        except CallerGone:
+            return openai_error(499, "The caller disconnected.", code="client_closed_request")
 
     async def _answer(self, body: ChatRequest, backend: Backend) -> Response:
         check_request(body, self._max_messages)
@@ -166,10 +177,15 @@ class _EventStream(StreamingResponse):
         self._parts = parts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Our own watch for the disconnect, not Starlette's (see g4f.api.disconnect).
         try:
-            await super().__call__(scope, receive, send)
+            with contextlib.suppress(CallerGone, OSError):
+                await unless_disconnected(receive, self.stream_response(send))
         finally:
             await self._parts.aclose()
+            body = self.body_iterator
+            if isinstance(body, AsyncGenerator):
+                await body.aclose()
 
 
 async def _stream(
@@ -184,6 +200,7 @@ async def _stream(
         try:
             async for part in parts:
                 yield f"data: {builder.chunk_json(part)}\n\n".encode()
+                await asyncio.sleep(0)  # an upstream always ready leaves the loop its turn
         except errors.G4FError as exc:
             yield stream_error(exc)
             return

@@ -130,4 +130,4 @@ async def model(model_id: str, request: Request) -> dict[str, Any] | JSONRespons
 async def chat_completions(body: ChatRequest, request: Request) -> Response:
     """One turn: the answer whole, or streamed as server-sent events (``"stream": true``)."""
     state = served(request.app)
-    return await state.chat.answer(body, state.upstream())
+    return await state.chat.answer(body, state.upstream(), request.receive)
