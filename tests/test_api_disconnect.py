@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import time
 from typing import Any, Literal
 
 import httpx
+import pytest
 
 from g4f.api import create_app
+from g4f.api.server import ApiThread
 from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Final, TextDelta
 
@@ -94,3 +98,23 @@ async def test_a_caller_that_leaves_before_the_first_part_stops_a_stream() -> No
     async with lifespan(app):
         await leave_when(app, {"messages": USER, "stream": True}, gate.reached)
     assert backend.stopped == 1
+
+
+def test_a_caller_that_leaves_a_fast_stream_under_uvloop_stops_the_turn() -> None:
+    uvloop = pytest.importorskip("uvloop")
+    endless: list[Step] = [*(TextDelta("word ") for _ in range(500_000)), Final("…")]
+    backend = FakeBackend(endless)
+    with ApiThread(backend=backend, loop_factory=uvloop.new_event_loop) as url:
+        host, port = url.removeprefix("http://").split(":")
+        body = json.dumps({"messages": USER, "stream": True}).encode()
+        with socket.create_connection((host, int(port)), timeout=60) as caller:
+            caller.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nhost: api.test\r\n"
+                b"content-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                % (len(body), body)
+            )
+            assert caller.recv(65536).startswith(b"HTTP/1.1 200")
+        deadline = time.monotonic() + 60
+        while backend.stopped == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert backend.stopped == 1  # stopped, not played to its Final

@@ -10,7 +10,7 @@ import multiprocessing
 import multiprocessing.process
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -270,7 +270,8 @@ class ApiThread:
 
     The listening socket is bound before the thread starts, so requests made right away wait
     in its backlog until the server accepts them. ``backend`` replaces the upstream the
-    settings would build (as for :func:`~g4f.api.app.create_app`).
+    settings would build (as for :func:`~g4f.api.app.create_app`); ``loop_factory`` makes the
+    thread's event loop (``uvloop.new_event_loop``, as ``g4f api`` runs).
     """
 
     def __init__(
@@ -279,8 +280,10 @@ class ApiThread:
         *,
         host: str = "127.0.0.1",
         backend: Backend | None = None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
     ) -> None:
         self.settings = settings or ApiSettings()
+        self._loop_factory = loop_factory
         self._host = host
         self._backend = backend
         self._server: uvicorn.Server | None = None
@@ -294,7 +297,7 @@ class ApiThread:
         self.url = f"http://{self._host}:{sock.getsockname()[1]}"
         config = _config(self.settings, self._host, 0, "warning", self._backend)
         self._server = uvicorn.Server(config)
-        self._thread = LoopThread("g4f-api")
+        self._thread = LoopThread("g4f-api", self._loop_factory)
         self._serving = self._thread.submit(self._server.serve(sockets=[sock]))
         return self.url
 
