@@ -84,7 +84,6 @@ class TurnReader(Protocol):
         """The typed error for a turn that ended with result ``value`` and ``message``."""
         ...
 
-
 # What a reader bug on a malformed record would raise: the connection reports it as the
 # malformed record it is, never as a bare Python error.
 _READER_BUGS = (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError)
@@ -384,6 +383,7 @@ class Connection:
         """Between turns only a close matters (the end of the turn and pings do not)."""
         if kind == _CLOSE:
             self.state = State.CLOSED
+
 
     def _failure(self, ending: Close | ErrorResult | Refusal | Completion) -> G4FError:
         """The error for what ended a turn without its final record."""
