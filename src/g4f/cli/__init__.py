@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 from ..api.store import ENV_STORE_KEY, default_store_url
-from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
@@ -29,7 +28,7 @@ from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from ..services.spec import ServiceEntry
 from .exit_codes import exit_code_for
-from .options import ENV_API_KEY, parse
+from .options import ENV_API_KEY, parse, timeouts_of
 from .services import check_given, loaded_options
 
 if TYPE_CHECKING:
@@ -90,6 +89,7 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
         search=not args.no_search,
         proxy=args.proxy,
         timeout=args.timeout,
+        timeouts=timeouts_of(args),
         json=args.json,
         record=args.record,
         retries=args.retries,
@@ -182,7 +182,7 @@ def _api_settings(
             chosen.name,
             url=args.url,
             proxy=args.proxy,
-            timeouts=Timeouts(read=args.timeout),
+            timeouts=timeouts_of(args),
             idle_websockets=args.idle_websockets,
             **service_options,
         ),

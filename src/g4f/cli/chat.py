@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -50,6 +51,8 @@ class ChatOptions:
 
     Attributes:
         service_options: the chosen service's own options, loaded (``cookies``, ``token_file``).
+        timeout: ``--timeout``, the read timeout (it wins over ``timeouts.read``).
+        timeouts: the other waits (``--connect-timeout``, ``--create-timeout``, …).
         tone: ``--model``, for a service whose models are tones.
         backend_for: what builds the backend (:func:`g4f.services.registry.backend_for`).
     """
@@ -60,6 +63,7 @@ class ChatOptions:
     search: bool = True
     proxy: str | None = None
     timeout: float = Timeouts().read
+    timeouts: Timeouts = field(default_factory=Timeouts)
     json: bool = False
     record: Path | None = None
     retries: int = RetryPolicy().attempts
@@ -99,7 +103,7 @@ async def open_client(
             backend = options.backend_for(
                 options.service,
                 proxy=options.proxy,
-                timeouts=Timeouts(read=options.timeout),
+                timeouts=dataclasses.replace(options.timeouts, read=options.timeout),
                 retry=RetryPolicy(attempts=options.retries, on_retry=on_retry),
                 record=options.record,
                 **given,

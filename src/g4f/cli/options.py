@@ -26,7 +26,7 @@ from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from .services import add_capability_flags, add_service_flags, url_help
 
-__all__ = ["ENV_API_KEY", "parse"]
+__all__ = ["ENV_API_KEY", "add_timeout_options", "parse", "timeouts_of"]
 
 if TYPE_CHECKING:  # generic only in typeshed
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -59,6 +59,34 @@ _positive_int = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
 _port = _checked(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
 _seconds = _checked(float, lambda v: 0 < v < math.inf, "a positive number of seconds")
 _non_negative_seconds = _checked(float, lambda v: 0 <= v < math.inf, "0 or more seconds")
+
+
+def add_timeout_options(parser: argparse.ArgumentParser) -> None:
+    """``--connect-timeout``, ``--create-timeout`` and ``--turn-timeout`` (``Timeouts``'
+    other waits; ``--timeout``, the read one, is each command's own)."""
+    waits = (
+        ("connect", "to open a connection and have the websocket upgrade answered"),
+        ("create", "for a conversation-create (or upload) request"),
+        ("turn", "for a whole answer, however busy the server looks"),
+    )
+    for name, what in waits:
+        parser.add_argument(
+            f"--{name}-timeout",
+            type=_seconds,
+            default=getattr(_TIMEOUTS, name),
+            metavar="SECONDS",
+            help=f"longest wait {what} (default: %(default)s)",
+        )
+
+
+def timeouts_of(args: argparse.Namespace) -> Timeouts:
+    """The :class:`Timeouts` ``args`` ask for (``--timeout`` and ``--*-timeout``)."""
+    return Timeouts(
+        read=args.timeout,
+        connect=args.connect_timeout,
+        create=args.create_timeout,
+        turn=args.turn_timeout,
+    )
 
 
 def _chat_parser(commands: _Commands) -> None:
@@ -101,6 +129,7 @@ def _chat_turn_options(chat: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest silence allowed while an answer streams (default: %(default)s)",
     )
+    add_timeout_options(chat)
     chat.add_argument(
         "--retries",
         type=_positive_int,
@@ -326,6 +355,7 @@ def _api_upstream_options(api: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest upstream silence while an answer streams (default: %(default)s)",
     )
+    add_timeout_options(api)
     api.add_argument(
         "--idle-websockets",
         type=_positive_int,

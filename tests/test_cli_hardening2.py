@@ -1,0 +1,55 @@
+"""The CLI's side of issue 21 (Hardening II): every wait settable, private history, what a
+newcomer meets (the default service gone, unreadable input, start-up failures), in-process on a
+:class:`~g4f.engine.fake.FakeBackend` unless only a process shows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from g4f import cli
+from g4f.cli.options import parse, timeouts_of
+from g4f.cli.services import check_given
+from g4f.engine.config import Timeouts
+
+from .test_cli_fake import run
+
+
+def test_every_wait_of_chat_is_an_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _, factory = run(
+        capsys,
+        "--connect-timeout", "3", "--create-timeout", "4", "--turn-timeout", "90",
+        "--timeout", "7",
+        "Hi",
+    )  # fmt: skip
+    assert code == 0
+    assert factory.options["timeouts"] == Timeouts(connect=3, create=4, read=7, turn=90)
+
+
+def test_every_wait_of_api_is_an_option() -> None:
+    args = parse(["api", "--connect-timeout", "2.5", "--turn-timeout", "120"])
+    assert timeouts_of(args) == Timeouts(connect=2.5, turn=120)
+    chosen = check_given(args, "api")
+    settings = cli._api_settings(args, chosen, {})
+    assert settings.upstream.timeouts == Timeouts(connect=2.5, turn=120)
+
+
+@pytest.mark.parametrize("command", ["chat", "api"])
+@pytest.mark.parametrize("option", ["--connect-timeout", "--create-timeout", "--turn-timeout"])
+def test_a_bad_wait_is_a_usage_error_naming_it(
+    capsys: pytest.CaptureFixture[str], command: str, option: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, option, "0"])
+    assert exited.value.code == 2
+    assert f"argument {option}: must be a positive number of seconds, not '0'" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("command", ["chat", "api"])
+def test_the_waits_are_in_the_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    shown = capsys.readouterr().out
+    for option in ("--timeout", "--connect-timeout", "--create-timeout", "--turn-timeout"):
+        assert option in shown
