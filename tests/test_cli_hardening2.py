@@ -4,9 +4,13 @@ newcomer meets (the default service gone, unreadable input, start-up failures), 
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 
 from g4f import cli
+from g4f.cli import chat
 from g4f.cli.options import parse, timeouts_of
 from g4f.cli.services import check_given
 from g4f.engine.config import Timeouts
@@ -53,3 +57,22 @@ def test_the_waits_are_in_the_help(capsys: pytest.CaptureFixture[str], command: 
     shown = capsys.readouterr().out
     for option in ("--timeout", "--connect-timeout", "--create-timeout", "--turn-timeout"):
         assert option in shown
+
+
+def test_the_history_directory_is_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("readline")
+    monkeypatch.delenv("G4F_HISTORY", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    with chat._line_editing():
+        pass
+    history = tmp_path / "state" / "g4f" / "history"
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+    assert stat.S_IMODE(history.parent.stat().st_mode) == 0o700
+
+
+def test_an_existing_directory_keeps_its_mode(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    chat.make_private_dir(tmp_path)
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755

@@ -332,9 +332,19 @@ def _line_editing() -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
             readline.write_history_file(path)
             path.chmod(0o600)
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create ``directory`` (and its parents) if missing; the one this creates for us is the
+    owner's only (mode 0700), as the private files it holds are. A directory that exists is
+    left as it is (it may be the user's own, ``/tmp`` for a ``$G4F_HISTORY`` there)."""
+    if not directory.is_dir():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        directory.chmod(0o700)  # whatever the umask
 
 
 def interactive(
