@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from g4f import cli
+from g4f import cli, errors
 from g4f.cli import chat
 from g4f.cli.options import parse, timeouts_of
 from g4f.cli.services import check_given
 from g4f.engine.config import Timeouts
+from g4f.engine.fake import FakeBackend
 
 from .test_cli_fake import run
 
@@ -76,3 +77,44 @@ def test_an_existing_directory_keeps_its_mode(tmp_path: Path) -> None:
     tmp_path.chmod(0o755)
     chat.make_private_dir(tmp_path)
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+
+
+# -- 18: the default service is gone ------------------------------------------------------
+
+
+def test_an_unreachable_bing_says_it_was_switched_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("G4F_BING_URL", raising=False)
+    code, _, err, _ = run(capsys, "Hi", turns=([errors.ConnectError("DNS lookup failed")],))
+    assert code == 9
+    hint = err.splitlines()[1]
+    assert "switched Bing's ChatHub off in late 2024" in hint
+    for instead in ("--service m365", "Chat API", "--local"):
+        assert instead in hint
+    assert "Offline?" not in err
+
+
+def test_the_seeds_api_says_bing_was_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from g4f.Provider.Providers import Bing
+
+    monkeypatch.delenv("G4F_BING_URL", raising=False)
+    unreachable = FakeBackend([errors.ConnectError("Cannot connect to host www.bing.com")])
+    monkeypatch.setattr(Bing, "backend_for", lambda *_, **__: unreachable)
+    with pytest.raises(errors.ConnectError) as raised:
+        list(Bing._create_completion("gpt-4", [{"role": "user", "content": "Hi"}], True))
+    assert "switched Bing's ChatHub off in late 2024" in str(raised.value)
+    assert "--service m365" in str(raised.value)
+
+
+def test_the_seeds_api_names_no_shutdown_for_another_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from g4f.Provider.Providers import Bing
+
+    monkeypatch.setenv("G4F_BING_URL", "http://127.0.0.1:9")
+    unreachable = FakeBackend([errors.ConnectError("refused")])
+    monkeypatch.setattr(Bing, "backend_for", lambda *_, **__: unreachable)
+    with pytest.raises(errors.ConnectError) as raised:
+        list(Bing._create_completion("gpt-4", [{"role": "user", "content": "Hi"}], True))
+    assert "switched" not in str(raised.value)
