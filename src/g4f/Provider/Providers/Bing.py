@@ -25,10 +25,10 @@ from typing import Any, get_type_hints
 
 from ...engine.backend import Backend
 from ...engine.config import Timeouts
+from ...errors import G4FError
 from ...models import seed_models
 from ...protocol import RECORD_SEPARATOR, Retraction, Style, TextDelta, encode_record
 from ...protocol.history import fold, format_context
-from ...errors import G4FError
 from ...services.bing import ENV_URL, BingClient
 from ...services.bing.constants import ALLOWED_MESSAGE_TYPES, style_tone
 from ...services.bing.entry import BING, SWITCHED_OFF
