@@ -4,7 +4,9 @@ newcomer meets (the default service gone, unreadable input, start-up failures), 
 
 from __future__ import annotations
 
+import socket
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,9 +62,7 @@ def test_the_waits_are_in_the_help(capsys: pytest.CaptureFixture[str], command: 
         assert option in shown
 
 
-def test_the_history_directory_is_private(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_history_directory_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("readline")
     monkeypatch.delenv("G4F_HISTORY", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -118,3 +118,42 @@ def test_the_seeds_api_names_no_shutdown_for_another_server(
     with pytest.raises(errors.ConnectError) as raised:
         list(Bing._create_completion("gpt-4", [{"role": "user", "content": "Hi"}], True))
     assert "switched" not in str(raised.value)
+
+
+# -- 20: start-up failures ------------------------------------------------------------------
+
+
+def test_api_without_its_extra_names_the_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "g4f.api.server", raising=False)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    code = cli.main(["api", "--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 78
+    assert "pip install 'g4f-bing[api]'" in err and "uvicorn" in err
+
+
+def test_a_busy_hub_port_suggests_port_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        code = cli.main(["hub", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 78
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port 0 picks a free one" in err
+
+
+def test_an_unwritable_record_file_fails_before_the_question(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cassette = tmp_path / "nonexistent" / "x.jsonl"
+    code, out, err, factory = run(capsys, "--record", str(cassette), "Hi")
+    assert code == 78 and out == ""
+    assert f"cannot write the cassette {cassette}: its directory does not exist" in err
+    assert factory.calls == []  # nothing was asked
+
+
+def test_start_up_failures_have_a_documented_code() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "78 the command could not start" in readme
+    assert "78 the command could not start" in (cli.__doc__ or "")

@@ -2,7 +2,8 @@
 local hub, ``api`` runs the OpenAI-compatible server.
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
-error (a bug: please report it), 130 interrupted, and
+error (a bug: please report it), 78 the command could not start (a missing extra, a busy port,
+a file it cannot write: :mod:`g4f.cli.startup`), 130 interrupted, and
 per error class its code (:data:`g4f.cli.exit_codes.EXIT_CODES`, the table in the README).
 """
 
@@ -27,6 +28,7 @@ from ..services import Image, registry
 from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from ..services.spec import ServiceEntry
+from . import startup
 from .exit_codes import exit_code_for
 from .options import ENV_API_KEY, parse, timeouts_of
 from .services import check_given, loaded_options
@@ -62,7 +64,10 @@ def _hub(args: argparse.Namespace) -> int:
         hub = Hub.from_cassette(args.cassette, **options)
     else:
         hub = Hub(scenario=args.scenario, **options)
-    asyncio.run(_serve_hub(hub, args.host, args.port))
+    try:
+        asyncio.run(_serve_hub(hub, args.host, args.port))
+    except OSError as exc:  # the hub's port (its handlers' errors are their answers)
+        raise startup.explain_listen(exc, args.host, args.port) from None
     return 0
 
 
@@ -82,6 +87,8 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
     from .chat import ChatOptions, interactive, make_output, one_shot
 
     chosen = check_given(args, "chat")
+    if args.record is not None:
+        startup.check_writable(args.record, "the cassette")
     options = ChatOptions(
         url=args.url,
         local=args.local,
@@ -140,10 +147,7 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
 
 
 def _api(args: argparse.Namespace) -> int:
-    try:
-        from ..api.server import listen, run_workers
-    except ImportError as exc:
-        raise ValueError(str(exc)) from None
+    run_workers = startup.api_server().run_workers  # the extra's packages, or what to install
     chosen = check_given(args, "api")
     service_options = loaded_options(args, chosen)
     upstream = _upstream(chosen, args.url, service_options)  # a usage error, now
@@ -155,7 +159,7 @@ def _api(args: argparse.Namespace) -> int:
         )
     settings = _api_settings(args, chosen, service_options)
     stored = _check_store(settings)  # an unusable store is reported before anything runs
-    sock = listen(args.host, args.port)  # so is a busy port
+    sock = startup.listen(args.host, args.port)  # so is a busy port
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
@@ -254,6 +258,9 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
         return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except startup.StartupError as exc:
+        sys.stderr.write(f"g4f: error: {exc}\n")
+        return startup.EXIT_STARTUP
     except BrokenPipeError:
         # The reader went away (`g4f chat … | head`): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
