@@ -174,7 +174,8 @@ def _api(args: argparse.Namespace) -> int:
             f"${ENV_STORE_KEY} encrypts them\n"
         )
     sys.stderr.flush()
-    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+    status: int = run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+    return status
 
 
 def _api_settings(
