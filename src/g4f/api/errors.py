@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from .. import errors
+from .guide import not_found_message, not_json_message
 from .middleware import error_body, openai_error
 
 __all__ = [
@@ -151,6 +152,12 @@ def sse_error(message: str, type_: str, code: str, status: int) -> bytes:
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     """A body FastAPI could not parse or validate: 400 (not JSON) or 422 naming the field."""
     first = exc.errors()[0] if exc.errors() else {}
+    content_type = request.headers.get("content-type", "")
+    if tuple(first.get("loc", ())) == ("body",) and "json" not in content_type.lower():
+        message = not_json_message(
+            content_type
+        )  # FastAPI did not read a body it was not told is JSON
+        return openai_error(415, message, code="unsupported_media_type")
     if first.get("type") == "json_invalid":
         return openai_error(400, "The body is not valid JSON.", code="invalid_json")
     param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
@@ -160,6 +167,10 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """Routing's answers (404, 405, …), in OpenAI's shape."""
+    if exc.status_code == 404 and exc.detail == "Not Found":  # no route: say what exists
+        docs = request.app.docs_url is not None
+        message = not_found_message(request.method, request.url.path, docs)
+        return openai_error(404, message, code="not_found")
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     headers = dict(exc.headers) if exc.headers else None
     return openai_error(exc.status_code, str(exc.detail), code=code, headers=headers)

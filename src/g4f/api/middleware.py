@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from .guide import LET_THROUGH, docs_by_browser
+
 __all__ = ["ASGIApp", "error_body", "limit_body", "openai_error", "require_key"]
 
 Scope = MutableMapping[str, Any]
@@ -106,9 +108,10 @@ def _bearer_token(headers: list[tuple[bytes, bytes]]) -> bytes:
 def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
     """Answer 401 unless ``Authorization: Bearer api_key``, on every path but the probes.
 
-    The key is compared in constant time. CORS preflights (``OPTIONS`` with
-    ``Access-Control-Request-Method``) carry no credentials by design: they pass, and the CORS
-    layer outside this one answers them.
+    The key is compared in constant time. The docs pages (with ``--docs``) also open from a
+    browser: ``/docs?key=KEY`` once sets a cookie for them (:mod:`g4f.api.guide`). CORS
+    preflights (``OPTIONS`` with ``Access-Control-Request-Method``) carry no credentials by
+    design: they pass, and the CORS layer outside this one answers them.
     """
     expected = api_key.encode()
 
@@ -119,9 +122,12 @@ def require_key(app: ASGIApp, api_key: str) -> ASGIApp:
                 name == b"access-control-request-method" for name, _ in headers
             )
             if not preflight and not hmac.compare_digest(_bearer_token(headers), expected):
-                response = openai_error(401, "Incorrect API key provided.", code="invalid_api_key")
-                await response(scope, receive, send)
-                return
+                response = docs_by_browser(scope, api_key) or openai_error(
+                    401, "Incorrect API key provided.", code="invalid_api_key"
+                )
+                if response is not LET_THROUGH:
+                    await response(scope, receive, send)
+                    return
         await app(scope, receive, send)
 
     return middleware
