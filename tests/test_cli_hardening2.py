@@ -4,8 +4,11 @@ newcomer meets (the default service gone, unreadable input, start-up failures), 
 
 from __future__ import annotations
 
+import io
+import os
 import socket
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from g4f import cli, errors
 from g4f.cli import chat
 from g4f.cli.options import parse, timeouts_of
+from g4f.cli.output import Output
 from g4f.cli.services import check_given
 from g4f.engine.config import Timeouts
 from g4f.engine.fake import FakeBackend
@@ -157,3 +161,60 @@ def test_start_up_failures_have_a_documented_code() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert "78 the command could not start" in readme
     assert "78 the command could not start" in (cli.__doc__ or "")
+
+
+# -- 19: what reaches users is words --------------------------------------------------------
+
+
+@pytest.mark.parametrize("errors_mode", ["surrogateescape", "strict"])
+def test_stdin_that_is_not_utf8_says_so(errors_mode: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "g4f", "chat", "--local"],
+        input=b"\xff\xfe caf\xe9\n",
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": f"utf-8:{errors_mode}"},
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "g4f: error: standard input is not UTF-8 text (byte 0xff at position 0); convert it "
+        "first, e.g. with iconv -f LATIN1 -t UTF-8\n"
+    )
+
+
+def session(err: io.StringIO) -> chat.ChatSession:
+    return chat.ChatSession(chat.ChatOptions(), Output(io.StringIO(), err), FakeBackend())
+
+
+async def test_load_and_save_word_a_missing_file_the_same_way(tmp_path: Path) -> None:
+    err = io.StringIO()
+    repl = session(err)
+    await repl.handle("Hi")
+    missing = tmp_path / "nothere"
+    repl.command(f"/load {missing}.json")
+    repl.command(f"/save {missing}/x.json")
+    assert err.getvalue().splitlines() == [
+        f"Could not load {missing}.json: No such file or directory.",
+        f"Could not save {missing}/x.json: No such file or directory.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"null", "not a saved conversation"),
+        (b"[1]", "not a saved conversation"),
+        (b"not json", "not JSON (not a file /save wrote)"),
+        (b"\xff\xfe", "not UTF-8 text (not a file /save wrote)"),
+    ],
+)
+def test_load_of_a_file_that_is_no_conversation_says_what_it_is(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    err = io.StringIO()
+    path = tmp_path / "f.json"
+    path.write_bytes(content)
+    session(err).command(f"/load {path}")
+    shown = err.getvalue()
+    assert shown.startswith(f"Could not load {path}: ") and says in shown
+    assert "None" not in shown

@@ -111,7 +111,9 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
     if prompt is None and sys.stdin.isatty():
         return interactive(options, output)
     if prompt is None or prompt == "-":
-        prompt = sys.stdin.read()  # read before the event loop starts: no blocking inside it
+        prompt = _read_stdin()  # before the event loop starts: no blocking inside it
+    else:
+        _check_text(prompt, "the prompt")
     if not prompt.strip():
         raise ValueError("the prompt is empty")
     try:
@@ -126,6 +128,33 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
             output.notice(registry.entry(options.service).offline_hint)
         return code
     return 0
+
+
+def _read_stdin() -> str:
+    """Standard input as text; a usage error if it is not UTF-8."""
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"standard input is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); convert it first, e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
+    _check_text(text, "standard input")
+    return text
+
+
+def _check_text(text: str, where: str) -> None:
+    """A usage error if ``text`` holds bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no upstream can be sent)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = ord(text[exc.start]) - 0xDC00 if 0xDC80 <= ord(text[exc.start]) <= 0xDCFF else None
+        shown = f"byte 0x{byte:02x}" if byte is not None else "a character"
+        raise ValueError(
+            f"{where} is not UTF-8 text ({shown} at position {exc.start}); convert it first, "
+            "e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
 
 
 def _image(path: Path) -> Image:

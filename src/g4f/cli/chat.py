@@ -234,7 +234,7 @@ class ChatSession:
             try:
                 write_private(Path(path), json.dumps(self.conversation.to_dict(), indent=2) + "\n")
             except OSError as exc:
-                self.output.notice(f"Could not save to {path}: {exc.strerror or exc}")
+                self.output.notice(f"Could not save {path}: {file_problem(exc)}.")
             else:
                 self.output.notice(f"Saved to {path}.")
 
@@ -243,9 +243,10 @@ class ChatSession:
             self.output.notice("Usage: /load FILE")
             return
         try:
-            self.conversation = Conversation.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, ValueError) as exc:
-            self.output.notice(f"Could not load {path}: {exc}")
+            saved = json.loads(Path(path).read_text(encoding="utf-8"))
+            self.conversation = Conversation.from_dict(saved)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            self.output.notice(f"Could not load {path}: {file_problem(exc)}.")
         else:
             self.style = self.conversation.style
             self.tone = self.conversation.tone or self.tone
@@ -289,6 +290,18 @@ class ChatSession:
                 self.conversation = None
                 self.output.notice("The next question starts a new conversation.")
         return True
+
+
+def file_problem(exc: BaseException) -> str:
+    """What went wrong with a file the session reads or writes, in words (the same for
+    ``/save`` and ``/load``; never Python's ``None`` or a codec's jargon)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text (not a file /save wrote)"
+    if isinstance(exc, json.JSONDecodeError):
+        return "not JSON (not a file /save wrote)"
+    return str(exc).removesuffix(".") or "not a saved conversation"
 
 
 ENV_HISTORY = "G4F_HISTORY"
