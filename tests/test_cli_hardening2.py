@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from g4f import cli, errors
-from g4f.cli import chat
+from g4f.cli import chat, ownership
 from g4f.cli.options import parse, timeouts_of
 from g4f.cli.output import Output
 from g4f.cli.services import check_given
@@ -218,3 +218,42 @@ def test_load_of_a_file_that_is_no_conversation_says_what_it_is(
     shown = err.getvalue()
     assert shown.startswith(f"Could not load {path}: ") and says in shown
     assert "None" not in shown
+
+
+# -- 23: another distribution in the same import package ------------------------------------
+
+
+def gpt4free_site(tmp_path: Path) -> dict[str, str]:
+    """The environment of a process that also has gpt4free's ``g4f`` installed (its
+    dist-info only: a distribution that lists files under ``g4f/``)."""
+    info = tmp_path / "site" / "g4f-0.3.5.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: g4f\nVersion: 0.3.5\n")
+    (info / "RECORD").write_text("g4f/__init__.py,,\ng4f/Provider/__init__.py,,\n")
+    ours = str(Path(cli.__file__).parent.parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([ours, str(tmp_path / "site")])}
+
+
+def g4f_run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "g4f", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_version_says_when_gpt4free_shares_the_package(tmp_path: Path) -> None:
+    result = g4f_run(gpt4free_site(tmp_path), "--version")
+    assert result.returncode == 0 and result.stdout.startswith("g4f-bing ")
+    assert "g4f: warning: g4f 0.3.5 also installs the g4f import package" in result.stderr
+    assert "separate virtual environment" in result.stderr
+
+
+def test_every_command_says_when_gpt4free_shares_the_package(tmp_path: Path) -> None:
+    result = g4f_run(gpt4free_site(tmp_path), "hub", "--print-token")
+    assert result.returncode == 0 and result.stdout.count(".") == 2  # the token still prints
+    assert result.stderr.startswith("g4f: warning: g4f 0.3.5 also installs the g4f import")
+
+
+def test_no_warning_when_the_package_is_ours_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert ownership.gpt4free_owner() == []
+    assert cli.main(["hub", "--print-token"]) == 0
+    assert capsys.readouterr().err == ""

@@ -31,6 +31,7 @@ from ..services.spec import ServiceEntry
 from . import startup
 from .exit_codes import exit_code_for
 from .options import ENV_API_KEY, parse, timeouts_of
+from .ownership import ownership_warning
 from .services import check_given, loaded_options
 
 if TYPE_CHECKING:
@@ -280,6 +281,9 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
     args = parse(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    warning = ownership_warning(thorough=False)
+    if warning:
+        sys.stderr.write(warning + "\n")
     try:
         if args.command == "chat":
             return _chat(args, backend_for)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -366,6 +367,18 @@ def _api_upstream_options(api: argparse.ArgumentParser) -> None:
     )
 
 
+class _Version(argparse.Action):
+    """``--version``: the version, and a warning when another distribution (gpt4free's
+    ``g4f``) owns files in the same import package."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from .ownership import ownership_warning
+
+        sys.stdout.write(f"g4f-bing {__version__}\n")
+        warning = ownership_warning()
+        parser.exit(message=f"{warning}\n" if warning else None)  # stderr
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The ``g4f`` parser and its sub-commands' parsers by name."""
     parser = argparse.ArgumentParser(
@@ -373,7 +386,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         description="A client for the ChatHub protocol — Bing Chat's (2023) and Microsoft 365 "
         "Copilot's — with a local hub.",
     )
-    parser.add_argument("--version", action="version", version=f"g4f-bing {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _chat_parser(commands)
