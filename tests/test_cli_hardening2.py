@@ -4,12 +4,16 @@ newcomer meets (the default service gone, unreadable input, start-up failures), 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
+import json
 import os
 import socket
 import stat
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +21,7 @@ import pytest
 from g4f import cli, errors
 from g4f.cli import chat, ownership
 from g4f.cli.options import parse, timeouts_of
-from g4f.cli.output import Output
+from g4f.cli.output import CONNECTING, WAITING, Output, TerminalOutput
 from g4f.cli.services import check_given
 from g4f.engine.config import Timeouts
 from g4f.engine.fake import FakeBackend
@@ -257,3 +261,74 @@ def test_no_warning_when_the_package_is_ours_alone(capsys: pytest.CaptureFixture
     assert ownership.gpt4free_owner() == []
     assert cli.main(["hub", "--print-token"]) == 0
     assert capsys.readouterr().err == ""
+
+
+# -- 22: the spinner's phase and time; a transcript kept ------------------------------------
+
+
+class Watched(io.StringIO):
+    """A stream that tells when it is written to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.written.set()
+        return super().write(text)
+
+
+async def test_the_spinner_shows_the_phase_and_the_time_elapsed() -> None:
+    err = Watched()
+    terminal = TerminalOutput(io.StringIO(), err, color=False)
+    now = [100.0]
+    terminal.clock = lambda: now[0]
+
+    async def shown(text: str) -> None:
+        while text not in err.getvalue():
+            err.written.clear()
+            await err.written.wait()
+
+    async with terminal.connecting(WAITING):
+        await asyncio.wait_for(shown("waiting for the answer…"), timeout=30)
+        now[0] += 42
+        await asyncio.wait_for(shown("waiting for the answer… 42 s"), timeout=30)
+    async with terminal.connecting():
+        await asyncio.wait_for(shown("connecting…"), timeout=30)
+
+
+async def test_the_session_waits_for_its_answer_as_waiting_not_connecting() -> None:
+    phases: list[str] = []
+
+    class Phases(Output):
+        @contextlib.asynccontextmanager
+        async def connecting(self, phase: str = CONNECTING) -> AsyncIterator[None]:
+            phases.append(phase)
+            yield
+
+    repl = chat.ChatSession(chat.ChatOptions(), Phases(io.StringIO(), io.StringIO()), FakeBackend())
+    await repl.handle("Hi")
+    assert phases == [CONNECTING, WAITING]
+
+
+async def test_a_saved_chat_keeps_its_transcript_and_shows_it_when_it_cannot_continue(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chat.json"
+    first = session(io.StringIO())
+    await first.handle("What is ChatHub?")
+    first.command(f"/save {path}")
+    saved = json.loads(path.read_text())
+    assert saved["transcript"] == [
+        {"question": "What is ChatHub?", "answer": "Echo: What is ChatHub?"}
+    ]
+    err = io.StringIO()
+    expired = FakeBackend([errors.ConversationExpired("InvalidSession")])
+    later = chat.ChatSession(chat.ChatOptions(), Output(io.StringIO(), err), expired)
+    later.command(f"/load {path}")
+    await later.handle("And then?")
+    shown = err.getvalue()
+    assert "The conversation cannot continue; what it said:\n\n> What is ChatHub?\n" in shown
+    assert "Echo: What is ChatHub?" in shown
+    assert shown.rstrip().endswith("The next question starts a new conversation.")
+    assert later.conversation is None and later.transcript == []

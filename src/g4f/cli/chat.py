@@ -19,11 +19,11 @@ from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..hub import Hub, running_hub
 from ..hub.server import DEMO_PACE
-from ..protocol import Style
+from ..protocol import Event, Final, Style, TextDelta
 from ..protocol.conversation import Conversation
 from ..services import Image
 from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
-from .output import JsonOutput, Output, TerminalOutput
+from .output import CONNECTING, WAITING, JsonOutput, Output, TerminalOutput
 
 __all__ = ["HELP", "BackendFactory", "ChatOptions", "ChatSession", "interactive", "one_shot"]
 
@@ -32,9 +32,11 @@ Commands:
   /new           start a new conversation
   /style NAME    creative, balanced or precise (from the next question on; Bing)
   /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot)
-  /save FILE     save the conversation to FILE (JSON; for Bing it holds the conversation's
-                 signatures, for Microsoft 365 Copilot its ids and tone — never the token)
-  /load FILE     continue a conversation saved with /save
+  /save FILE     save the conversation to FILE (JSON: its questions and answers, and for
+                 Bing its signatures, for Microsoft 365 Copilot its ids and tone — never
+                 the token)
+  /load FILE     continue a conversation saved with /save (if the server has forgotten
+                 it, the saved questions and answers are shown)
   /help          this help
   /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
 Ctrl-C while an answer streams stops that answer and keeps the session."""
@@ -121,21 +123,44 @@ async def run_turn(
     conversation: Conversation | None = None,
     images: tuple[Image, ...] = (),
     tone: str | None = None,
-) -> None:
-    """Ask one question and show its events as they come."""
+) -> str:
+    """Ask one question and show its events as they come; the answer's text."""
     stream = client.ask(
         prompt, conversation=conversation, style=style, search=search, images=images, tone=tone
     )
     try:
-        async with output.connecting():
+        # A conversation made already (the session's): what is left is the answer's wait.
+        async with output.connecting(WAITING if conversation is not None else CONNECTING):
             first = await anext(stream, None)
+        answer = Answer()
         if first is not None:
-            output.event(first)
+            output.event(answer.add(first))
             async for event in stream:
-                output.event(event)
+                output.event(answer.add(event))
     finally:
         await stream.aclose()
     output.end_turn()
+    return answer.text()
+
+
+class Answer:
+    """An answer's text as its events bring it: the final one, else the deltas joined."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self._final: str | None = None
+
+    def add(self, event: Event) -> Event:
+        """Take ``event``'s text; ``event`` itself."""
+        if isinstance(event, TextDelta):
+            self._pieces.append(event.text)
+        elif isinstance(event, Final):
+            self._final = event.text
+        return event
+
+    def text(self) -> str:
+        """The answer so far."""
+        return self._final if self._final is not None else "".join(self._pieces)
 
 
 async def one_shot(
@@ -167,6 +192,8 @@ class ChatSession:
         self.style = options.style
         self.tone = options.tone
         self.conversation: Conversation | None = None
+        self.transcript: list[dict[str, str]] = []
+        """The conversation's questions and answers (``/save`` keeps them)."""
 
     def command(self, line: str) -> bool:
         """Run a ``/command``; ``False`` means quit."""
@@ -177,7 +204,7 @@ class ChatSession:
         if name == "/help":
             self.output.notice(HELP)
         elif name == "/new":
-            self.conversation = None
+            self.conversation, self.transcript = None, []
             self.output.notice("New conversation.")
         elif name == "/style":
             self._style(argument)
@@ -232,7 +259,8 @@ class ChatSession:
             self.output.notice("Nothing to save yet: ask something first.")
         else:
             try:
-                write_private(Path(path), json.dumps(self.conversation.to_dict(), indent=2) + "\n")
+                saved = {**self.conversation.to_dict(), "transcript": self.transcript}
+                write_private(Path(path), json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
             except OSError as exc:
                 self.output.notice(f"Could not save {path}: {file_problem(exc)}.")
             else:
@@ -244,7 +272,8 @@ class ChatSession:
             return
         try:
             saved = json.loads(Path(path).read_text(encoding="utf-8"))
-            self.conversation = Conversation.from_dict(saved)
+            loaded = Conversation.from_dict(saved), _transcript(saved)
+            self.conversation, self.transcript = loaded
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             self.output.notice(f"Could not load {path}: {file_problem(exc)}.")
         else:
@@ -263,7 +292,7 @@ class ChatSession:
                 self.conversation = await self.backend.start_conversation(self.style)
             if self.tone is not None:
                 self.conversation.tone = self.tone
-        await run_turn(
+        answer = await run_turn(
             self.backend,
             prompt,
             self.output,
@@ -271,6 +300,17 @@ class ChatSession:
             search=self.options.search,
             conversation=self.conversation,
         )
+        self.transcript.append({"question": prompt, "answer": answer})
+
+    def _cannot_continue(self) -> None:
+        """The conversation is gone on the server: show what it said (a loaded one's
+        transcript is all that is left of it), then start afresh."""
+        if self.transcript:
+            lines = [f"> {t['question']}\n{t['answer']}" for t in self.transcript]
+            self.output.notice(
+                "The conversation cannot continue; what it said:\n\n" + "\n\n".join(lines)
+            )
+        self.conversation, self.transcript = None, []
 
     async def handle(self, line: str) -> bool:
         """One line typed at the prompt: a command, or a question whose failure is shown and
@@ -287,9 +327,23 @@ class ChatSession:
         except errors.G4FError as exc:
             self.output.error(exc, exit_code_for(exc))
             if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
-                self.conversation = None
+                self._cannot_continue()
                 self.output.notice("The next question starts a new conversation.")
         return True
+
+
+def _transcript(saved: Any) -> list[dict[str, str]]:
+    """The questions and answers of a file ``/save`` wrote (none in one from before they were
+    kept); ``ValueError`` if they are not in its shape."""
+    kept = saved.get("transcript", []) if isinstance(saved, dict) else []
+    if not isinstance(kept, list) or not all(
+        isinstance(t, dict)
+        and isinstance(t.get("question"), str)
+        and isinstance(t.get("answer"), str)
+        for t in kept
+    ):
+        raise ValueError("not a saved conversation: its transcript is malformed")
+    return [{"question": t["question"], "answer": t["answer"]} for t in kept]
 
 
 def file_problem(exc: BaseException) -> str:
