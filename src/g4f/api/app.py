@@ -9,6 +9,7 @@ upstream), is in OpenAI's shape: ``{"error": {"message", "type", "param", "code"
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 
@@ -27,13 +28,20 @@ from .store import ConversationStore, make_store
 __all__ = ["ApiSettings", "create_app", "error_response", "make_settings_store"]
 
 
-def create_app(settings: ApiSettings | None = None, *, backend: Backend | None = None) -> ASGIApp:
+def create_app(
+    settings: ApiSettings | None = None,
+    *,
+    backend: Backend | None = None,
+    stopping: asyncio.Event | None = None,
+) -> ASGIApp:
     """The ASGI application: FastAPI, inside the key check, the body-size limit and CORS.
 
     Args:
         settings: how the server runs (the defaults: Bing's service, a memory store).
         backend: the upstream to use instead of the one ``settings.upstream`` builds (e.g. a
             :class:`~g4f.engine.fake.FakeBackend` in a test); the app closes it as it stops.
+        stopping: set by the server when it begins to stop: the turns still running end, a
+            stream with a last error event saying so (:mod:`g4f.api.server` sets it).
 
     Example::
 
@@ -67,7 +75,9 @@ def create_app(settings: ApiSettings | None = None, *, backend: Backend | None =
     )
     app.state.conversations = store
     app.state.served = Served(
-        settings.upstream.service, Readiness(settings.ready_cache), ChatCompletions(settings, store)
+        settings.upstream.service,
+        Readiness(settings.ready_cache),
+        ChatCompletions(settings, store, stopping),
     )
     install_handlers(app)
     app.include_router(router)

@@ -17,7 +17,7 @@ from ..engine.backend import Backend
 from ..openai import ChunkBuilder, CompletionRequest, Part, complete
 from ..openai.request import default_model
 from ..protocol.conversation import Conversation
-from .disconnect import CallerGone, unless_disconnected
+from .disconnect import CallerGone, ServerStopping, unless_disconnected
 from .errors import error_response, internal_message, sse_error, stream_error
 from .middleware import Receive, Scope, Send, openai_error
 from .schema import ChatRequest, check_request
@@ -27,6 +27,9 @@ from .store import ConversationStore, Lease, StoreUnavailable
 __all__ = ["ChatCompletions"]
 
 log = logging.getLogger(__name__)
+
+STOPPING_MESSAGE = "The server is stopping; send the request again (to it once it is back)."
+"""What a turn cut by the server's stop is told (a 503, or the stream's last event)."""
 
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -39,7 +42,14 @@ class ChatCompletions:
         store: where conversations are kept between requests.
     """
 
-    def __init__(self, settings: ApiSettings, store: ConversationStore) -> None:
+    def __init__(
+        self,
+        settings: ApiSettings,
+        store: ConversationStore,
+        stopping: asyncio.Event | None = None,
+    ) -> None:
+        self.stopping = stopping or asyncio.Event()
+        """Set when the server begins to stop: open turns end (a stream with an error event)."""
         self._service = settings.upstream.service
         self._max_messages = settings.http.max_messages
         self._lease_seconds = settings.upstream.lease_seconds
@@ -57,11 +67,13 @@ class ChatCompletions:
         try:
             if receive is None:
                 return await self._answer(body, backend)
-            return await unless_disconnected(receive, self._answer(body, backend))
+            return await unless_disconnected(receive, self._answer(body, backend), self.stopping)
         except errors.G4FError as exc:  # the request's, the store's or the upstream's failure
             return error_response(exc)
         except CallerGone:
             return openai_error(499, "The caller disconnected.", code="client_closed_request")
+        except ServerStopping:
+            return openai_error(503, STOPPING_MESSAGE, "server_error", "server_stopping")
 
     async def _answer(self, body: ChatRequest, backend: Backend) -> Response:
         check_request(body, self._max_messages)
@@ -86,7 +98,7 @@ class ChatCompletions:
             functools.partial(self._save, conversation, lease),
         )
         if body.stream:
-            return await _streamed(builder, parts)
+            return await _streamed(builder, parts, self.stopping)
         return await _whole(builder, parts)
 
     async def _hold(
@@ -150,7 +162,9 @@ async def _whole(builder: ChunkBuilder, parts: AsyncGenerator[Part, None]) -> Re
     return JSONResponse(builder.completion(collected).model_dump())
 
 
-async def _streamed(builder: ChunkBuilder, parts: AsyncGenerator[Part, None]) -> Response:
+async def _streamed(
+    builder: ChunkBuilder, parts: AsyncGenerator[Part, None], stopping: asyncio.Event
+) -> Response:
     """The answer as server-sent events. The first part decides the status: a failure before
     any text is a plain error response."""
     try:
@@ -158,17 +172,22 @@ async def _streamed(builder: ChunkBuilder, parts: AsyncGenerator[Part, None]) ->
     except BaseException:
         await parts.aclose()
         raise
-    return _EventStream(
+    stream = _EventStream(
         _stream(builder, first, parts),
         parts,
         media_type="text/event-stream",
         headers=_STREAM_HEADERS,
     )
+    stream.stopping = stopping
+    return stream
 
 
 class _EventStream(StreamingResponse):
     """A streaming response that closes the upstream turn whatever happens to the response,
     even when the client leaves before its body is iterated."""
+
+    stopping: asyncio.Event | None = None
+    """Set when the server begins to stop: the stream ends with an error event saying so."""
 
     def __init__(
         self, content: AsyncIterator[bytes], parts: AsyncGenerator[Part, None], **kwargs: Any
@@ -180,7 +199,11 @@ class _EventStream(StreamingResponse):
         # Our own watch for the disconnect, not Starlette's (see g4f.api.disconnect).
         try:
             with contextlib.suppress(CallerGone, OSError):
-                await unless_disconnected(receive, self.stream_response(send))
+                await unless_disconnected(receive, self.stream_response(send), self.stopping)
+        except ServerStopping:
+            event = sse_error(STOPPING_MESSAGE, "server_error", "server_stopping", 503)
+            with contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": event, "more_body": False})
         finally:
             await self._parts.aclose()
             body = self.body_iterator

@@ -16,13 +16,17 @@ from typing import Any, TypeVar
 
 from .middleware import Receive
 
-__all__ = ["CallerGone", "unless_disconnected"]
+__all__ = ["CallerGone", "ServerStopping", "unless_disconnected"]
 
 T = TypeVar("T")
 
 
 class CallerGone(Exception):
     """The caller disconnected before the work for it was done (the work was cancelled)."""
+
+
+class ServerStopping(Exception):
+    """The server began to stop before the work was done (the work was cancelled)."""
 
 
 async def _disconnect(receive: Receive) -> None:
@@ -33,19 +37,25 @@ async def _disconnect(receive: Receive) -> None:
             return
 
 
-async def unless_disconnected(receive: Receive, work: Coroutine[Any, Any, T]) -> T:
-    """``work``'s result; :class:`CallerGone` if the caller disconnected first (``work`` is
-    then cancelled, and has finished, when this returns)."""
+async def unless_disconnected(
+    receive: Receive, work: Coroutine[Any, Any, T], stopping: asyncio.Event | None = None
+) -> T:
+    """``work``'s result; :class:`CallerGone` if the caller disconnected first, or
+    :class:`ServerStopping` if ``stopping`` was set first (``work`` is then cancelled, and has
+    finished, when this returns)."""
     task = asyncio.ensure_future(work)
     listener = asyncio.ensure_future(_disconnect(receive))
+    stop = asyncio.ensure_future((stopping or asyncio.Event()).wait())
     try:
-        await asyncio.wait({task, listener}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, listener, stop}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for pending in (listener, task):
+        for pending in (listener, stop, task):
             if not pending.done():
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await pending
     if task.cancelled():
+        if stop.done() and not stop.cancelled():
+            raise ServerStopping("the server is stopping")
         raise CallerGone("the caller disconnected")
     return task.result()

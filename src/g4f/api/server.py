@@ -11,7 +11,7 @@ import multiprocessing.process
 import signal
 import socket
 from collections.abc import Callable, Sequence
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -22,7 +22,7 @@ from .app import create_app
 from .middleware import error_body
 from .settings import ApiSettings
 
-__all__ = ["ApiThread", "listen", "run", "run_workers", "serve"]
+__all__ = ["ApiThread", "exit_status", "listen", "run", "run_workers", "serve"]
 
 
 def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message: str) -> None:
@@ -125,11 +125,16 @@ def _protocol(settings: ApiSettings) -> type[asyncio.Protocol]:
 
 
 def _config(
-    settings: ApiSettings, host: str, port: int, log_level: str, backend: Backend | None = None
+    settings: ApiSettings,
+    host: str,
+    port: int,
+    log_level: str,
+    backend: Backend | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> uvicorn.Config:
     http = settings.http
     return uvicorn.Config(
-        create_app(settings, backend=backend),
+        create_app(settings, backend=backend, stopping=stopping),
         host=host,
         port=port,
         log_level=log_level,
@@ -178,6 +183,52 @@ def _raise_file_limit(settings: ApiSettings) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping gracefully: on SIGINT or SIGTERM, ``stopping`` is set (the
+    turns still running end at once, a stream with an error event saying the server stops)
+    and the signal is remembered in :attr:`signals` instead of being raised again after the
+    shutdown (which, under ``asyncio.Runner``, made Ctrl-C exit 0)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: asyncio.Event) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+        self.signals: list[int] = []
+        """The signals that stopped the server, in order."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets=sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        # Reported by run()'s exit status, not raised again when the handlers are restored.
+        self._captured_signals.clear()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.signals.append(sig)
+        super().handle_exit(sig, frame)
+        self.begin_stopping()
+
+    def begin_stopping(self) -> None:
+        """Set ``stopping`` on the server's loop (from a signal handler or another thread)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.stopping.set)
+
+
+def _server(
+    settings: ApiSettings, host: str, port: int, log_level: str, backend: Backend | None = None
+) -> _Server:
+    stopping = asyncio.Event()
+    return _Server(_config(settings, host, port, log_level, backend, stopping), stopping)
+
+
+def exit_status(signals: Sequence[int]) -> int:
+    """The exit status of a server stopped by ``signals``: 128 + the last one (130 for
+    SIGINT, 143 for SIGTERM), as a shell reports a process a signal ended; else 0."""
+    return 128 + signals[-1] if signals else 0
+
+
 async def serve(
     settings: ApiSettings,
     *,
@@ -185,11 +236,12 @@ async def serve(
     port: int = 1337,
     log_level: str = "info",
     sock: socket.socket | None = None,
-) -> None:
-    """Serve the API until cancelled (or until uvicorn receives a signal), on ``sock`` if
-    given (see :func:`listen`), else on ``host:port``."""
-    server = uvicorn.Server(_config(settings, host, port, log_level))
+) -> int:
+    """Serve the API until cancelled or signalled, on ``sock`` if given (see :func:`listen`),
+    else on ``host:port``; the exit status (:func:`exit_status`)."""
+    server = _server(settings, host, port, log_level)
     await server.serve(sockets=[sock] if sock is not None else None)
+    return exit_status(server.signals)
 
 
 def run(
@@ -199,9 +251,10 @@ def run(
     port: int = 1337,
     log_level: str = "info",
     sock: socket.socket | None = None,
-) -> None:
+) -> int:
     """Serve the API in the foreground until interrupted, on uvloop when it is installed
-    (the ``api`` extra installs it and httptools: together several times the throughput)."""
+    (the ``api`` extra installs it and httptools: together several times the throughput);
+    the exit status (130 after SIGINT, 143 after SIGTERM)."""
     _raise_file_limit(settings)
     _return_large_buffers()
     loop_factory = None
@@ -210,7 +263,7 @@ def run(
 
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(settings, host=host, port=port, log_level=log_level, sock=sock))
+        return runner.run(serve(settings, host=host, port=port, log_level=log_level, sock=sock))
 
 
 def run_workers(
@@ -228,8 +281,7 @@ def run_workers(
     """
     port = sock.getsockname()[1]
     if settings.workers == 1:
-        run(settings, host=host, port=port, log_level=log_level, sock=sock)
-        return 0
+        return run(settings, host=host, port=port, log_level=log_level, sock=sock)
     context = multiprocessing.get_context("fork")
     workers = [
         context.Process(
@@ -286,7 +338,7 @@ class ApiThread:
         self._loop_factory = loop_factory
         self._host = host
         self._backend = backend
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: LoopThread | None = None
         self._serving: concurrent.futures.Future[None] | None = None
         self.url = ""
@@ -295,8 +347,7 @@ class ApiThread:
         """Start serving; return ``http://host:port``."""
         sock = socket.create_server((self._host, 0))
         self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        config = _config(self.settings, self._host, 0, "warning", self._backend)
-        self._server = uvicorn.Server(config)
+        self._server = _server(self.settings, self._host, 0, "warning", self._backend)
         self._thread = LoopThread("g4f-api", self._loop_factory)
         self._serving = self._thread.submit(self._server.serve(sockets=[sock]))
         return self.url
@@ -305,6 +356,7 @@ class ApiThread:
         """Stop serving and join the thread."""
         if self._server is not None:
             self._server.should_exit = True
+            self._server.begin_stopping()
         if self._thread is not None and self._serving is not None:
             try:
                 self._serving.result()
