@@ -10,6 +10,9 @@ n, 2n, 4n, 8n: a linear one takes about twice as long per doubling, a quadratic 
 - ``turn``: n characters of update records (100-character answer messages) read by the
   protocol connection.
 - ``create``: a create response body of n characters parsed.
+- ``deltas``: an n-character Microsoft 365 answer in eight-character ``writeAtCursor`` deltas
+  (100,000 of them at the default base) read by its turn reader (each delta used to copy the
+  whole answer so far).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from g4f.protocol import encode_record
 from g4f.protocol.connection import Connection
 from g4f.protocol.framing import RecordDecoder
 from g4f.services.bing.dialect import parse_create
+from g4f.services.m365.reader import M365TurnReader
 
 Run = Callable[[], object]
 
@@ -85,6 +89,21 @@ def create(n: int) -> Run:
     return run
 
 
+def deltas(n: int) -> Run:
+    records = [
+        {"type": 1, "target": "update", "arguments": [{"writeAtCursor": "abcdefgh"}]}
+        for _ in range(n // 8)
+    ]
+
+    def run() -> object:
+        reader = M365TurnReader()
+        for record in records:
+            reader.read(record)
+        return reader.text
+
+    return run
+
+
 def timed(prepare: Callable[[int], Run], n: int, repeat: int = 5) -> float:
     run = prepare(n)
     best = float("inf")
@@ -99,8 +118,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=int, default=500_000, help="n (characters)")
     args = parser.parse_args()
-    bases = {"decoder": args.base, "stop": args.base // 4, "turn": args.base, "create": args.base}
-    for name, work in (("decoder", decoder), ("stop", stop), ("turn", turn), ("create", create)):
+    bases = {
+        "decoder": args.base,
+        "stop": args.base // 4,
+        "turn": args.base,
+        "create": args.base,
+        "deltas": args.base * 8 // 5,  # 100,000 eight-character deltas at the default base
+    }
+    works = {"decoder": decoder, "stop": stop, "turn": turn, "create": create, "deltas": deltas}
+    for name, work in works.items():
         base = bases[name]
         times = [timed(work, base * k) for k in (1, 2, 4, 8)]
         ratios = " ".join(f"{later / earlier:.2f}" for earlier, later in itertools.pairwise(times))

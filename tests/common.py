@@ -90,7 +90,7 @@ _HTTP_LIMITS = frozenset(
     }
 )
 _STORE = {"store": "url", "store_key": "key", "conversation_ttl": "ttl", "max_conversations": "cap"}
-_WHOLE = frozenset({"api_key", "cors_origins", "docs", "workers", "ready_cache"})
+_WHOLE = frozenset({"api_key", "cors_origins", "docs", "ui", "workers", "ready_cache"})
 
 
 def api_settings(**flat: Any) -> ApiSettings:

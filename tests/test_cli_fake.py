@@ -167,7 +167,7 @@ def test_json_prints_every_event_kind_in_its_format(capsys: pytest.CaptureFixtur
         '{"type": "turn_limit", "used": 30, "limit": 30}',
         '{"type": "retraction", "retracted_text": "Hé", "apology": "Sorry."}',
         '{"type": "final", "text": "Sorry.", "retracted": true, "conversation_id": "c1", '
-        '"expiry_time": "2030-01-01"}',
+        '"expiry_time": "2030-01-01", "answer": null}',
     ]
 
 
@@ -332,7 +332,7 @@ async def test_style_and_model_say_which_service_has_them() -> None:
 async def test_model_command_sets_the_tone() -> None:
     chat, _, notices = session(capabilities=M365_LIKE, service="m365")
     chat.command("/model")
-    assert said(notices).startswith("Usage: /model TONE (known: Magic, Gpt_Quick, ")
+    assert said(notices).startswith("Usage: /model TONE (known: Magic, Chat, Reasoning, ")
     chat.command("/model Gpt_Reasoning")
     assert said(notices) == "Model: Gpt_Reasoning.\n"
     await chat.handle("hi")

@@ -35,6 +35,7 @@ HELPERS = {
     "caused_by",
     "clamp_retry_after",
     "lookup",
+    "redacted",
     "truncate",
 }
 # Their messages say what to do: no hint is appended (the API's bodies quote them as they are).
@@ -242,13 +243,13 @@ async def refusing() -> AsyncIterator[tuple[str, list[int]]]:
 
 
 @pytest.mark.parametrize(
-    ("status", "error"), [(401, errors.NotAuthorized), (404, errors.ConnectError)]
+    ("status", "error"), [(401, errors.NotAuthorized), (404, errors.ProtocolError)]
 )
 async def test_a_refused_upgrade_keeps_a_cause_without_the_token_in_its_url(
     refusing: tuple[str, list[int]], status: int, error: type[errors.G4FError]
 ) -> None:
     # Microsoft 365 Copilot's token travels in the upgrade URL (?access_token=…); aiohttp's
-    # WSServerHandshakeError names that URL. 401 has the service's meaning, 404 none.
+    # WSServerHandshakeError names that URL. 401 has the service's meaning; 404 is a wrong URL.
     from g4f.client import NO_RETRY, M365Client, Timeouts
     from g4f.hub import make_test_token
 

@@ -137,7 +137,8 @@ def test_the_turn_is_an_invocation_and_a_metrics_record() -> None:
     argument = first["arguments"][0]
     assert (first["type"], first["target"], first["invocationId"]) == (4, "chat", "0")
     assert (argument["conversationId"], argument["sessionId"]) == ("conv", "session")
-    assert argument["isStartOfSession"] is True and argument["tone"] == "Gpt_Quick"
+    # The browser sends false even on a conversation's first turn (M365-CHATHUB.md §3).
+    assert argument["isStartOfSession"] is False and argument["tone"] == "Gpt_Quick"
     assert argument["plugins"] == [{"Id": "BingWebSearch", "Source": "BuiltIn"}]
     assert (metrics["type"], metrics["target"]) == (1, "Metrics")
     conversation.turn = 1

@@ -86,13 +86,13 @@ async def test_the_normal_turn_sends_what_the_protocol_document_says(hub: Hub, u
         await m365.ask_text(PROMPT)
     (query,) = hub.m365.queries
     assert query["source"] == '"officeweb"' and query["scenario"] == "OfficeWebIncludedCopilot"
-    assert query["ConversationId"] and query["X-SessionId"] and query["ClientRequestId"]
+    assert query["ConversationId"] and query["X-SessionId"] and query["chatsessionid"]
     assert list(hub.m365.origins) == ["https://m365.cloud.microsoft"]
     assert hub.m365.metrics_received == 1  # the Metrics record came with the invocation
     (argument,) = hub.m365.invocations
-    assert argument["isStartOfSession"] is True and argument["tone"] == "Magic"
+    assert argument["isStartOfSession"] is False and argument["tone"] == "Magic"
     assert argument["conversationId"] == query["ConversationId"]
-    assert list(hub.m365.rejections) == []  # the token with + / = arrived intact (URL-encoded)
+    assert list(hub.m365.rejections) == []  # the token arrived intact (URL-encoded)
 
 
 async def test_the_final_record_is_authoritative_when_its_markup_differs(
@@ -189,7 +189,7 @@ async def test_a_conversation_continues_with_only_the_new_text(hub: Hub, url: st
         await m365.ask_text("The first question", conversation=conversation)
         second = await m365.ask_text("And the second", conversation=conversation)
     first, later = hub.m365.invocations
-    assert first["isStartOfSession"] is True and later["isStartOfSession"] is False
+    assert first["isStartOfSession"] is later["isStartOfSession"] is False  # as the browser
     assert later["message"]["text"] == "And the second"  # only the new text was sent
     assert first["sessionId"] == later["sessionId"] == conversation.client_id
     # The answer proves the server kept the earlier turn.

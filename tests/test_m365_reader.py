@@ -89,7 +89,7 @@ def test_every_mix_of_deltas_and_snapshots_streams_the_text_once(
 ) -> None:
     events = run(*records, final(ANSWER, echo_only=True))
     assert text_of(events) == ANSWER
-    assert events[-1] == Final(ANSWER)
+    assert events[-1] == Final(ANSWER, answer=ANSWER)
 
 
 def test_the_final_record_is_authoritative_when_its_markup_differs() -> None:
@@ -101,7 +101,7 @@ def test_the_final_record_is_authoritative_when_its_markup_differs() -> None:
 
 def test_a_final_that_echoes_only_the_user_takes_the_answer_from_the_result() -> None:
     events = run(snapshot(ANSWER), final(ANSWER, echo_only=True))
-    assert events[-1] == Final(ANSWER)
+    assert events[-1] == Final(ANSWER, answer=ANSWER)
 
 
 def test_progress_and_reasoning_never_reach_the_answer() -> None:

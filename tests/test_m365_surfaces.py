@@ -154,7 +154,7 @@ def test_a_conversation_id_continues_the_m365_conversation(hub: Hub, api_url: st
         timeout=30,
     ).json()
     assert "you last said: «One»" in second["choices"][0]["message"]["content"]
-    assert [a["isStartOfSession"] for a in hub.m365.invocations] == [True, False]
+    assert [a["isStartOfSession"] for a in hub.m365.invocations] == [False, False]
     assert hub.m365.invocations[1]["message"]["text"] == "Two"
 
 
@@ -408,7 +408,11 @@ def test_every_scenario_through_the_api_streaming_and_not(
     _, error = EXPECTED[scenario]
     if error is None:
         completion = oai.chat.completions.create(model="m365-copilot", messages=USER)  # type: ignore[arg-type]
-        assert completion.choices[0].message.content == MAGIC_ANSWER
+        content = completion.choices[0].message.content or ""
+        if scenario == "markup":  # not streamed: the final record's text is the answer
+            assert "[^1^]" in content and content.startswith(MAGIC_ANSWER.split(".")[0])
+        else:
+            assert content == MAGIC_ANSWER
         chunks = list(
             oai.chat.completions.create(model="m365-copilot", messages=USER, stream=True)  # type: ignore[call-overload]
         )

@@ -289,6 +289,7 @@ def test_an_event_in_json_is_its_kind_then_its_fields() -> None:
         "retracted": False,
         "conversation_id": "c",
         "expiry_time": None,
+        "answer": None,
     }
     assert event_to_json(TurnLimit(used=None, limit=None)) == {
         "type": "turn_limit",

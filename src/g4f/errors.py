@@ -24,7 +24,8 @@ Every failure a caller can act on is one class under :class:`G4FError`::
     │   ├── ServerError            HTTP 5xx
     │   ├── Refused                the service declined this prompt (Disengaged)
     │   └── RequestRefused         any other non-Success result
-    │       └── UnknownTone        the service does not know the model (tone) asked for
+    │       ├── UnknownTone        the service does not know the model (tone) asked for
+    │       └── InvocationRejected a bare completion at once: the request's shape is refused
     ├── BadRequest                 a surface's request cannot be served as given (also a
     │   │                          ``ValueError``); ``param`` names the field at fault
     │   └── UnknownModel           the model id is not one of the service's models
@@ -59,7 +60,7 @@ Example::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar, cast
 
 from .urls import redact_text
@@ -76,6 +77,7 @@ __all__ = [
     "ConversationExpired",
     "ConversationInvalid",
     "G4FError",
+    "InvocationRejected",
     "NetworkError",
     "NotAuthorized",
     "ProtocolError",
@@ -96,6 +98,7 @@ __all__ = [
     "caused_by",
     "clamp_retry_after",
     "lookup",
+    "redacted",
     "truncate",
 ]
 
@@ -187,6 +190,53 @@ def caused_by(error: E, cause: BaseException) -> E:
         return error
     error.__cause__ = RedactedCause.of(cause)
     error.__suppress_context__ = True
+    return error
+
+
+_CHAIN_DEPTH = 8
+"""How many links of an error's chain of causes :func:`redacted` keeps."""
+
+
+def _redact_texts(exc: BaseException, redact: Callable[[str], str]) -> None:
+    """``redact`` applied, in place, to ``exc``'s arguments and text attributes (but an
+    answer's ``partial_text``: that is the answer, not the server's words about a failure)."""
+    exc.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+    for name, value in vars(exc).items():
+        if isinstance(value, str) and name != "partial_text":
+            setattr(exc, name, redact(value))
+
+
+def _next_link(exc: BaseException) -> BaseException | None:
+    """The exception ``exc`` was raised from, or while handling (as a traceback shows it)."""
+    if exc.__cause__ is not None or exc.__suppress_context__:
+        return exc.__cause__
+    return exc.__context__
+
+
+def redacted(error: E, redact: Callable[[str], str]) -> E:
+    """``error``, in place, with ``redact`` (e.g. a :class:`~g4f.urls.Redactor` that knows the
+    user's credentials) applied to every text it and its chain of causes carry, so that a
+    secret a server repeated back reaches no message, ``repr``, log or API error body.
+
+    Each link of the chain that is no error of ours becomes a :class:`RedactedCause`; the chain
+    is kept as causes only (``__context__`` is cleared: it is where an original that held a
+    secret would hide).
+    """
+    _redact_texts(error, redact)
+    link: BaseException = error
+    for _ in range(_CHAIN_DEPTH):
+        inner = _next_link(link)
+        if inner is not None and not isinstance(inner, G4FError | RedactedCause):
+            original, inner = inner, RedactedCause.of(inner, depth=1)
+            inner.__cause__ = _next_link(original)  # redacted in the next round
+        if inner is not None:
+            _redact_texts(inner, redact)
+        link.__cause__, link.__context__ = inner, None
+        link.__suppress_context__ = True
+        if inner is None:
+            return error
+        link = inner
+    link.__cause__ = link.__context__ = None
     return error
 
 
@@ -393,6 +443,14 @@ class UnknownTone(RequestRefused):
     def __init__(self, message: str, *, tone: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.tone = tone
+
+
+class InvocationRejected(RequestRefused):
+    """The service ended the turn at once without a word (a bare completion right after the
+    invocation): it did not accept the request's shape — the protocol changed since this
+    version of g4f-bing was made."""
+
+    hint = "update g4f-bing (pip install -U g4f-bing): the service changed what it accepts"
 
 
 class BadRequest(G4FError, ValueError):

@@ -12,11 +12,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .middleware import Receive
+from .middleware import ASGIApp, Receive, Scope, Send
 
-__all__ = ["CallerGone", "ServerStopping", "unless_disconnected"]
+__all__ = [
+    "STOPPING_MESSAGE",
+    "CallerGone",
+    "ServerStopping",
+    "Watch",
+    "current_watch",
+    "unless_disconnected",
+    "watched",
+    "watching",
+]
+
+STOPPING_MESSAGE = "The server is stopping; send the request again (to it once it is back)."
+"""What a turn cut by the server's stop is told (a 503, or the stream's last event)."""
 
 T = TypeVar("T")
 
@@ -59,3 +73,46 @@ async def unless_disconnected(
             raise ServerStopping("the server is stopping")
         raise CallerGone("the caller disconnected")
     return task.result()
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What the work of one request watches: its caller's ``receive`` (for the disconnect)
+    and the server's ``stopping`` event."""
+
+    receive: Receive
+    stopping: asyncio.Event
+
+
+_WATCH: ContextVar[Watch | None] = ContextVar("g4f_api_watch", default=None)
+
+
+def current_watch() -> Watch | None:
+    """The watch of the request being served (``None`` outside one)."""
+    return _WATCH.get()
+
+
+def watched(app: ASGIApp, stopping: asyncio.Event) -> ASGIApp:
+    """``app`` with each HTTP request's :class:`Watch` set, for :func:`watching` (the turn
+    runner's) to find without every handler passing ``receive`` along."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        token = _WATCH.set(Watch(receive, stopping))
+        try:
+            await app(scope, receive, send)
+        finally:
+            _WATCH.reset(token)
+
+    return middleware
+
+
+async def watching(work: Coroutine[Any, Any, T]) -> T:
+    """``work``, cancelled if the request's caller disconnects (:class:`CallerGone`) or the
+    server begins to stop (:class:`ServerStopping`); outside a request, simply ``work``."""
+    watch = _WATCH.get()
+    if watch is None:
+        return await work
+    return await unless_disconnected(watch.receive, work, watch.stopping)

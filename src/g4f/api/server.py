@@ -19,6 +19,7 @@ import uvicorn
 from ..engine.backend import Backend
 from ..sync import LoopThread
 from .app import create_app
+from .crash import enable_crash_reports
 from .middleware import error_body
 from .settings import ApiSettings
 
@@ -255,6 +256,7 @@ def run(
     """Serve the API in the foreground until interrupted, on uvloop when it is installed
     (the ``api`` extra installs it and httptools: together several times the throughput);
     the exit status (130 after SIGINT, 143 after SIGTERM)."""
+    enable_crash_reports()  # a fatal signal leaves "Fatal Python error: …" in the log
     _raise_file_limit(settings)
     _return_large_buffers()
     loop_factory = None

@@ -184,8 +184,9 @@ class ApiSettings:
         store: where conversations are kept.
         api_key: if set, requests need ``Authorization: Bearer <api_key>``.
         cors_origins: origins allowed by CORS (none by default).
-        docs: serve ``/docs`` and ``/openapi.json`` (behind the key; the docs page loads its
-            scripts from a CDN, so it needs a browser online).
+        docs: serve ``/docs`` and ``/openapi.json`` (Swagger UI from the package's files; the
+            schema behind the key).
+        ui: serve the chat page at ``/`` (``g4f api --no-ui`` turns it off).
         workers: processes serving one port (``g4f api --workers``; needs a shared store).
         ready_cache: seconds ``/ready`` reuses its last upstream check.
     """
@@ -196,6 +197,7 @@ class ApiSettings:
     api_key: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
     docs: bool = False
+    ui: bool = True
     workers: int = 1
     ready_cache: float = 10.0
 

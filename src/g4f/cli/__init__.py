@@ -30,6 +30,7 @@ from ..services.m365.client import ENV_M365_URL
 from ..services.spec import ServiceEntry
 from . import startup
 from .exit_codes import exit_code_for
+from .local_api import start_local_hub
 from .options import ENV_API_KEY, parse, timeouts_of
 from .ownership import ownership_warning
 from .services import check_given, loaded_options
@@ -180,6 +181,10 @@ def _api(args: argparse.Namespace) -> int:
     run_workers = startup.api_server().run_workers  # the extra's packages, or what to install
     chosen = check_given(args, "api")
     service_options = loaded_options(args, chosen)
+    if args.local:  # a hub in this process, serving until the process ends
+        _, local = start_local_hub(chosen)
+        args.url = local.get("url")
+        service_options.update({k: v for k, v in local.items() if k != "url"})
     upstream = _upstream(chosen, args.url, service_options)  # a usage error, now
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not args.api_key:
@@ -197,6 +202,8 @@ def _api(args: argparse.Namespace) -> int:
         f"g4f api listening on http://{shown}:{port}/v1 "
         f"(upstream: {upstream}; conversations: {stored}{workers})\n"
     )
+    if settings.ui:
+        sys.stderr.write(f"g4f: the chat page is at http://{shown}:{port}/\n")
     if chosen.keeps_secrets and not settings.store.key and not stored.startswith("memory"):
         sys.stderr.write(
             f"g4f: note: {chosen.label or chosen.name}'s conversation signatures are stored in "
@@ -235,6 +242,7 @@ def _api_settings(
         api_key=args.api_key,
         cors_origins=tuple(args.cors_origin),
         docs=args.docs,
+        ui=not args.no_ui,
         workers=args.workers,
     )
 

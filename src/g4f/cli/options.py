@@ -303,7 +303,14 @@ def _api_limit_options(api: argparse.ArgumentParser) -> None:
     api.add_argument(
         "--docs",
         action="store_true",
-        help="serve /docs and /openapi.json (behind --api-key; the page loads scripts from a CDN)",
+        help="serve /docs and /openapi.json (Swagger UI from the package; the schema behind "
+        "--api-key)",
+    )
+    api.add_argument("--no-ui", action="store_true", help="do not serve the chat page at /")
+    api.add_argument(
+        "--local",
+        action="store_true",
+        help="serve in front of a local hub started in-process (the offline demo of the page)",
     )
 
 

@@ -27,6 +27,8 @@ from .images import Image
 from .pool import SocketPool
 from .proxy import check_proxy, is_socks, socks_connector
 from .recorder import CassetteRecorder
+from .redaction import header_secrets, redact_error
+from .redirects import same_origin_redirects_only
 from .retry import RetryPolicy
 from .websocket import ChatHubSocket
 
@@ -147,6 +149,7 @@ class ChatHubClient:
             connector = socks_connector(self._proxy, limit=0) if self._proxy else None
             self._session = aiohttp.ClientSession(
                 connector=connector or aiohttp.TCPConnector(limit=0),
+                middlewares=(same_origin_redirects_only,),  # credentials stay with the origin
                 timeout=aiohttp.ClientTimeout(
                     total=None,
                     connect=self.timeouts.connect,
@@ -172,6 +175,7 @@ class ChatHubClient:
             recorder=self._recorder,
             reader=self.service.reader,
             refused=self.service.upgrade_refused,
+            ping_after_handshake=self.service.ping_after_handshake,
         )
 
     async def _open_for(self, conversation: Conversation) -> ChatHubSocket:
@@ -186,15 +190,32 @@ class ChatHubClient:
         Raises the typed :class:`~g4f.errors.G4FError` when it does not (a readiness probe).
         """
         url = self.service.websocket_url(None)
+        conversation = None
         if url is None:  # a conversation the client makes up (no I/O) gives one
-            url = self.service.websocket_url(await self.create_conversation())
+            conversation = await self.create_conversation()
+            url = self.service.websocket_url(conversation)
         if url is None:
             raise ValueError(f"the {self.service.name} service has no websocket to check")
-        socket = await self._open(url)
+        failure: G4FError | None = None
         try:
-            await socket.handshake()
-        finally:
-            await socket.aclose()
+            socket = await self._open(url)
+            try:
+                await socket.handshake()
+            finally:
+                await socket.aclose()
+        except G4FError as exc:
+            failure = self._redacted(exc, conversation)
+        if failure is not None:
+            raise failure
+
+    def _redacted(self, error: G4FError, conversation: Conversation | None) -> G4FError:
+        """``error`` without the user's credentials, in any form, in any of its texts or its
+        chain of causes: the one place every error of the engine passes through, whatever the
+        server repeated back (:mod:`g4f.engine.redaction`)."""
+        secrets = header_secrets(self.service.headers())
+        if conversation is not None:
+            secrets.extend(self.service.secrets(conversation))
+        return redact_error(error, secrets)
 
     async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """Create a conversation and open its websocket, together where the service allows.
@@ -207,7 +228,13 @@ class ChatHubClient:
         """
         if self.service.websocket_per_turn:  # its websocket belongs to its first turn
             return await self.create_conversation(style)
-        conversation, socket = await self._start(Style.parse(style))
+        failure: G4FError | None = None
+        try:
+            conversation, socket = await self._start(Style.parse(style))
+        except G4FError as exc:
+            failure = self._redacted(exc, None)
+        if failure is not None:
+            raise failure
         await self._keep(conversation, socket)
         return conversation
 
@@ -245,7 +272,12 @@ class ChatHubClient:
         async def attempt() -> Conversation:
             return await self.service.create_conversation(get, chosen, self.timeouts.create)
 
-        return await self.retry.run(attempt)
+        failure: G4FError | None = None
+        try:
+            return await self.retry.run(attempt)
+        except G4FError as exc:
+            failure = self._redacted(exc, None)
+        raise failure
 
     def _http(self) -> AiohttpGet:
         return AiohttpGet(
@@ -290,18 +322,26 @@ class ChatHubClient:
         uploaded first and attached to the turn (a service without images raises
         ``ValueError``).
         """
-        turn = await self._prepare(
-            prompt,
-            conversation=conversation,
-            style=style,
-            context=context,
-            search=search,
-            tone=tone,
-            images=images,
-        )
-        async with contextlib.aclosing(self._run(turn)) as events:
-            async for event in events:
-                yield event
+        used = [conversation] if conversation is not None else []
+        failure: G4FError | None = None
+        try:
+            turn = await self._prepare(
+                prompt,
+                conversation=conversation,
+                style=style,
+                context=context,
+                search=search,
+                tone=tone,
+                images=images,
+                used=used,
+            )
+            async with contextlib.aclosing(self._run(turn)) as events:
+                async for event in events:
+                    yield event
+        except G4FError as exc:
+            failure = self._redacted(exc, used[0] if used else None)
+        if failure is not None:
+            raise failure  # outside the except: the original is no __context__ of it
 
     def _check_turn(
         self, prompt: str, context: str | None, tone: str | None, images: Sequence[Image]
@@ -329,15 +369,19 @@ class ChatHubClient:
         search: bool,
         tone: str | None,
         images: Sequence[Image],
+        used: list[Conversation],
     ) -> _PreparedTurn:
-        """Check the turn; then its conversation (created if none), a websocket for it (kept,
-        opened early, or opened now), its images uploaded and its invocation built."""
+        """Check the turn; then its conversation (created if none, and added to ``used``), a
+        websocket for it (kept, opened early, or opened now), its images uploaded and its
+        invocation built."""
         self._check_turn(prompt, context, tone, images)
+        await self.service.before_turn()
         chosen = Style.parse(style) if style is not None else None
         keep = conversation is not None
         conversation, socket, reused = await self._conversation_for(
             conversation, chosen or Style.PRECISE, images
         )
+        used[:] = [conversation]
         if tone is not None:
             conversation.tone = tone
         try:
@@ -426,8 +470,11 @@ class ChatHubClient:
         tone: str | None = None,
         images: Sequence[Image] = (),
     ) -> str:
-        """Send one turn and return the whole answer text (the joined deltas)."""
+        """Send one turn and return the whole answer text: the joined deltas, or the final
+        record's text where the service says that is the answer of a turn not streamed
+        (:attr:`Final.answer <g4f.protocol.Final.answer>`)."""
         parts: list[str] = []
+        final: Final | None = None
         async for event in self.ask(
             prompt,
             conversation=conversation,
@@ -439,4 +486,7 @@ class ChatHubClient:
         ):
             if isinstance(event, TextDelta):
                 parts.append(event.text)
-        return "".join(parts)
+            elif isinstance(event, Final):
+                final = event  # the last event: the loop ends with it, the turn closed
+        streamed = "".join(parts)
+        return final.unstreamed(streamed) if final is not None else streamed

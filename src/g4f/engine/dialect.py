@@ -47,8 +47,9 @@ class HttpGet(Protocol):
 
 
 class HttpPost(Protocol):
-    """``POST url`` with these headers and a multipart form of ``fields``, within
-    ``time_limit`` seconds; failures as for :class:`HttpGet`."""
+    """``POST url`` with these headers and a form of ``fields`` (multipart, or
+    ``application/x-www-form-urlencoded`` when ``urlencoded``), within ``time_limit`` seconds;
+    failures as for :class:`HttpGet`."""
 
     async def __call__(
         self,
@@ -57,6 +58,7 @@ class HttpPost(Protocol):
         headers: Mapping[str, str],
         fields: Sequence[tuple[str, str]],
         time_limit: float,
+        urlencoded: bool = False,
     ) -> HttpResponse: ...
 
 
@@ -89,6 +91,14 @@ class ChatHubDialect(ABC):
     name: ClassVar[str]
     websocket_per_turn: ClassVar[bool]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    ping_after_handshake: ClassVar[bool] = False
+    """Send a ping right after the handshake, before the invocation (as Microsoft 365
+    Copilot's browser does)."""
+
+    async def before_turn(self) -> None:
+        """Called before each turn is prepared, on the event loop (e.g. to re-read a
+        credential file off it); the default does nothing."""
+        return
 
     @abstractmethod
     def headers(self) -> dict[str, str]:
@@ -126,9 +136,12 @@ class ChatHubDialect(ABC):
         the only way to stop one (the default)."""
         return None
 
-    def upgrade_refused(self, status: int) -> G4FError | None:
-        """The error for a websocket upgrade refused with HTTP ``status``, where the service
-        gives the status a meaning (``None``: a plain :class:`~g4f.errors.ConnectError`)."""
+    def upgrade_refused(
+        self, status: int, headers: Mapping[str, str] | None = None
+    ) -> G4FError | None:
+        """The error for a websocket upgrade refused with HTTP ``status`` (and the refusal's
+        ``headers``, e.g. ``Retry-After``), where the service gives the status a meaning
+        (``None``: a plain :class:`~g4f.errors.ConnectError`)."""
         return None
 
     async def upload_image(

@@ -3,10 +3,20 @@
 
 from __future__ import annotations
 
+import errno
+
 import aiohttp
 
-from ..errors import ConnectError, ConnectionClosed, ConnectTimeout, G4FError, ResponseTimeout
+from ..errors import (
+    ConnectError,
+    ConnectionClosed,
+    ConnectTimeout,
+    G4FError,
+    ProtocolError,
+    ResponseTimeout,
+)
 from ..urls import host_of, redact_url
+from .redirects import CrossOriginRedirect
 
 __all__ = ["connect_failure", "open_failure", "request_failure"]
 
@@ -46,12 +56,59 @@ def connect_failure(exc: BaseException, url: str, proxy: str | None) -> G4FError
     host = host_of(url)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return ConnectTimeout(f"connecting to {host} timed out")
+    if isinstance(exc, CrossOriginRedirect):
+        return ProtocolError(
+            f"{host} redirected the request to {exc.origin}; a redirect to another origin is "
+            "never followed, since the request carries your credentials",
+            advice="check the endpoint URL; if you trust where it points, use that URL instead",
+        )
     if isinstance(exc, aiohttp.WSServerHandshakeError):
-        hint = " (is this a ChatHub endpoint? check the URL)" if exc.status == 404 else ""
-        return ConnectError(f"{host} refused the websocket upgrade with HTTP {exc.status}{hint}")
+        if exc.status == 404:  # a wrong path: trying again will not help
+            return ProtocolError(
+                f"not a ChatHub endpoint: {host} answered the websocket upgrade with HTTP 404",
+                advice="the URL is wrong: check the endpoint URL (its host and path)",
+            )
+        return ConnectError(f"{host} refused the websocket upgrade with HTTP {exc.status}")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(f"could not reach {host}: {type(exc).__name__}")
+        return _connector_failure(exc, host)
     return None
+
+
+_NOT_TLS = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST"}
+)
+"""OpenSSL's reasons when the peer answered a TLS handshake with something else (plain HTTP)."""
+
+
+def _connector_failure(exc: aiohttp.ClientConnectorError, host: str) -> ConnectError:
+    """What a failure to connect means, in words: refused, not resolved, no TLS there, …"""
+    os_error = exc.os_error
+    reason = str(getattr(os_error, "reason", "") or "")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return ConnectError(
+            f"the TLS certificate of {host} could not be verified ({reason or 'untrusted'})",
+            advice="check the host in the URL; certificates are always verified",
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        if reason.upper() in _NOT_TLS:
+            return ConnectError(
+                f"{host} does not speak TLS (its answer to the TLS handshake was not TLS)",
+                advice="this server is not TLS — use http:// (or ws://) in the URL",
+            )
+        return ConnectError(f"the TLS handshake with {host} failed ({reason or 'no reason'})")
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ConnectError(
+            f"the host name of {host} could not be resolved",
+            advice="check the host in the URL, and that this machine is online",
+        )
+    if os_error.errno == errno.ECONNREFUSED:
+        return ConnectError(
+            f"connection refused by {host}: nothing listens there",
+            advice="check the port in the URL, and that the server is running",
+        )
+    if os_error.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return ConnectError(f"{host} is unreachable from this network")
+    return ConnectError(f"could not reach {host}: {os_error.strerror or type(exc).__name__}")
 
 
 def open_failure(exc: Exception, url: str, proxy: str | None, time_limit: float) -> Exception:

@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass
@@ -141,11 +142,12 @@ class FakeBackend:
         steps = self._turns.pop(0) if self._turns else echo_turn(prompt)
         finished = False
         try:
-            async for event in _play(steps):
-                if isinstance(event, Final):
-                    finished = True
-                    conversation.answered += 1
-                yield event
+            async with contextlib.aclosing(_play(steps)) as played:  # closed with the turn
+                async for event in played:
+                    if isinstance(event, Final):
+                        finished = True
+                        conversation.answered += 1
+                    yield event
         finally:
             if not finished:
                 self.stopped += 1

@@ -3,6 +3,9 @@ a size cap."""
 
 from __future__ import annotations
 
+import codecs
+import io
+import urllib.parse
 from collections.abc import Mapping, Sequence
 
 import aiohttp
@@ -50,10 +53,15 @@ class AiohttpGet:
         headers: Mapping[str, str],
         fields: Sequence[tuple[str, str]],
         time_limit: float,
+        urlencoded: bool = False,
     ) -> HttpResponse:
-        """The response to ``POST url`` with a multipart form (an
+        """The response to ``POST url`` with a form, multipart or URL-encoded (an
         :class:`~g4f.services.HttpPost`)."""
-        form = aiohttp.FormData()
+        if urlencoded:  # a stream: a large body in one bytes object would block the loop
+            body = io.BytesIO(urllib.parse.urlencode(list(fields)).encode("ascii"))
+            form_headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+            return await self._request("POST", url, form_headers, time_limit, body)
+        form = aiohttp.FormData(default_to_multipart=True)
         for name, value in fields:
             form.add_field(name, value)
         return await self._request("POST", url, headers, time_limit, form)
@@ -64,7 +72,7 @@ class AiohttpGet:
         url: str,
         headers: Mapping[str, str],
         time_limit: float,
-        data: aiohttp.FormData | None = None,
+        data: aiohttp.FormData | io.BytesIO | None = None,
     ) -> HttpResponse:
         host = host_of(url)
         try:
@@ -95,4 +103,17 @@ class AiohttpGet:
                     f"the response from {host} is larger than {self._max_bytes} bytes"
                 )
             pieces.append(piece)
-        return b"".join(pieces).decode(response.get_encoding(), errors="replace")
+        return b"".join(pieces).decode(_charset(response), errors="replace")
+
+
+def _charset(response: aiohttp.ClientResponse) -> str:
+    """The body's declared charset if Python knows it, else UTF-8 — never aiohttp's guess,
+    which raises ``RuntimeError`` for a body read in pieces and no charset (an HTML 404 of
+    an ordinary web server, ``application/octet-stream``, no ``Content-Type``)."""
+    charset = response.charset
+    if charset:
+        try:
+            return codecs.lookup(charset).name
+        except LookupError:
+            pass
+    return "utf-8"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..protocol.cassette import CASSETTE_VERSION, CassetteEntry, cassette_line
+from ..urls import Redactor
 
 __all__ = ["CassetteRecorder"]
 
@@ -15,8 +16,9 @@ __all__ = ["CassetteRecorder"]
 class CassetteRecorder:
     """Collects the messages of a turn in memory and appends them to a JSONL file.
 
-    Signatures and tokens given as ``secrets`` are replaced by ``<redacted>`` before anything is
-    written; cookies travel in HTTP headers, which are never recorded. The file is written off the
+    Every form of the signatures and tokens given as ``secrets`` (raw, percent-encoded, a JWT's
+    parts alone) is replaced by ``<redacted>`` before anything is written; the file is created
+    0600; cookies travel in HTTP headers, which are never recorded. The file is written off the
     event loop, once per turn.
     """
 
@@ -45,12 +47,15 @@ class CassetteRecorder:
         """Append what was recorded since the last flush to the file."""
         entries, self._entries = self._entries, []
         if entries:
-            lines = [cassette_line(e, self._secrets) for e in entries]
+            redact = Redactor(self._secrets, patterns=False)
+            lines = [cassette_line(e, redact=redact) for e in entries]
             await asyncio.to_thread(self._append, lines)
 
     def _append(self, lines: list[str]) -> None:
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", encoding="utf-8") as file:
-            if new:
+        # Created 0600, like saved conversations: what a turn said is the user's own.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as file:
+            if os.fstat(fd).st_size == 0:
+                os.fchmod(fd, 0o600)  # an empty file someone made: ours now
                 file.write(f'{{"cassette": {CASSETTE_VERSION}}}\n')
             file.writelines(lines)

@@ -68,14 +68,16 @@ class ChatHubSocket:
         via: str | None = None,
         recorder: CassetteRecorder | None = None,
         reader: Callable[[], TurnReader],
-        refused: Callable[[int], G4FError | None] | None = None,
+        refused: Callable[[int, Mapping[str, str]], G4FError | None] | None = None,
+        ping_after_handshake: bool = False,
     ) -> ChatHubSocket:
         """Open the websocket and send the handshake (its answer is read with the first turn).
 
         Connecting, TLS and the upgrade's answer together have ``timeouts.connect``. ``proxy``
         is an HTTP proxy aiohttp applies; ``via`` names the proxy in use (SOCKS included) in
         errors. ``refused`` gives the error for an upgrade refused with an HTTP status, where
-        the service gives it a meaning (e.g. 401: the credentials).
+        the service gives it a meaning (e.g. 401: the credentials; its headers too).
+        ``ping_after_handshake`` sends a ping right after the handshake.
         """
         limits = limits or Limits()
         failure: BaseException | None = None
@@ -91,7 +93,7 @@ class ChatHubSocket:
                 )
         except Exception as exc:  # mapped to a typed error below, or raised as it is
             if isinstance(exc, aiohttp.WSServerHandshakeError) and refused is not None:
-                failure = refused(exc.status)
+                failure = refused(exc.status, dict(exc.headers or {}))
             if failure is None:
                 failure = open_failure(exc, url, via or proxy, timeouts.connect)
             failure = caused_by(failure, exc)
@@ -102,6 +104,8 @@ class ChatHubSocket:
         socket = cls(ws, timeouts, reader=reader, recorder=recorder, limits=limits)
         try:
             await socket._send(socket.connection.initiate())
+            if ping_after_handshake:
+                await socket._send(socket.connection.send(KeepAlive()))
         except BaseException:
             await socket.aclose()
             raise

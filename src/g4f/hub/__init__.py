@@ -12,7 +12,7 @@ itself, from the protocol references (:mod:`g4f.hub.bing.spec`, :mod:`g4f.hub.m3
 """
 
 from .bing import CREATE_SCENARIOS, TURN_SCENARIOS, BingHub
-from .m365 import M365_SCENARIOS, M365Hub, make_test_token
+from .m365 import M365_SCENARIOS, M365Hub, make_encrypted_test_token, make_test_token
 from .responder import Reply, Responder, TurnRequest, echo_responder
 from .server import DEMO_PACE, Hub, HubConversation, running_hub
 from .thread import HubThread
@@ -31,6 +31,7 @@ __all__ = [
     "Responder",
     "TurnRequest",
     "echo_responder",
+    "make_encrypted_test_token",
     "make_test_token",
     "running_hub",
 ]

@@ -12,6 +12,7 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
 from aiohttp import WSCloseCode, web
@@ -22,10 +23,12 @@ from ..protocol.constants import RECORD_SEPARATOR, RecordType
 from ..protocol.framing import RecordDecoder
 from .bing import CREATE_SHAPES, DEFAULT_MAX_TURNS, BingHub, HubConversation
 from .bing.spec import CONVERSATION_TTL
+from .chatapi import ChatApiHub
 from .host import Side
 from .m365 import DEFAULT_MAX_MESSAGES, M365Hub
 from .network import Wire
 from .responder import Responder, echo_responder
+from .tls import HubCertificate, make_certificate
 
 __all__ = [
     "CREATE_SHAPES",
@@ -66,6 +69,19 @@ class _OnBing(Generic[T]):
         setattr(hub.bing, self._name, value)
 
 
+def _cassette_lines(path: Path) -> list[str]:
+    """The lines of a cassette file; ``ValueError`` naming it when it is not UTF-8 text."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    raise ValueError(
+        f"{path.name} is not a cassette: no UTF-8 text at byte {position} "
+        "(a cassette is the JSONL file that --record writes)"
+    )
+
+
 class Hub:
     """ChatHub servers for offline use, Bing's and Microsoft 365 Copilot's, in one app.
 
@@ -90,10 +106,14 @@ class Hub:
         m365_scenario: the scenario of Microsoft 365 Copilot turns (see
             :mod:`g4f.hub.m365.scripts`); ``hub.m365.scenario`` changes it later.
         max_messages: user messages a Microsoft 365 Copilot conversation may have.
+        chatapi_scenario: the scenario of Chat API turns (see
+            :data:`~g4f.hub.chatapi.CHATAPI_SCENARIOS`); ``hub.chatapi.scenario`` changes it.
+        tls: serve HTTPS with a certificate the hub makes (:attr:`certificate`, made by
+            :meth:`make_certificate` when first served), as MSAL's sign-in needs.
 
-    The sides are :attr:`bing` and :attr:`m365`. Bing's state is also on the hub itself
-    (``hub.scenario``, ``hub.conversations``, ``hub.create_requests``, …), as before the hub
-    had sides.
+    The sides are :attr:`bing`, :attr:`m365` and :attr:`chatapi`. Bing's state is also on the
+    hub itself (``hub.scenario``, ``hub.conversations``, ``hub.create_requests``, …), as before
+    the hub had sides.
 
     Example::
 
@@ -127,6 +147,8 @@ class Hub:
         max_conversations: int = 10_000,
         m365_scenario: str = "stream",
         max_messages: int = DEFAULT_MAX_MESSAGES,
+        chatapi_scenario: str = "compact",
+        tls: bool = False,
     ) -> None:
         if pace < 0 or latency < 0:
             raise ValueError("pace and latency must be >= 0")
@@ -157,18 +179,34 @@ class Hub:
             max_conversations=max_conversations,
         )
         """Microsoft 365 Copilot's side (M365-CHATHUB.md), served next to Bing's."""
+        self.chatapi = ChatApiHub(
+            self, scenario=chatapi_scenario, clock=clock, max_conversations=max_conversations
+        )
+        """Microsoft 365 Copilot's Chat API (M365-CHAT-API.md) and its sign-in endpoints."""
+        self.tls = tls
+        self.certificate: HubCertificate | None = None
+        """The certificate of a TLS hub, once made (its ``ca`` is what clients trust)."""
 
     @property
     def sides(self) -> tuple[Side, ...]:
         """The sides the app composes, Bing's first."""
-        return (self.bing, self.m365)
+        return (self.bing, self.m365, self.chatapi)
+
+    def make_certificate(self, directory: str | os.PathLike[str] | None = None) -> HubCertificate:
+        """The certificate a TLS hub serves with, made once (in ``directory``, else a new
+        temporary one)."""
+        if self.certificate is None:
+            import tempfile
+
+            folder = directory if directory is not None else tempfile.mkdtemp(prefix="g4f-hub-")
+            self.certificate = make_certificate(folder)
+        return self.certificate
 
     @classmethod
     def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
         """A hub replaying the server's side of a recorded cassette file, on the side whose
         clients sent its invocations (told by their ``source``; Bing's when none says)."""
-        with open(path, encoding="utf-8") as file:
-            entries = parse_cassette(file)
+        entries = parse_cassette(_cassette_lines(Path(path)))
         hub = cls(**kwargs)
         source = _recorded_source(entries)
         side = next((s for s in hub.sides if s.source == source), hub.bing)
@@ -198,7 +236,9 @@ class Hub:
 
     def app(self) -> web.Application:
         """The aiohttp application serving every side's paths."""
-        app = web.Application()
+        # Bodies up to 24 MiB: a 10 MiB image (the client's limit) base64-encoded, then
+        # form-urlencoded, as UploadFile takes it (each side checks its own limit).
+        app = web.Application(client_max_size=24 << 20)
         for side in self.sides:
             side.add_routes(app)
         app.on_shutdown.append(self._close_websockets)
@@ -268,7 +308,8 @@ def _recorded_source(entries: Sequence[CassetteEntry]) -> str | None:
 async def running_hub(
     hub: Hub | None = None, *, host: str = "127.0.0.1", port: int = 0
 ) -> AsyncIterator[str]:
-    """Serve ``hub`` on ``host:port`` (port 0: a free one) and yield its base URL.
+    """Serve ``hub`` on ``host:port`` (port 0: a free one) and yield its base URL (``https://``
+    for a TLS hub, whose CA file is ``hub.certificate.ca``).
 
     Example::
 
@@ -277,13 +318,15 @@ async def running_hub(
                 print(await client.ask_text("Hi"))
     """
     # No access log: a Microsoft 365 Copilot request carries its token in the query string.
-    runner = web.AppRunner((hub or Hub()).app(), handle_signals=False, access_log=None)
+    hub = hub or Hub()
+    tls = hub.make_certificate().server_context() if hub.tls else None
+    runner = web.AppRunner(hub.app(), handle_signals=False, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=tls)
         await site.start()
         bound = runner.addresses[0][1]
         url_host = f"[{host}]" if ":" in host else host
-        yield f"http://{url_host}:{bound}"
+        yield f"{'https' if tls else 'http'}://{url_host}:{bound}"
     finally:
         await runner.cleanup()

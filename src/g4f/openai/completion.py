@@ -19,11 +19,17 @@ __all__ = ["Part", "complete"]
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """A piece of a completion: text, or the end with its finish reason."""
+    """A piece of a completion: text, or the end with its finish reason (and the stop sequence
+    that ended it, if one did)."""
 
     text: str = ""
     finish_reason: FinishReason | None = None
     apology: str | None = None
+    stop_sequence: str | None = None
+    answer: str | None = None
+    """On the last part: the answer of a completion that is not streamed, when the service
+    says it is the final record's text (:attr:`~g4f.protocol.Final.answer`); ``None``: the
+    parts' text."""
 
 
 async def complete(
@@ -70,7 +76,9 @@ async def _parts(
                 if text:
                     yield Part(text)
                 if limiter.finish_reason is not None:
-                    yield Part(finish_reason=limiter.finish_reason)
+                    yield Part(
+                        finish_reason=limiter.finish_reason, stop_sequence=limiter.stop_sequence
+                    )
                     return
             elif isinstance(event, Retraction):
                 yield Part(finish_reason="content_filter", apology=event.apology)
@@ -79,5 +87,7 @@ async def _parts(
                 tail = limiter.flush()
                 if tail:
                     yield Part(tail)
-                yield Part(finish_reason=limiter.finish_reason or "stop")
+                unlimited = limiter.max_chars is None and not limiter.stop
+                answer = event.answer if unlimited else None  # limits apply to what streamed
+                yield Part(finish_reason=limiter.finish_reason or "stop", answer=answer)
                 return

@@ -158,8 +158,8 @@ class ChunkBuilder:
 
     def completion(self, parts: Sequence[Part]) -> CompletionResponse:
         """The non-streaming object for all of a completion's parts."""
-        text = "".join(p.text for p in parts)
         last = parts[-1] if parts else Part(finish_reason="stop")
+        text = last.answer if last.answer is not None else "".join(p.text for p in parts)
         content = last.apology if last.finish_reason == "content_filter" and last.apology else text
         completion_tokens = estimate_tokens(content)
         return CompletionResponse(

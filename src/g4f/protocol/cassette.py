@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ProtocolError, truncate
+from ..urls import Redactor
 from .constants import RECORD_SEPARATOR, RecordType
 from .framing import RecordDecoder
 
@@ -38,12 +39,15 @@ class CassetteEntry:
     text: str
 
 
-def cassette_line(entry: CassetteEntry, secrets: Sequence[str] = ()) -> str:
-    """The JSONL line for ``entry``, with every secret in ``secrets`` replaced by a marker."""
-    text = entry.text
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+def cassette_line(
+    entry: CassetteEntry, secrets: Sequence[str] = (), *, redact: Redactor | None = None
+) -> str:
+    """The JSONL line for ``entry``, with every form of every secret in ``secrets`` (raw,
+    percent-encoded, a JWT's parts alone: :class:`~g4f.urls.Redactor`) replaced by a marker;
+    ``redact``: such a redactor already made (for many lines)."""
+    if redact is None and secrets:
+        redact = Redactor(secrets, patterns=False)
+    text = redact(entry.text) if redact is not None else entry.text
     return (
         json.dumps(
             {"t": round(entry.t, 6), "dir": entry.direction, "text": text}, ensure_ascii=False

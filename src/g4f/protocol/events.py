@@ -138,6 +138,13 @@ class Final:
     retracted: bool = False
     conversation_id: str | None = None
     expiry_time: str | None = None
+    answer: str | None = None
+    """The answer of a turn that is not streamed, where the service says it is the final
+    record's text rather than the joined deltas (Microsoft 365 Copilot); ``None``: the deltas."""
+
+    def unstreamed(self, streamed: str) -> str:
+        """The answer of a turn that is not streamed, given the joined deltas ``streamed``."""
+        return streamed if self.answer is None else self.answer
 
 
 @dataclass(frozen=True, slots=True)

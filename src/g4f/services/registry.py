@@ -11,12 +11,15 @@ from typing import Any
 
 from ..engine.backend import Backend
 from .bing.entry import BING
+from .chatapi.entry import GRAPH_ENTRY, WORKIQ_ENTRY
 from .m365.entry import M365
 from .spec import ServiceEntry
 
 __all__ = ["COMMON_OPTIONS", "DEFAULT_SERVICE", "REGISTRY", "SERVICES", "backend_for", "entry"]
 
-REGISTRY: Mapping[str, ServiceEntry] = {e.name: e for e in (BING, M365)}
+REGISTRY: Mapping[str, ServiceEntry] = {
+    e.name: e for e in (BING, M365, GRAPH_ENTRY, WORKIQ_ENTRY)
+}
 """Every service, by name; the first is the default."""
 
 SERVICES: tuple[str, ...] = tuple(REGISTRY)

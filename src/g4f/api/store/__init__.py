@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .base import ConversationStore, Lease, SignatureCipher, Stored, StoreError, StoreUnavailable
+from .base import (
+    ConversationStore,
+    Lease,
+    ResponseRecord,
+    SignatureCipher,
+    Stored,
+    StoreError,
+    StoreUnavailable,
+)
 from .memory import MemoryStore
 from .redisstore import RedisStore
 from .sqlite import SqliteStore
@@ -21,6 +29,7 @@ __all__ = [
     "Lease",
     "MemoryStore",
     "RedisStore",
+    "ResponseRecord",
     "SignatureCipher",
     "SqliteStore",
     "StoreError",

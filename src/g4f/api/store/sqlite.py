@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import sqlite3
 import threading
@@ -29,6 +30,7 @@ from ...protocol.conversation import Conversation
 from .base import (
     ConversationStore,
     Lease,
+    ResponseRecord,
     SignatureCipher,
     Stored,
     StoreError,
@@ -52,6 +54,8 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conversations_by_use ON conversations (last_used);
 CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, token TEXT NOT NULL, until REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, data TEXT NOT NULL, until REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS records_by_expiry ON records (until);
 INSERT OR IGNORE INTO meta VALUES ('count', (SELECT COUNT(*) FROM conversations));
 """
 
@@ -75,6 +79,8 @@ class SqliteStore(ConversationStore):
         self._checkpointer: sqlite3.Connection | None = None
         self._checkpoints: asyncio.Future[None] | None = None
         self._lock = threading.Lock()
+        self._identity: tuple[int, int] | None = None
+        """The file's (device, inode) when it was opened: the file the connections write."""
 
     def describe(self) -> str:
         return f"sqlite:///{self.path.absolute()}"
@@ -87,6 +93,7 @@ class SqliteStore(ConversationStore):
         except OSError as exc:
             raise StoreError(
                 f"cannot create the conversation store {self.path}: {exc.strerror or exc}"
+                f"{_ADVICE.get(_OS_KINDS.get(exc.errno or 0, ''), '')}"
             ) from None
         db = None
         try:
@@ -101,12 +108,9 @@ class SqliteStore(ConversationStore):
         except sqlite3.DatabaseError as exc:
             if db is not None:
                 db.close()
-            raise StoreError(
-                f"the conversation store {self.path} is damaged or not a SQLite database "
-                f"({exc}); move it aside (its conversations are lost) or choose another "
-                "with --store"
-            ) from None
+            raise _open_failure(self.path, exc) from None
         self._db, self._checkpointer = db, self._connect()
+        self._identity = _identity(self.path)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
@@ -149,6 +153,7 @@ class SqliteStore(ConversationStore):
             raise StoreUnavailable("the conversation store is not open")
         with self._lock:
             db = self._db
+            self._check_still_there()
             try:
                 db.execute("BEGIN IMMEDIATE")
                 try:
@@ -160,6 +165,20 @@ class SqliteStore(ConversationStore):
                 return result
             except sqlite3.OperationalError as exc:  # e.g. locked past the timeout, disk full
                 raise StoreUnavailable(f"the conversation store failed: {exc}") from None
+
+    def _check_still_there(self) -> None:
+        """:class:`StoreUnavailable` when the path no longer names the open file (its directory
+        was removed, or the file replaced): what would be written now is lost at the next
+        start, so nothing is acknowledged."""
+        try:
+            current = _identity(self.path)
+        except OSError:
+            current = None
+        if current != self._identity:
+            raise StoreUnavailable(
+                f"the conversation store {self.path} was removed or replaced while serving; "
+                "nothing more is written to it: restore it or restart g4f api"
+            )
 
     async def get(self, conversation_id: str) -> Stored | None:
         now = self.clock()
@@ -291,3 +310,90 @@ class SqliteStore(ConversationStore):
             return self._count(db)
 
         return await self._run(work)
+
+    async def put_record(self, record: ResponseRecord) -> None:
+        now, text = self.clock(), record.to_text()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM records WHERE until <= ?", (now,))  # by the index
+            db.execute(
+                "INSERT INTO records (id, data, until) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET data = excluded.data, until = excluded.until",
+                (record.record_id, text, now + self.ttl),
+            )
+
+        await self._run(work)
+
+    async def get_record(self, record_id: str) -> ResponseRecord | None:
+        now = self.clock()
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT data FROM records WHERE id = ? AND until > ?", (record_id, now)
+            ).fetchone()
+        )
+        return ResponseRecord.from_text(record_id, str(row[0])) if row else None
+
+    async def delete_record(self, record_id: str) -> bool:
+        now = self.clock()
+        deleted = await self._run(
+            lambda db: (
+                db.execute(
+                    "DELETE FROM records WHERE id = ? AND until > ?", (record_id, now)
+                ).rowcount
+            )
+        )
+        return bool(deleted)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
+
+
+_OS_KINDS = {errno.EROFS: "readonly", errno.EACCES: "readonly", errno.EPERM: "readonly",
+             errno.ENOSPC: "full", errno.EDQUOT: "full", errno.EIO: "io"}  # fmt: skip
+_SQLITE_KINDS = {
+    "SQLITE_CORRUPT": "corrupt",
+    "SQLITE_NOTADB": "corrupt",
+    "SQLITE_FULL": "full",
+    "SQLITE_READONLY": "readonly",
+    "SQLITE_PERM": "readonly",
+    "SQLITE_CANTOPEN": "readonly",
+    "SQLITE_IOERR": "io",
+    "SQLITE_BUSY": "busy",
+    "SQLITE_LOCKED": "busy",
+}
+_ADVICE = {
+    "full": "; free space on that disk (the store itself is fine) and start again",
+    "readonly": (
+        "; the data directory cannot be written: fix its permissions or the mount, or use "
+        "--store memory:// (nothing kept) or --store sqlite:///another/path"
+    ),
+    "io": "; the disk failed to read or write: check the device (the store may be fine)",
+    "busy": "; another process holds the file locked: stop it, or use another --store path",
+}
+
+
+def _kind(exc: sqlite3.DatabaseError) -> str:
+    """``corrupt``, ``full``, ``readonly``, ``io`` or ``busy``: what a failure at open means,
+    by SQLite's primary result code (an unknown one, or a failed integrity check, is corrupt)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    for prefix, kind in _SQLITE_KINDS.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            return kind
+    return "corrupt" if not isinstance(exc, sqlite3.OperationalError) or not name else "io"
+
+
+def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """The :class:`StoreError` for a store that could not be opened, with what to do: only a
+    damaged file is to be moved aside; a full disk, a read-only directory or an I/O error
+    leave a healthy store, which must not be thrown away."""
+    kind = _kind(exc)
+    if kind == "corrupt":
+        return StoreError(
+            f"the conversation store {path} is damaged or not a SQLite database ({exc}); "
+            "move it aside (its conversations are lost) or choose another with --store"
+        )
+    what = {"full": "the disk is full", "readonly": "it is read-only", "io": "an I/O error",
+            "busy": "it is locked"}[kind]  # fmt: skip
+    return StoreError(f"cannot open the conversation store {path}: {what} ({exc}){_ADVICE[kind]}")

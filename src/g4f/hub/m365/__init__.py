@@ -6,7 +6,7 @@
 from .scripts import M365_SCENARIOS
 from .side import M365Conversation, M365Hub
 from .spec import DEFAULT_MAX_MESSAGES
-from .token import TEST_OID, TEST_TID, make_test_token
+from .token import TEST_OID, TEST_TID, make_encrypted_test_token, make_test_token
 from .uploads import Upload
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "M365Conversation",
     "M365Hub",
     "Upload",
+    "make_encrypted_test_token",
     "make_test_token",
 ]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from ...protocol.constants import RecordType
 from ...protocol.framing import Record, encode_record, encode_records
@@ -29,6 +30,7 @@ from .spec import (
 __all__ = [
     "M365_SCENARIOS",
     "STOPPED_TEXT",
+    "THROTTLED_UPGRADE",
     "Completed",
     "M365Plan",
     "M365Scenario",
@@ -39,6 +41,16 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"\s*\S+")
+THROTTLED_UPGRADE = "throttled-upgrade"
+"""The scenario answered at the upgrade (429 with ``Retry-After``), before any turn."""
+RATE_NOTICE = (
+    "I'm sorry, I'm temporarily unable to respond to this many requests. Please try again later."
+)
+"""§5: a rate-limit notice sent as the answer's text (the reference quotes its words)."""
+CANNED_REPLY = "Sorry, I wasn't able to respond to that. Is there something else I can help with?"
+"""§3: the canned reply of a "registered but dead" tone (``contentOrigin: BotConnection``)."""
+HOST_EXAMPLE = "substrate.office.com"
+"""The host the echo scenarios name in the URL they repeat (any would do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,9 @@ class M365Plan:
     sources: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[str, ...] = ()
     search_query: str | None = None
+    token: str = field(default="", repr=False)
+    """The access token the client sent in the upgrade's query (the ``echo-*`` scenarios
+    repeat it back, as a hostile or careless server might)."""
 
 
 def _update(argument: dict[str, Any]) -> Record:
@@ -301,9 +316,140 @@ def _close_error(plan: M365Plan) -> list[M365Step]:
     return [*_half(plan), Send(encode_record(close)), CloseSocket()]
 
 
+def echoed(token: str) -> str:
+    """``token`` repeated back in every form a server might use: as it is, URL-encoded, its
+    signature (a JWT's last part) alone, and in a URL's query."""
+    encoded = quote(token, safe="")
+    signature = token.rsplit(".", 1)[-1]
+    return (
+        f"invalid token {token}; encoded {encoded}; signature {signature}; "
+        f"see wss://{HOST_EXAMPLE}/chathub?access_token={encoded}"
+    )
+
+
+def _echo_close(plan: M365Plan) -> list[M365Step]:
+    close = {"type": int(RecordType.CLOSE), "error": echoed(plan.token)}
+    return [*_half(plan), Send(encode_record(close)), CloseSocket()]
+
+
+def _echo_completion(plan: M365Plan) -> list[M365Step]:
+    return [*_half(plan), Send(encode_record(completion_record("0", echoed(plan.token))))]
+
+
+def _echo_result(plan: M365Plan) -> list[M365Step]:
+    return [*_half(plan), Send(failure("InternalError", echoed(plan.token)))]
+
+
 def _ping_storm(plan: M365Plan) -> list[M365Step]:
     ping = Send(encode_records(*([{"type": int(RecordType.PING)}] * 5)))
     return [s for step in _stream(plan) for s in (ping, step)]
+
+
+# -- the 2026 forms (M365-CHATHUB.md §5) -------------------------------------------------------
+
+
+def _cursor(plan: M365Plan) -> dict[str, Any]:
+    return {"j": f"$['{plan.request_id}-a'].adaptiveCards[0].body[0].text", "p": -1}
+
+
+def _captured(plan: M365Plan) -> list[M365Step]:
+    """The captured 2026 turn's order: throttling; a first snapshot with the cursor; growing
+    snapshots; ``writeAtCursor`` deltas (``references``, no ``streamingMode``); the whole text;
+    the same with ``isLastUpdate`` and ``scores``; ``patches``; ``ReferencesListComplete``; on
+    later turns a snapshot with suggestions after it; the whole turn as type 2; type 3."""
+    pieces = _pieces(plan.answer)
+    split = max(1, len(pieces) // 3)
+    steps: list[M365Step] = [Send(encode_record(_throttling(plan)))]
+    text = ""
+    for n, piece in enumerate(pieces[:split]):
+        text += piece
+        snapshot = {"messages": [_bot_message(plan, text)]}
+        steps.append(
+            Send(encode_record(_update(snapshot | ({"cursor": _cursor(plan)} if n == 0 else {}))))
+        )
+    for n, piece in enumerate(pieces[split:], 1):
+        delta = {"writeAtCursor": piece, "nonce": f"n{n}", "references": {}}
+        steps.append(Send(encode_record(_update(delta))))
+    whole = _answer(dataclasses.replace(plan, suggestions=()))
+    last = whole | {"isLastUpdate": True, "scores": [{"component": "BotOffense", "score": 0.0}]}
+    patch = {
+        "operationType": 2,
+        "op": "replace",
+        "path": f"/{plan.request_id}-a/spokenText",
+        "value": plan.answer,
+        "from": None,
+    }
+    steps += [
+        Send(encode_record(_update({"messages": [whole]}))),
+        Send(encode_record(_update({"messages": [last]}))),
+        Send(encode_record(_update({"patches": [patch]}))),
+        _references(plan),
+    ]
+    if plan.suggestions:
+        steps.append(Send(encode_record(_update({"messages": [_answer(plan)]}))))
+    return [*steps, *_ending(plan, _answer(plan))]
+
+
+def _no_result(plan: M365Plan) -> list[M365Step]:
+    """A type 2 whose ``item`` is the user's message itself, without ``result``: the turn
+    succeeded, the last snapshot is the answer."""
+    user = {"author": "user", "text": plan.prompt, "messageId": plan.request_id}
+    final = {"type": int(RecordType.STREAM_ITEM), "invocationId": "0", "item": user}
+    return [
+        *_head(plan),
+        *_streamed(plan),
+        Send(encode_record(_update({"messages": [_answer(plan)]}))),
+        Send(encode_records(final, completion_record("0"))),
+        Completed(),
+        CloseSocket(),
+    ]
+
+
+def _result_only(plan: M365Plan) -> list[M365Step]:
+    """Nothing streamed, no bot message: the answer only in ``result.message``."""
+    final = _final(plan, None)
+    final["item"]["result"]["message"] = plan.answer
+    return [
+        *_head(plan),
+        Send(encode_records(final, completion_record("0"))),
+        Completed(),
+        CloseSocket(),
+    ]
+
+
+def _bare_completion(plan: M365Plan) -> list[M365Step]:
+    """What a client whose invocation's shape the service refuses gets: type 3 at once."""
+    return [Send(encode_record(completion_record("0"))), CloseSocket()]
+
+
+def _rate_notice(plan: M365Plan) -> list[M365Step]:
+    """The rate-limit notice as the answer's text."""
+    return _stream(dataclasses.replace(plan, answer=RATE_NOTICE))
+
+
+def _thread_rate(plan: M365Plan) -> list[M365Step]:
+    """An empty answer, then type 7 (``offense: None``): thread-rate throttling."""
+    empty = _bot_message(plan, "", offense="None")
+    return [
+        *_head(plan),
+        Send(encode_record(_update({"messages": [empty]}))),
+        Send(encode_record({"type": int(RecordType.CLOSE), "allowReconnect": True})),
+        CloseSocket(),
+    ]
+
+
+def _dead_tone(plan: M365Plan) -> list[M365Step]:
+    """A "registered but dead" tone: the canned reply from ``BotConnection``."""
+    canned = _bot_message(plan, CANNED_REPLY, contentOrigin="BotConnection")
+    return [
+        *_head(plan),
+        Send(encode_record(_update({"messages": [canned]}))),
+        *_ending(plan, canned),
+    ]
+
+
+def _refused_at_upgrade(plan: M365Plan) -> list[M365Step]:
+    raise ValueError(f"{THROTTLED_UPGRADE!r} is answered at the upgrade")
 
 
 def stop_acknowledgement(plan: M365Plan) -> str:
@@ -344,6 +490,38 @@ M365_SCENARIOS: Mapping[str, M365Scenario] = {
             "close-error", "half the answer, then a type-7 error and a close", _close_error
         ),
         M365Scenario("ping-storm", "a burst of pings between every two messages", _ping_storm),
+        M365Scenario(
+            "captured-2026",
+            "the captured 2026 turn: snapshots with cursor, writeAtCursor with references, "
+            "isLastUpdate and scores, patches, suggestions after ReferencesListComplete",
+            _captured,
+        ),
+        M365Scenario("no-result", "the type 2 is the user's message, without result", _no_result),
+        M365Scenario("result-only", "nothing streamed: the answer in result.message", _result_only),
+        M365Scenario(
+            "bare-completion",
+            "a bare type 3 at once (the request's shape refused)",
+            _bare_completion,
+        ),
+        M365Scenario(
+            THROTTLED_UPGRADE, "429 with Retry-After at the websocket upgrade", _refused_at_upgrade
+        ),
+        M365Scenario("rate-notice", "the rate-limit notice as the answer's text", _rate_notice),
+        M365Scenario("thread-rate", "an empty answer, then a type-7 close", _thread_rate),
+        M365Scenario("dead-tone", "the canned BotConnection reply of a dead tone", _dead_tone),
+        M365Scenario(
+            "echo-close", "half the answer, then a type-7 error echoing the token", _echo_close
+        ),
+        M365Scenario(
+            "echo-completion",
+            "half the answer, then a type-3 completion whose error echoes the token",
+            _echo_completion,
+        ),
+        M365Scenario(
+            "echo-result",
+            "half the answer, then a failed result whose message echoes the token",
+            _echo_result,
+        ),
         M365Scenario("cassette", "turn n replays turn n of a recorded cassette"),
     )
 }

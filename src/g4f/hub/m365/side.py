@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import time
 import uuid
@@ -32,6 +33,7 @@ from ..responder import Reply, TurnRequest
 from ..steps import Abort, CloseSocket, Send
 from ..table import forget_old
 from .scripts import (
+    THROTTLED_UPGRADE,
     Completed,
     M365Plan,
     M365Step,
@@ -61,7 +63,7 @@ from .spec import (
     UPLOAD_SCENARIO,
     Result,
 )
-from .token import claims_of, ids_of
+from .token import claims_of, encrypted_claims_of, ids_of
 from .uploads import Upload, read_data_url
 
 __all__ = ["KEPT", "MAX_UPLOADS", "M365Conversation", "M365Hub"]
@@ -142,6 +144,14 @@ class M365Hub:
         self.rejections: deque[str] = deque(maxlen=KEPT)
         self.stops_received = 0
         self.metrics_received = 0
+        self.metrics_with_invocation = 0
+        """Invocations whose websocket message carried a ``Metrics`` record too (§3)."""
+        self.pings_before_invocation = 0
+        """Websockets on which the client pinged before its invocation (§3)."""
+        self.upload_forms: deque[dict[str, Any]] = deque(maxlen=KEPT)
+        """Each upload's content type and fields other than the image (for tests)."""
+        self.retry_after = 37
+        """The ``Retry-After`` of the ``throttled-upgrade`` scenario's 429."""
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the Chathub and ``UploadFile`` on ``app``."""
@@ -160,11 +170,12 @@ class M365Hub:
             return self._reject(401, "no access token")
         if " " in token:
             return self._reject(401, "malformed token (was it URL-encoded?)")
+        encrypted = token.count(".") == 4
         try:
-            claims = claims_of(token)
+            claims = encrypted_claims_of(token) if encrypted else claims_of(token)
         except ValueError as exc:
             return self._reject(401, str(exc))
-        if claims.get("aud") != AUDIENCE:
+        if not encrypted and claims.get("aud") != AUDIENCE:
             return self._reject(401, f"wrong audience {claims.get('aud')!r}")
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or exp <= self.now():
@@ -192,6 +203,15 @@ class M365Hub:
             form = await request.post()
         except ValueError:
             return web.json_response({"error": "the body is not a form"}, status=400)
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "the body is too large"}, status=413)
+        self.upload_forms.append(
+            {
+                "content_type": request.content_type,
+                "optionsSets": form.getall("optionsSets", []),
+                "scenario": request.headers.get("X-Scenario"),
+            }
+        )
         data_url, conversation_id = form.get("FileBase64"), form.get("conversationId")
         if form.get("scenario") != UPLOAD_SCENARIO or not isinstance(conversation_id, str):
             return web.json_response({"error": "scenario or conversationId missing"}, status=400)
@@ -215,13 +235,22 @@ class M365Hub:
         refused = self._refusal(request.query.get(ACCESS_TOKEN_PARAM), oid, tid)
         if refused is not None:
             return refused
+        if self.scenario == THROTTLED_UPGRADE:
+            self.rejections.append("throttled at the upgrade")
+            return web.json_response(
+                {"error": "Too Many Requests"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
         conversation_id = query.get(CONVERSATION_ID_PARAM)
         if not conversation_id or not query.get(SESSION_ID_PARAM):
             needed = f"{CONVERSATION_ID_PARAM} and {SESSION_ID_PARAM} needed"
             return web.json_response({"error": needed}, status=400)
 
+        token = request.query.get(ACCESS_TOKEN_PARAM, "")
+
         async def serve(wire: Wire) -> None:
-            await _Socket(self, wire, oid, conversation_id).run()
+            await _Socket(self, wire, oid, conversation_id, token).run()
 
         return await self.host.serve_websocket(request, serve)
 
@@ -240,9 +269,7 @@ class M365Hub:
         )
         if conversation is not None and conversation.oid != oid:
             return unknown  # another user's conversation: neither continued nor replaced
-        if conversation is None:
-            if not argument.get("isStartOfSession"):
-                return unknown
+        if conversation is None:  # made by its first turn, whatever isStartOfSession says
             conversation = M365Conversation(
                 conversation_id=conversation_id,
                 oid=oid,
@@ -324,10 +351,14 @@ class M365Hub:
 class _Socket:
     """One Chathub websocket: the handshake, then turns, each of which may be stopped."""
 
-    def __init__(self, hub: M365Hub, wire: Wire, oid: str, conversation_id: str) -> None:
+    def __init__(
+        self, hub: M365Hub, wire: Wire, oid: str, conversation_id: str, token: str = ""
+    ) -> None:
         self.hub, self.wire, self.oid, self.conversation_id = hub, wire, oid, conversation_id
+        self._token = token  # what the client sent; the echo-* scenarios repeat it back
         self._stop = asyncio.Event()
         self._turn: asyncio.Task[None] | None = None
+        self._pinged = False
 
     async def run(self) -> None:
         decoder = RecordDecoder()
@@ -339,6 +370,7 @@ class _Socket:
                 except ProtocolError as exc:
                     await self._close_with(exc.message)
                     return
+                self._note_message(records)
                 for record in records:
                     if not handshaken:
                         if record != {"protocol": "json", "version": 1}:
@@ -356,6 +388,17 @@ class _Socket:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                     await self._turn
 
+    def _note_message(self, records: list[Record]) -> None:
+        """Count what tests check of the client's messages: a ping before the invocation,
+        the ``Metrics`` record in the invocation's message."""
+        targets = {r.get("target") for r in records if r.get("type") != RecordType.PING}
+        pinged = any(r.get("type") == RecordType.PING for r in records)
+        if pinged and self._turn is None and not self._pinged:
+            self._pinged = True
+            self.hub.pings_before_invocation += 1
+        if CHAT_TARGET in targets and METRICS_TARGET in targets:
+            self.hub.metrics_with_invocation += 1
+
     async def _close_with(self, error: str) -> None:
         await self.wire.send(encode_record({"type": int(RecordType.CLOSE), "error": error}))
         await self.wire.close()
@@ -370,9 +413,12 @@ class _Socket:
             self.hub.stops_received += 1
             self._stop.set()
         elif kind == RecordType.STREAM_INVOCATION and target == CHAT_TARGET:
-            if self._turn is not None and not self._turn.done():
+            if self._turn is not None:  # one chat per websocket (§3)
                 await self.wire.send(
-                    failure(Result.INVALID_REQUEST.value, "A turn is running on this socket.")
+                    failure(
+                        Result.INVALID_REQUEST.value,
+                        "Only one chat invocation is accepted per connection.",
+                    )
                 )
                 return
             self._stop.clear()
@@ -403,6 +449,7 @@ class _Socket:
         conversation.busy = True
         try:
             plan, reply = self.hub.plan(conversation, argument, tone)
+            plan = dataclasses.replace(plan, token=self._token)
             # The message counts from now on, whatever becomes of the answer (a stopped or
             # abandoned turn stays in the history too, with what the service keeps of it).
             history, turn = conversation.history, len(conversation.history)

@@ -12,12 +12,24 @@ from typing import Any
 
 from .spec import AUDIENCE, SCOPES
 
-__all__ = ["TEST_OID", "TEST_TID", "claims_of", "ids_of", "make_test_token"]
+__all__ = [
+    "TEST_OID",
+    "TEST_TID",
+    "claims_of",
+    "encrypted_claims_of",
+    "ids_of",
+    "make_encrypted_test_token",
+    "make_test_token",
+]
 
 TEST_OID = "00000000-0000-4000-8000-000000000001"
 """The user (``oid``) of :func:`make_test_token`'s tokens unless told otherwise."""
 TEST_TID = "00000000-0000-4000-8000-0000000000aa"
 """The tenant (``tid``) of :func:`make_test_token`'s tokens unless told otherwise."""
+
+
+_UNSIGNED = base64.urlsafe_b64encode(b"hub-test-unsigned:").rstrip(b"=").decode()
+_JWE_HEADER = {"alg": "RSA-OAEP", "enc": "A256GCM", "kid": "hub-test"}
 
 
 def _b64url(data: Mapping[str, Any]) -> str:
@@ -35,8 +47,9 @@ def make_test_token(
 ) -> str:
     """An unsigned token of the Chathub's shape, for the hub only (the service would refuse it).
 
-    Its signature part holds ``+``, ``/`` and ``=``, as real tokens may, so a client that
-    forgets to URL-encode the token is caught. A negative ``lifetime`` gives an expired token.
+    It is base64url throughout (``A–Z a–z 0–9 - _``, no ``+ / =``), as real tokens are, so a
+    client that sends it raw in the URL (PyRIT does) works as with the service. A negative
+    ``lifetime`` gives an expired token.
 
     >>> claims_of(make_test_token())["oid"] == TEST_OID
     True
@@ -53,7 +66,33 @@ def make_test_token(
             "scp": SCOPES,
         }
     )
-    return f"{header}.{claims}.hub+test/unsigned="
+    return f"{header}.{claims}.{_UNSIGNED}"
+
+
+def make_encrypted_test_token(
+    *,
+    oid: str = TEST_OID,
+    tid: str = TEST_TID,
+    lifetime: float = 3600.0,
+    now: Callable[[], float] = time.time,
+) -> str:
+    """A consumer-shaped test token (five segments, as a JWE): a client cannot read it, the
+    hub can (its "ciphertext" is the claims, base64url) — so it is good only with the path
+    ``{oid}@{tid}``, as the service's encrypted tokens are (M365-CHATHUB.md §1)."""
+    issued = int(now())
+    claims = _b64url({"oid": oid, "tid": tid, "exp": issued + int(lifetime), "iat": issued})
+    key = base64.urlsafe_b64encode(b"hub-test-key").rstrip(b"=").decode()
+    iv = base64.urlsafe_b64encode(b"hub-iv").rstrip(b"=").decode()
+    return f"{_b64url(_JWE_HEADER)}.{key}.{iv}.{claims}.{_UNSIGNED}"
+
+
+def encrypted_claims_of(token: str) -> dict[str, Any]:
+    """The claims inside one of :func:`make_encrypted_test_token`'s tokens; ``ValueError``
+    for anything else (the hub cannot read the service's)."""
+    parts = token.split(".")
+    if len(parts) != 5 or not all(parts):
+        raise ValueError("malformed token: not five dot-separated parts")
+    return claims_of(f"{parts[0]}.{parts[3]}.{parts[4]}")
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -75,7 +114,8 @@ def claims_of(token: str) -> dict[str, Any]:
 def ids_of(token: str | None) -> tuple[str, str]:
     """The ``oid`` and ``tid`` a token claims (empty when it claims none)."""
     try:
-        claims = claims_of(token or "")
+        token = token or ""
+        claims = encrypted_claims_of(token) if token.count(".") == 4 else claims_of(token)
     except ValueError:
         return "", ""
     return str(claims.get("oid", "")), str(claims.get("tid", ""))

@@ -73,7 +73,7 @@ class Cookies:
 
         Only cookies for ``domain`` (and its subdomains) are kept when the file names domains.
         """
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_text(Path(path), "a cookie export (JSON or cookies.txt)")
         stripped = text.lstrip()
         if stripped.startswith(("[", "{")):
             items = _from_json(stripped, domain)
@@ -137,3 +137,16 @@ def _from_netscape(text: str, domain: str) -> dict[str, str]:
         if _matches(fields[0], domain):
             items[fields[5]] = fields[6].rstrip("\r\n")
     return items
+
+
+def _read_text(path: Path, what: str) -> str:
+    """``path``'s text; ``ValueError`` naming the file when it is no UTF-8 text (an image
+    passed by mistake), without the decoder's error (its ``object`` is the file's bytes)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    raise ValueError(
+        f"{path.name} is not a text file (no UTF-8 at byte {position}); expected {what}"
+    )

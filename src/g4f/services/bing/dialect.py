@@ -210,6 +210,8 @@ def error_for_status(status: int, headers: Mapping[str, str], body: str = "") ->
             f"not a ChatHub endpoint: {CREATE_PATH} answered HTTP 404 with "
             f"{'a web page' if body.lstrip().startswith('<') else 'an error document'}"
         )
+    if status == 404:  # Bing's throttling (CHATHUB.md §1); a wrong path answers so too
+        text += " (Bing's way of throttling; if waiting does not help, check the URL)"
     if status in (404, 429):
         return RateLimited(text, status=status, retry_after=retry_after)
     if status == 401:

@@ -154,7 +154,7 @@ class TurnReader:
     __slots__ = (
         "_limit_reached",
         "_message_id",
-        "_message_text",
+        "_message_parts",
         "_pieces",
         "_progress_seen",
         "_retracted",
@@ -164,7 +164,9 @@ class TurnReader:
     def __init__(self) -> None:
         self._pieces: list[str] = []  # the answer text emitted so far, joined on demand
         self._message_id: str | None = None
-        self._message_text = ""
+        # The streaming message's text, in pieces joined only when it is compared: appending
+        # a delta to one string would copy the whole message per delta (quadratic).
+        self._message_parts: list[str] = []
         self._progress_seen: set[tuple[str | None, str]] = set()
         self._retracted = False
         self._throttling: Throttling | None = None
@@ -173,6 +175,20 @@ class TurnReader:
     def begin(self, invocation: Mapping[str, Any]) -> None:
         """Called with the invocation that starts the turn, before any record is read (a
         service's reader may need what was asked; Bing's does not)."""
+
+    @property
+    def _message_text(self) -> str:
+        """The streaming message's text so far (its pieces joined once, then kept joined)."""
+        parts = self._message_parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    def _append_piece(self, piece: str) -> TextDelta:
+        """Add ``piece`` to the streaming message and the answer, without copying either."""
+        self._message_parts.append(piece)
+        self._pieces.append(piece)
+        return TextDelta(piece)
 
     @property
     def text(self) -> str:
@@ -299,10 +315,10 @@ class TurnReader:
             return None
         separator = ""
         if message_id != self._message_id:
-            if self._message_id is not None and self._message_text:
+            if self._message_id is not None and self._message_parts:
                 separator = MESSAGE_SEPARATOR
             self._message_id = message_id
-            self._message_text = ""
+            self._message_parts = []
         return self._extend(text, separator)
 
     def _extend(self, text: str, separator: str = "") -> TextDelta | None:
@@ -311,7 +327,7 @@ class TurnReader:
         if len(text) <= len(emitted) or not text.startswith(emitted):
             return None
         piece = separator + text[len(emitted) :]
-        self._message_text = text
+        self._message_parts = [text]
         self._pieces.append(piece)
         return TextDelta(piece)
 

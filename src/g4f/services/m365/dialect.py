@@ -1,13 +1,16 @@
 """Microsoft 365 Copilot's Chathub (M365-CHATHUB.md) on the service seam: a bearer token in the
-websocket URL, conversations made up by the client, one websocket per turn, models as tones.
+websocket URL, conversations made up by the client, one websocket (and one ``chat``) per turn,
+models as tones, every kind of account.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -25,15 +28,18 @@ from ...errors import (
     ServerError,
     caused_by,
 )
-from ...protocol.constants import RecordType, Style
+from ...protocol.constants import Style
 from ...protocol.conversation import Conversation
 from ...protocol.framing import Record, load_json
-from ..bing.constants import MessageType
+from .account import CHATHUB_PATH, DEFAULT_PLAN, PLAN_PARAMS, Plan, encode_query
+from .invocation import build_m365_invocation, chathub_query, metrics_record, stop_record
 from .reader import M365TurnReader
-from .token import TOKEN_HINT, TokenSource
-from .tones import DEFAULT_TONE, TONES
+from .source import TokenSource
+from .token import TOKEN_HINT, Token
+from .tones import DEFAULT_TONE, TONES, normalise_tone
 
 __all__ = [
+    "BASE_URL",
     "CHATHUB_PATH",
     "DEFAULT_TONE",
     "ORIGIN",
@@ -46,109 +52,9 @@ __all__ = [
 ]
 
 BASE_URL = "https://substrate.office.com"
-CHATHUB_PATH = "/m365Copilot/Chathub/{oid}@{tid}"
 UPLOAD_PATH = "/m365Copilot/UploadFile"
 ORIGIN = "https://m365.cloud.microsoft"
-SOURCE = "officeweb"
-SCENARIO = "OfficeWebIncludedCopilot"
-
-OPTIONS_SETS = ("enterprise_flux_web", "enterprise_flux_work", "enable_batch_token_processing")
-ALLOWED_MESSAGE_TYPES = (
-    "Chat",
-    "Suggestion",
-    "InternalSearchQuery",
-    "InternalSearchResult",
-    "Disengaged",
-    "InternalLoaderMessage",
-    "Progress",
-    "RenderCardRequest",
-    "SearchQuery",
-    "EndOfRequest",
-    "ReferencesListComplete",
-    "GeneratedCode",
-)
-WEB_SEARCH_PLUGIN = {"Id": "BingWebSearch", "Source": "BuiltIn"}
-
-
-def build_m365_invocation(
-    prompt: str,
-    *,
-    conversation_id: str,
-    session_id: str,
-    start_of_session: bool,
-    tone: str = DEFAULT_TONE,
-    search: bool = True,
-    ids: Callable[[], str] = lambda: str(uuid.uuid4()),
-    annotations: Sequence[Mapping[str, Any]] = (),
-) -> Record:
-    """The type-4 ``chat`` invocation of one turn (M365-CHATHUB.md §3). Pure, but for ``ids``.
-
-    Later turns send only the new text (``start_of_session`` false): the service keeps the
-    history under the conversation id. ``invocationId`` is ``"0"``: each turn has its websocket.
-
-    >>> record = build_m365_invocation("Hi", conversation_id="c", session_id="s",
-    ...                                start_of_session=True, ids=lambda: "id")
-    >>> argument = record["arguments"][0]
-    >>> argument["tone"], argument["message"]["text"], argument["isStartOfSession"]
-    ('Magic', 'Hi', True)
-    """
-    return {
-        "type": int(RecordType.STREAM_INVOCATION),
-        "target": "chat",
-        "invocationId": "0",
-        "arguments": [
-            {
-                "source": SOURCE,
-                "clientCorrelationId": ids(),
-                "sessionId": session_id,
-                "traceId": ids(),
-                "conversationId": conversation_id,
-                "isStartOfSession": start_of_session,
-                "optionsSets": list(OPTIONS_SETS),
-                "streamingMode": "ConciseWithPadding",
-                "options": {},
-                "sliceIds": [],
-                "threadLevelGptId": {},
-                "allowedMessageTypes": list(ALLOWED_MESSAGE_TYPES),
-                "clientInfo": {"clientPlatform": "web"},
-                "productThreadType": "Office",
-                "message": {
-                    "author": "user",
-                    "inputMethod": "Keyboard",
-                    "text": prompt,
-                    "requestId": ids(),
-                    "messageType": MessageType.CHAT.value,
-                    "experienceType": "Default",
-                    "locale": "en-us",
-                    "locationInfo": {"timeZone": "UTC", "timeZoneOffset": 0},
-                    "messageAnnotations": [dict(a) for a in annotations],
-                },
-                "plugins": [dict(WEB_SEARCH_PLUGIN)] if search else [],
-                "tone": tone,
-            }
-        ],
-    }
-
-
-def metrics_record(timestamp: str) -> Record:
-    """The ``Metrics`` record sent in the invocation's message (one 2026 report says the server
-    answers nothing without it; sending it is harmless)."""
-    stamps = ("ConnectionStart", "UserInputStart", "ConnectionEstablished", "UserInputSubmit")
-    return {
-        "type": int(RecordType.INVOCATION),
-        "target": "Metrics",
-        "arguments": [{"Timestamps": dict.fromkeys(stamps, timestamp)}],
-    }
-
-
-def stop_record() -> Record:
-    """What stops a streaming answer (M365-CHATHUB.md §4)."""
-    return {
-        "type": int(RecordType.INVOCATION),
-        "target": "stop",
-        "invocationId": "1",
-        "arguments": [{}],
-    }
+_KEPT_TURN_IDS = 1024
 
 
 def check_base_url(url: str) -> str:
@@ -159,64 +65,115 @@ def check_base_url(url: str) -> str:
     return url
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """A ``Retry-After`` header's seconds (a number of seconds, or an HTTP date)."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 @dataclass(frozen=True)
 class M365Dialect(ChatHubDialect):
     """Microsoft 365 Copilot's Chathub, with the user's own token.
 
     Args:
-        token: where the token comes from (checked before every connection).
-        base_url: ``https://substrate.office.com``, or another server speaking it (the hub);
+        token: where the token (or the pasted websocket URL) comes from; checked before every
+            connection.
+        base_url: another server speaking it (the hub), replacing the host of a pasted URL;
+            ``None``: the pasted URL's host, else ``https://substrate.office.com``.
             ``http://`` gives ``ws://`` for the websocket.
-        tone: the model of new conversations (a key of :data:`TONES`, or any other tone,
-            passed through).
+        tone: the model of new conversations (a tone or its model id, see
+            :func:`~g4f.services.m365.tones.normalise_tone`).
+        plan: the kind of account of a bare token (a pasted URL's query says its own).
 
     A conversation is made up here (its id and session id are fresh UUIDs; the service creates
-    it with its first turn), so no HTTP call precedes the first answer.
+    it with its first turn), so no HTTP call precedes the first answer. Each turn gets one fresh
+    id, used for the URL's ``chatsessionid`` and the invocation's ``clientCorrelationId``,
+    ``traceId`` and ``message.requestId``.
     """
 
     name = "m365"
     websocket_per_turn = True
+    ping_after_handshake = True
     capabilities: ClassVar[Capabilities] = Capabilities(images=True, tones=True, stop=True)
 
     token: TokenSource
-    base_url: str = BASE_URL
+    base_url: str | None = None
     tone: str = DEFAULT_TONE
+    plan: Plan = DEFAULT_PLAN
     ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()), repr=False)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
+    _turns: OrderedDict[str, tuple[str, str]] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        check_base_url(self.base_url)
-        if not self.tone.strip():
-            raise ValueError("the tone must be a non-empty string")
+        if self.base_url is not None:
+            check_base_url(self.base_url)
+        object.__setattr__(self, "tone", normalise_tone(self.tone))
 
     def headers(self) -> dict[str, str]:
         """The ``Origin`` the service expects; the token travels in the URL, not here."""
         return {"Origin": ORIGIN, "User-Agent": f"g4f-bing/{__version__}"}
 
+    def origin(self, token: Token | None = None) -> str:
+        """The service's base URL: ``base_url``, else the pasted URL's, else the default."""
+        if self.base_url is not None:
+            return self.base_url
+        token = token or self.token.current(reread=False)
+        return token.url.origin if token.url is not None else BASE_URL
+
+    def account(self, token: Token | None = None) -> Plan:
+        """The kind of account: what the pasted URL says, else ``plan``."""
+        token = token or self.token.current(reread=False)
+        pasted = token.url.plan if token.url is not None else None
+        return pasted or self.plan
+
     def websocket_url(self, conversation: Conversation | None) -> str | None:
-        """The Chathub URL of ``conversation`` with its query, the token URL-encoded; ``None``
-        before a conversation exists (its id is in the URL)."""
+        """The Chathub URL of ``conversation``'s next turn, with the browser's query (§2) and a
+        fresh per-turn id; ``None`` before a conversation exists (its id is in the URL)."""
         if conversation is None:
             return None
-        token = self.token.current()
-        path = CHATHUB_PATH.format(oid=quote(token.oid, safe=""), tid=quote(token.tid, safe=""))
-        query = "&".join(
-            f"{name}={value}"
-            for name, value in (
-                ("ClientRequestId", self.ids()),
-                ("X-SessionId", quote(conversation.client_id, safe="")),
-                ("ConversationId", quote(conversation.conversation_id, safe="")),
-                ("access_token", quote(token.value, safe="")),
-                ("source", quote(f'"{SOURCE}"', safe="")),
-                ("scenario", SCENARIO),
-            )
+        token = self.token.current(reread=False)
+        turn_id = self.ids().replace("-", "")  # 32 hex, as the browser's
+        self._turns[conversation.conversation_id] = (turn_id, _iso(self.clock()))
+        while len(self._turns) > _KEPT_TURN_IDS:
+            self._turns.popitem(last=False)
+        query = chathub_query(
+            connection_id=turn_id,
+            session_id=conversation.client_id,
+            conversation_id=conversation.conversation_id,
+            token=token.value,
+            plan=self.plan,
+            pasted=token.url.query if token.url is not None else None,
         )
-        return self._url(path, query, websocket=True)
+        path = CHATHUB_PATH.format(oid=quote(token.oid, safe=""), tid=quote(token.tid, safe=""))
+        return self._url(self.origin(token), path, encode_query(query), websocket=True)
 
-    def _url(self, path: str, query: str = "", *, websocket: bool = False) -> str:
-        """``path`` (and ``query``) on the base URL; ``ws(s)://`` for the websocket."""
-        parts = urlsplit(self.base_url.strip())
+    @staticmethod
+    def _url(base: str, path: str, query: str = "", *, websocket: bool = False) -> str:
+        """``path`` (and ``query``) on ``base``; ``ws(s)://`` for the websocket."""
+        parts = urlsplit(base.strip())
         scheme = ("wss" if parts.scheme == "https" else "ws") if websocket else parts.scheme
         return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + path, query, ""))
+
+    async def before_turn(self) -> None:
+        """Re-read the token file if it changed (off the event loop); warn of a token about to
+        expire (see :class:`TokenSource`)."""
+        await self.token.refresh()
 
     async def create_conversation(
         self, get: HttpGet, style: Style, time_limit: float
@@ -224,14 +181,19 @@ class M365Dialect(ChatHubDialect):
         """A new conversation, made up here: fresh ids, the default tone (no HTTP call).
 
         The conversation's ``client_id`` holds its session id."""
-        self.token.current()  # a bad or expired token fails now, before anything is sent
+        self.token.current(reread=False)  # a bad or expired token fails now, before sending
         return Conversation(
-            conversation_id=self.ids(), client_id=self.ids(), style=style, tone=self.tone
+            conversation_id=self.ids(),
+            client_id=self.ids(),
+            style=style,
+            tone=self.tone,
         )
 
     def invocation(self, conversation: Conversation, turn: Turn) -> Sequence[Record]:
-        """The ``chat`` invocation, then the ``Metrics`` record, for one websocket message."""
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        """The ``chat`` invocation, then the ``Metrics`` record with real times, for one
+        websocket message (§3)."""
+        fresh = (self.ids().replace("-", ""), _iso(self.clock()))
+        turn_id, connected = self._turns.pop(conversation.conversation_id, fresh)
         # The service keeps a conversation's history itself; a new conversation given earlier
         # messages (the stateless OpenAI way) gets them in its first message, in the seed's
         # format, since the invocation has no field for them.
@@ -240,24 +202,26 @@ class M365Dialect(ChatHubDialect):
             prompt,
             conversation_id=conversation.conversation_id,
             session_id=conversation.client_id,
-            start_of_session=conversation.turn == 0,
-            tone=turn.tone or conversation.tone or self.tone,
+            turn_id=turn_id,
+            tone=normalise_tone(turn.tone or conversation.tone or self.tone),
             search=turn.search,
-            ids=self.ids,
             annotations=turn.annotations,
         )
-        return [invocation, metrics_record(now)]
+        return [invocation, metrics_record(connected, _iso(self.clock()))]
 
     def reader(self) -> M365TurnReader:
-        """Its own reader: deltas and snapshots, ``Disengaged``, throttled empty answers."""
-        return M365TurnReader()
+        """Its own reader: deltas and snapshots, every answer form of §5."""
+        return M365TurnReader(account=self.account().value)
 
     def stop_record(self, conversation: Conversation) -> Record | None:
         """The ``stop`` record."""
         return stop_record()
 
-    def upgrade_refused(self, status: int) -> G4FError | None:
-        """401: the token was refused; 403: no licence, or blocked (M365-CHATHUB.md §2)."""
+    def upgrade_refused(
+        self, status: int, headers: Mapping[str, str] | None = None
+    ) -> G4FError | None:
+        """401: the token was refused; 403: no Copilot for this account, or blocked; 429:
+        throttled, with its ``Retry-After`` (M365-CHATHUB.md §2)."""
         if status == 401:
             return NotAuthorized(
                 "Microsoft 365 Copilot rejected the token (HTTP 401): it has expired, is for "
@@ -266,61 +230,78 @@ class M365Dialect(ChatHubDialect):
             )
         if status == 403:
             return AccessDenied(
-                "Microsoft 365 Copilot refused this account (HTTP 403): no Microsoft 365 "
-                "Copilot licence, or blocked",
-                advice="use a work or school account with a Microsoft 365 Copilot licence, "
-                "or ask its administrator",
+                "Microsoft 365 Copilot refused this account (HTTP 403): no Copilot for this "
+                "account, or blocked",
+                advice="check that this account has Microsoft 365 Copilot Chat, or ask its "
+                "administrator",
+            )
+        if status == 429:
+            retry_after = _retry_after(headers)
+            wait = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
+            return RateLimited(
+                f"Microsoft 365 Copilot is throttling this account (HTTP 429 at the websocket "
+                f"upgrade{wait})",
+                status=429,
+                retry_after=retry_after,
             )
         return None
 
     async def upload_image(
         self, post: HttpPost, conversation: Conversation, image: Image, time_limit: float
     ) -> Mapping[str, Any]:
-        """Upload ``image`` through ``UploadFile`` (M365-CHATHUB.md §6); the message
-        annotation that attaches it to the turn."""
-        token = self.token.current()
+        """Upload ``image`` through ``UploadFile``, form-urlencoded (M365-CHATHUB.md §6); the
+        message annotation that attaches it to the turn."""
+        token = self.token.current(reread=False)
         response = await post(
-            self._url(UPLOAD_PATH),
+            self._url(self.base_url or BASE_URL, UPLOAD_PATH),
             headers={
                 **self.headers(),
                 "Authorization": f"Bearer {token.value}",
-                "X-Scenario": SCENARIO,
+                "X-Scenario": PLAN_PARAMS[self.account(token)].scenario,
             },
             fields=[
                 ("scenario", "UploadImage"),
                 ("conversationId", conversation.conversation_id),
                 ("FileBase64", image.data_url),
-                ("optionsSets", "cwcgptvsan"),
+                ("optionsSets", "gptvpng2048" if image.file_type == "png" else "gptvnorm2048"),
             ],
             time_limit=time_limit,
+            urlencoded=True,
         )
-        failure = self.upgrade_refused(response.status) or _upload_failure(response.status)
+        failure = self.upgrade_refused(response.status, response.headers)
+        failure = failure or _upload_failure(response.status)
         if failure is not None:
             raise failure
-        try:
-            data = load_json(response.body)
-        except ValueError as exc:
-            not_json = ProtocolError("the image upload answered with a body that is not JSON")
-            failure = caused_by(not_json, exc)
-        if failure is not None:
-            raise failure  # outside the except: the original is no __context__ of it
-        doc_id = data.get("docId") if isinstance(data, dict) else None
-        if not isinstance(doc_id, str) or not doc_id:
-            raise ProtocolError("the image upload answered without a docId")
-        return {
-            "id": doc_id,
-            "messageAnnotationType": "ImageFile",
-            "messageAnnotationMetadata": {
-                "@type": "File",
-                "annotationType": "File",
-                "fileType": image.file_type,
-                "fileName": image.name,
-            },
-        }
+        return _annotation(response.body, image)
 
     def secrets(self, conversation: Conversation) -> Sequence[str]:
         """The token."""
-        return [self.token.current().value]
+        return [self.token.current(reread=False).value]
+
+
+def _annotation(body: str, image: Image) -> Mapping[str, Any]:
+    """The message annotation of an uploaded image, from ``UploadFile``'s answer."""
+    failure: G4FError | None = None
+    try:
+        data = load_json(body)
+    except ValueError as exc:
+        not_json = ProtocolError("the image upload answered with a body that is not JSON")
+        failure = caused_by(not_json, exc)
+    if failure is not None:
+        raise failure  # outside the except: the original is no __context__ of it
+    doc_id = data.get("docId") if isinstance(data, dict) else None
+    if not isinstance(doc_id, str) or not doc_id:
+        raise ProtocolError("the image upload answered without a docId")
+    return {
+        "id": doc_id,
+        "messageAnnotationType": "ImageFile",
+        "messageAnnotationMetadata": {
+            "@type": "File",
+            "annotationType": "File",
+            "fileType": image.file_type,
+            "fileName": image.name,
+        },
+    }
 
 
 def _upload_failure(status: int) -> G4FError | None:

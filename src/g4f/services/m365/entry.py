@@ -11,22 +11,18 @@ from ...errors import NotAuthorized
 from ...protocol.constants import Style
 from ...urls import redact_url
 from ..spec import Model, ServiceEntry, ServiceOption
+from .account import PLAN_PARAMS
 from .client import ENV_M365_URL, M365Client
 from .dialect import BASE_URL, M365Dialect, check_base_url
-from .token import ENV_TOKEN, TokenSource
-from .tones import DEFAULT_TONE, TONES
+from .source import TokenSource
+from .token import ENV_TOKEN
+from .tones import MODEL_PREFIX, TONES, friendly_name, normalise_tone
 
-__all__ = ["M365", "MODEL_PREFIX"]
+__all__ = ["M365", "MODEL_PREFIX", "PLANS", "normalise_tone"]
 
 NAME = "m365"
-MODEL_PREFIX = "m365/"
-"""``m365/<Tone>`` passes any tone through (the service's set changes without notice)."""
-DEFAULT_MODEL = "m365-copilot"
-
-
-def _friendly(tone: str) -> str:
-    """``Gpt_5_5_Chat`` → ``m365-gpt-5-5-chat``."""
-    return "m365-" + tone.lower().replace("_", "-")
+PLANS: tuple[str, ...] = tuple(plan.value for plan in PLAN_PARAMS)
+"""The kinds of account a bare token can be for (``plan=``; a pasted URL says its own)."""
 
 
 def _build(**options: Any) -> Backend:
@@ -36,17 +32,20 @@ def _build(**options: Any) -> Backend:
 def _describe(url: str | None, options: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     """Checks ``--url`` and that a token is given; an expired one is only a warning (the file
     may be refreshed while the server runs)."""
-    url = url or os.environ.get(ENV_M365_URL, "").strip() or BASE_URL
-    check_base_url(url)
+    url = url or os.environ.get(ENV_M365_URL, "").strip() or None
+    if url is not None:
+        check_base_url(url)
     try:
         source = TokenSource.resolve(options.get("token"), options.get("token_file"))
     except NotAuthorized as exc:
         raise ValueError(str(exc)) from None
     warnings: tuple[str, ...] = ()
     try:
-        source.current()
+        token = source.current()
     except NotAuthorized as exc:
-        warnings = (str(exc),)
+        warnings, token = (str(exc),), None
+    if url is None:
+        url = token.url.origin if token is not None and token.url is not None else BASE_URL
     return f"Microsoft 365 Copilot at {redact_url(url)}", warnings
 
 
@@ -60,23 +59,19 @@ def _local(hub_url: str) -> Mapping[str, Any]:
 M365: ServiceEntry = ServiceEntry(
     name=NAME,
     label="Microsoft 365 Copilot",
-    title="Microsoft 365 Copilot (with your token; a licensed work or school account)",
+    title="Microsoft 365 Copilot (with your token or pasted websocket URL; any account kind)",
     build=_build,
     options=(
         ServiceOption(
             "--token-file",
             "token_file",
-            f"a file holding your token alone, re-read when it changes (default: ${ENV_TOKEN})",
+            "a file holding your token, or the whole Chathub websocket URL copied from your "
+            f"browser, re-read when it changes (default: ${ENV_TOKEN})",
         ),
     ),
-    accepts=frozenset({"token", "token_file", "tone"}),
-    models=(
-        Model(DEFAULT_MODEL, Style.PRECISE, service=NAME, tone=DEFAULT_TONE),
-        *(
-            Model(_friendly(tone), Style.PRECISE, service=NAME, tone=tone)
-            for tone in TONES
-            if tone != DEFAULT_TONE
-        ),
+    accepts=frozenset({"token", "token_file", "tone", "plan", "warn"}),
+    models=tuple(
+        Model(friendly_name(tone), Style.PRECISE, service=NAME, tone=tone) for tone in TONES
     ),
     model_prefix=MODEL_PREFIX,
     default_url=BASE_URL,

@@ -3,10 +3,11 @@ refusals and throttled empty answers told apart, reasoning kept out of the answe
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import RequestRefused, UnknownTone
+from ...errors import InvocationRejected, RateLimited, RequestRefused, UnknownTone
 from ...protocol.constants import UPDATE_TARGET, RecordType
 from ...protocol.events import (
     ErrorResult,
@@ -14,6 +15,7 @@ from ...protocol.events import (
     ReaderOutput,
     ReasoningProgress,
     Refusal,
+    SuggestedReplies,
     TextDelta,
     Throttling,
 )
@@ -34,6 +36,19 @@ _ANSWER_TYPES = (None, "", "Chat")
 _PROGRESS_TYPES = frozenset({"Progress", "InternalSearchQuery", "InternalLoaderMessage"})
 _DISENGAGED = "Disengaged"
 _REASONING = "ChainOfThoughtSummary"
+_CANNED = "BotConnection"
+_RATE_NOTICES = ("temporarily unable to respond to this many requests", "too many requests")
+_THREAD_RATE = (
+    "opening new conversations fast (about 15–20 in ten minutes, or more than 5 in two) "
+    "throttles the account, per user (a new token does not help): wait some minutes, and "
+    "continue conversations instead of starting new ones"
+)
+
+
+def is_rate_notice(text: str) -> bool:
+    """Whether an answer's text is the service's rate-limit notice instead of an answer."""
+    start = text.strip().lower()[:300]
+    return bool(start) and any(notice in start for notice in _RATE_NOTICES)
 
 
 def _is_answer(message: dict[str, Any]) -> bool:
@@ -56,12 +71,16 @@ class M365TurnReader(TurnReader):
     [TextDelta(text='Hel'), TextDelta(text='lo')]
     """
 
-    __slots__ = ("_reasoning_seen", "_tone")
+    __slots__ = ("_account", "_last_snapshot", "_reasoning_seen", "_suggested", "_tone", "_updates")
 
-    def __init__(self) -> None:
+    def __init__(self, *, account: str = "work") -> None:
         super().__init__()
         self._reasoning_seen: set[str] = set()
         self._tone = DEFAULT_TONE
+        self._account = account
+        self._updates = 0
+        self._last_snapshot: str | None = None
+        self._suggested: tuple[str, ...] | None = None
 
     def begin(self, invocation: Mapping[str, Any]) -> None:
         """Note the turn's tone: a refused one is named in its error."""
@@ -73,8 +92,19 @@ class M365TurnReader(TurnReader):
     def read(self, record: Record) -> list[ReaderOutput]:
         """As :meth:`TurnReader.read`; a completion with an ``error`` and no answer is the
         service refusing the invocation — for a tone it does not know, :class:`UnknownTone`."""
-        if record.get("type") == RecordType.COMPLETION and isinstance(record.get("error"), str):
-            error = record["error"]
+        kind = record.get("type")
+        if kind == RecordType.COMPLETION:
+            self._completed(record)
+        if kind == RecordType.CLOSE and not self.text and not record.get("error"):
+            # An empty answer, then the close: the account is throttled (§5).
+            return [ErrorResult("Throttled", f"an empty answer, then a close: {_THREAD_RATE}")]
+        return super().read(record)
+
+    def _completed(self, record: Record) -> None:
+        """A completion without the final record: a refused tone (its ``error``), or — with
+        no update at all — an invocation whose shape the service did not accept."""
+        error = record.get("error")
+        if isinstance(error, str):
             if self._tone not in TONES:
                 raise UnknownTone(
                     f"the service refused the tone {self._tone!r} ({error}); "
@@ -82,7 +112,11 @@ class M365TurnReader(TurnReader):
                     tone=self._tone,
                 )
             raise RequestRefused(f"the service refused the turn with tone {self._tone}: {error}")
-        return super().read(record)
+        if self._updates == 0:
+            raise InvocationRejected(
+                "the service ended the turn at once, without an answer: it did not accept the "
+                "request's shape (Microsoft 365 Copilot changed what it expects)"
+            )
 
     def _fast_update(self, record: Record) -> list[ReaderOutput] | None:
         return None  # the updates here have other shapes than Bing's common one
@@ -90,6 +124,7 @@ class M365TurnReader(TurnReader):
     def _read_update(self, record: Record) -> list[ReaderOutput]:
         if record.get("target") != UPDATE_TARGET:
             return []  # Metrics echoes and other targets carry no answer
+        self._updates += 1
         events: list[ReaderOutput] = []
         for argument in dict_list(record.get("arguments"), record, "arguments"):
             piece = argument.get("writeAtCursor")
@@ -119,19 +154,55 @@ class M365TurnReader(TurnReader):
         if kind == _DISENGAGED:
             return [Refusal(optional_str(message.get("hiddenText"), record, "hiddenText") or "")]
         if kind in _ANSWER_TYPES:
-            text = optional_str(message.get("text"), record, "message text")
-            if text is None:
-                text = card_text(message, "TextBlock")
-            message_id = optional_str(message.get("messageId"), record, "messageId")
-            if self._message_id is None and self._message_text:
-                self._message_id = message_id  # the snapshot of the message the deltas built
-            delta = self._advance(message_id, text)
-            return [delta] if delta is not None else []
+            return self._snapshot(message, record)
         if kind in _PROGRESS_TYPES:
             if message.get("contentOrigin") == _REASONING:
                 return self._reasoning(message, record)
             return self._progress(message, str(kind), record)
         return []  # ReferencesListComplete, EndOfRequest, Suggestion, GeneratedCode, …
+
+    def _snapshot(self, message: dict[str, Any], record: Record) -> list[ReaderOutput]:
+        """A cumulative snapshot of the answer: what extends the text so far, and the
+        suggestions it carries (once)."""
+        self._check_canned(message)
+        text = optional_str(message.get("text"), record, "message text")
+        if text is None:
+            text = card_text(message, "TextBlock")
+        message_id = optional_str(message.get("messageId"), record, "messageId")
+        if self._message_id is None and self._message_text:
+            self._message_id = message_id  # the snapshot of the message the deltas built
+        if text:
+            self._last_snapshot = text
+        delta = self._advance(message_id, text)
+        events: list[ReaderOutput] = [delta] if delta is not None else []
+        replies = self._suggestions(message, record)
+        if replies is not None:
+            events.append(replies)
+        return events
+
+    def _suggestions(self, message: dict[str, Any], record: Record) -> SuggestedReplies | None:
+        """The message's suggested replies, unless already given."""
+        offered = dict_list(message.get("suggestedResponses"), record, "suggestedResponses")
+        items = tuple(
+            str(s.get("text") or s.get("commandText"))
+            for s in offered
+            if s.get("text") or s.get("commandText")
+        )
+        if not items or items == self._suggested:
+            return None
+        self._suggested = items
+        return SuggestedReplies(items)
+
+    def _check_canned(self, message: dict[str, Any]) -> None:
+        """A canned reply (``contentOrigin: BotConnection``): the tone is registered but does
+        not answer for this account (§3)."""
+        if message.get("contentOrigin") == _CANNED:
+            raise UnknownTone(
+                f"the tone {self._tone!r} is not available for this account ({self._account}): "
+                f"the service answered with its canned reply; choose another tone "
+                f"(known: {known_tones()})",
+                tone=self._tone,
+            )
 
     def _reasoning(self, message: dict[str, Any], record: Record) -> list[ReaderOutput]:
         text = card_text(message, "RichTextBlock", "TextBlock") or optional_str(
@@ -146,9 +217,7 @@ class M365TurnReader(TurnReader):
         """A ``writeAtCursor`` delta: appended to the message being streamed."""
         if self._retracted or not piece:
             return None
-        self._message_text += piece
-        self._pieces.append(piece)
-        return TextDelta(piece)
+        return self._append_piece(piece)
 
     def _answer(self, messages: list[dict[str, Any]]) -> dict[str, Any] | None:
         found = None
@@ -164,16 +233,55 @@ class M365TurnReader(TurnReader):
             for message in messages:
                 if isinstance(message, dict) and message.get("messageType") == _DISENGAGED:
                     return self._read_message(message, record)
-        events = super()._read_final(record)
+                if isinstance(message, dict) and _is_answer(message):
+                    self._check_canned(message)
+        if not isinstance(item, dict) or not isinstance(item.get("result"), dict):
+            return self._echo_final(item, record)  # no result: the turn succeeded
+        events = [
+            e
+            for e in super()._read_final(record)
+            if not (isinstance(e, SuggestedReplies) and e.items == self._suggested)
+        ]
         final = events[-1] if events else None
-        if isinstance(final, Final) and not final.text.strip() and self._throttling is not None:
-            # An empty answer with the conversation's counter: the account is being throttled.
+        if not isinstance(final, Final):
+            return events
+        return [*events[:-1], *self._checked(final)]
+
+    def _echo_final(self, item: Any, record: Record) -> list[ReaderOutput]:
+        """A final record without ``result`` (the user's message echoed, §5): the turn
+        succeeded, and its answer is the last snapshot (else the deltas)."""
+        item = item if isinstance(item, dict) else {}
+        throttling = self._read_throttling(item, record)
+        answer = self._last_snapshot if self._last_snapshot is not None else self.text
+        events: list[ReaderOutput] = [throttling] if throttling is not None else []
+        final = Final(
+            text=answer,
+            conversation_id=optional_str(item.get("conversationId"), record, "conversationId"),
+            expiry_time=optional_str(
+                item.get("conversationExpiryTime"), record, "conversationExpiryTime"
+            ),
+            answer=answer,
+        )
+        return [*events, *self._checked(final)]
+
+    def _checked(self, final: Final) -> list[ReaderOutput]:
+        """The final event, with the final record's text as the answer of a turn not
+        streamed; or the throttling it really is (an empty answer, a rate-limit notice)."""
+        if is_rate_notice(final.text):
+            raise RateLimited(
+                "the service answered with its rate-limit notice instead of an answer: "
+                + _THREAD_RATE,
+                result_value="Throttled",
+            )
+        if not final.text.strip() and self._throttling is not None:
             used, limit = self._throttling.used, self._throttling.limit
             return [
                 ErrorResult(
                     "Throttled",
-                    f"an empty answer ({used} of {limit} messages): the account is being "
-                    "throttled; wait some minutes",
+                    f"an empty answer ({used} of {limit} messages in this conversation): "
+                    f"the account is being throttled; {_THREAD_RATE}",
                 )
             ]
-        return events
+        if final.answer is None:
+            final = dataclasses.replace(final, answer=final.text)
+        return [final]

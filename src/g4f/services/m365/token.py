@@ -2,9 +2,11 @@
 what can be checked of it before connecting.
 
 The token is passed by the user — a value, a file (re-read when it changes, so a long-running
-server follows a refreshed token) or ``$M365_COPILOT_TOKEN`` — and is never logged, shown,
-written or put in an error. Nothing here obtains a token: no password is typed, no login page
-driven, no token minted.
+server follows a refreshed token) or ``$M365_COPILOT_TOKEN`` — as the token alone (a work or
+school JWT, ``Bearer `` prefix or not) or as the **whole websocket URL** copied from the browser
+(path, token and account kind at once; the only way for a consumer account's encrypted token).
+It is never logged, shown, written or put in an error. Nothing here obtains a token: no password
+is typed, no login page driven, no token minted.
 """
 
 from __future__ import annotations
@@ -14,27 +16,51 @@ import binascii
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ...errors import NotAuthorized, caused_by
+from .account import ChathubUrl, parse_chathub_url
 
-__all__ = ["AUDIENCE", "ENV_TOKEN", "TOKEN_HINT", "Token", "TokenSource", "read_claims"]
+__all__ = [
+    "AUDIENCE",
+    "ENV_TOKEN",
+    "EXPIRY_WARNING_SECONDS",
+    "MAX_TOKEN_FILE_BYTES",
+    "TOKEN_HINT",
+    "Token",
+    "read_claims",
+    "strip_bearer",
+]
 
 log = logging.getLogger(__name__)
 
 AUDIENCE = "https://substrate.office.com/sydney"
 """The audience (``aud``) of a token the Chathub accepts."""
 ENV_TOKEN = "M365_COPILOT_TOKEN"
-"""Environment variable holding the token."""
+"""Environment variable holding the token (or the pasted websocket URL)."""
 TOKEN_HINT = (
-    "copy a fresh token from your own signed-in browser: open Microsoft 365 Copilot, then "
-    "DevTools → Network → the Chathub websocket request → its access_token parameter "
-    "(tokens last about an hour)"
+    "copy a fresh token from your own signed-in browser: open Microsoft 365 "
+    "Copilot, then DevTools → Network → the Chathub websocket request → copy its URL, and "
+    "give it whole (or its access_token parameter alone; tokens last about an hour)"
 )
+EXPIRY_WARNING_SECONDS = 300.0
+"""A token that expires within this long gets a warning before a turn starts."""
+MAX_TOKEN_FILE_BYTES = 64 * 1024
+"""A token file larger than this is refused (a token, or a URL holding one, is a few KiB)."""
+_PROC_FD_PREFIXES = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
+
+
+def strip_bearer(text: str) -> str:
+    """``text`` without surrounding whitespace and a ``Bearer `` prefix (any case)."""
+    text = text.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,50 +71,88 @@ class Token:
         value: the token itself (a credential).
         oid: the user's object id (the websocket path needs it).
         tid: the tenant id (likewise).
-        expires: when it expires (UTC), if it says.
+        expires: when it expires (UTC), if it says (an encrypted token does not).
+        encrypted: a consumer account's encrypted token (five segments, no readable claims).
+        url: the websocket URL it was pasted in, if it was (host, path, account's query).
+        audience: its ``aud`` claim, if readable.
+        user: its ``upn`` / ``preferred_username`` claim, if readable.
     """
 
     value: str
     oid: str
     tid: str
     expires: datetime | None
+    encrypted: bool = False
+    url: ChathubUrl | None = field(default=None, compare=False)
+    audience: str | None = None
+    user: str | None = None
 
     def __repr__(self) -> str:
         when = self.expires.isoformat(timespec="seconds") if self.expires else "unknown"
         return f"Token(<redacted>, expires={when})"
 
     @classmethod
-    def parse(cls, value: str, *, now: Callable[[], float] = time.time) -> Token:
-        """Check ``value`` as M365-CHATHUB.md §1 says; :class:`~g4f.errors.NotAuthorized`
-        saying what is wrong and how to get a fresh one. A wrong audience is only a warning:
-        the service decides.
+    def parse(cls, text: str, *, now: Callable[[], float] = time.time) -> Token:
+        """Check ``text`` — a token or a pasted websocket URL — as M365-CHATHUB.md §1 says;
+        :class:`~g4f.errors.NotAuthorized` saying what is wrong and how to get a fresh one. A
+        wrong audience is only a warning: the service decides.
 
         >>> Token.parse("not a token")
         Traceback (most recent call last):
         ...
         g4f.errors.NotAuthorized: the token is malformed: it is not three dot-separated parts (...)
         """
-        value = value.strip()
-        claims = read_claims(value)
+        token = cls.read(text)
+        token.check_fresh(now())
+        if token.audience is not None and token.audience != AUDIENCE:
+            log.warning(
+                "the token's audience is %r, not %r: the service may refuse it",
+                token.audience,
+                AUDIENCE,
+            )
+        return token
+
+    @classmethod
+    def read(cls, text: str) -> Token:
+        """What ``text`` holds, unchecked for expiry; ``NotAuthorized`` if it is unreadable."""
+        text = strip_bearer(text)
+        url = None
+        if "://" in text:
+            try:
+                url = parse_chathub_url(text)
+            except ValueError as exc:
+                raise _rejected(str(exc)) from None
+            text = strip_bearer(url.token)
+        segments = text.split(".")
+        if len(segments) == 5 and all(segments):
+            if url is None:
+                raise _rejected(
+                    "this is an encrypted (consumer account) token: its user and tenant cannot "
+                    "be read from it, so paste the whole websocket URL instead of the token"
+                )
+            return cls(text, url.oid, url.tid, None, encrypted=True, url=url)
+        claims = read_claims(text)
         oid, tid = claims.get("oid"), claims.get("tid")
+        if url is not None:
+            oid, tid = url.oid, url.tid
         if not isinstance(oid, str) or not oid or not isinstance(tid, str) or not tid:
             raise _rejected(
                 "the token has no user (oid) or tenant (tid): it is not a Copilot token"
             )
-        exp = claims.get("exp")
+        exp, aud = claims.get("exp"), claims.get("aud")
         expires = None
         if isinstance(exp, int | float) and not isinstance(exp, bool):
             expires = datetime.fromtimestamp(exp, UTC)
-        token = cls(value, oid, tid, expires)
-        token.check_fresh(now())
-        audience = claims.get("aud")
-        if audience != AUDIENCE:
-            log.warning(
-                "the token's audience is %r, not %r: the service may refuse it",
-                audience if isinstance(audience, str) else None,
-                AUDIENCE,
-            )
-        return token
+        user = claims.get("upn") or claims.get("preferred_username")
+        return cls(
+            text,
+            oid,
+            tid,
+            expires,
+            url=url,
+            audience=aud if isinstance(aud, str) else "",
+            user=user if isinstance(user, str) else None,
+        )
 
     def check_fresh(self, now: float) -> None:
         """:class:`~g4f.errors.NotAuthorized`, saying when, if the token has expired at ``now``
@@ -98,9 +162,13 @@ class Token:
         ago = now - self.expires.timestamp()
         if ago >= 0:
             raise _rejected(
-                f"the token expired {_duration(ago)} ago "
+                f"the token expired {duration(ago)} ago "
                 f"(at {self.expires.isoformat(timespec='seconds')})"
             )
+
+    def expires_in(self, now: float) -> float | None:
+        """Seconds until it expires (``None``: unknown, an encrypted token)."""
+        return None if self.expires is None else self.expires.timestamp() - now
 
 
 def _rejected(why: str) -> NotAuthorized:
@@ -112,7 +180,10 @@ def read_claims(value: str) -> dict[str, object]:
     §1); :class:`~g4f.errors.NotAuthorized` saying what is malformed."""
     parts = value.split(".")
     if len(parts) != 3 or not all(parts):
-        raise _rejected("the token is malformed: it is not three dot-separated parts")
+        raise _rejected(
+            "the token is malformed: it is not three dot-separated parts (a work or school "
+            "token) nor five (an encrypted one, given in its pasted URL)"
+        )
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     failure: NotAuthorized | None = None
     try:
@@ -126,7 +197,8 @@ def read_claims(value: str) -> dict[str, object]:
     return claims
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``seconds`` in words: ``"5 minutes"``."""
     if seconds < 120:
         return f"{seconds:.0f} seconds"
     if seconds < 2 * 3600:
@@ -136,81 +208,50 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-class TokenSource:
-    """Where the token comes from, checked each time it is asked for.
+def unreadable(path: Path, why: str) -> NotAuthorized:
+    return NotAuthorized(f"cannot read the token file {path}: {why}", advice=TOKEN_HINT)
 
-    A file is re-read when it changes (its size or modification time), so a long-running
-    ``g4f api`` keeps working when the user saves a fresh token into it; the file holds the token
-    alone, surrounding whitespace ignored.
 
-    Example::
+def is_proc_fd(path: Path) -> bool:
+    """Whether ``path`` names an inherited descriptor (``--token-file <(…)``)."""
+    return str(path).startswith(_PROC_FD_PREFIXES)
 
-        source = TokenSource.resolve(token_file="~/.config/m365-token")
-        token = source.current()  # NotAuthorized, with what to do, if it is bad or expired
-    """
 
-    def __init__(
-        self,
-        *,
-        value: str | None = None,
-        path: str | os.PathLike[str] | None = None,
-        now: Callable[[], float] = time.time,
-    ) -> None:
-        if (value is None) == (path is None):
-            raise ValueError("give a token value or a token file, one of them")
-        self._value, self._path = value, Path(path) if path is not None else None
-        self._now = now
-        self._seen: tuple[int, int] | None = None
-        self._token: Token | None = None
-
-    def __repr__(self) -> str:
-        where = f"file {str(self._path)!r}" if self._path is not None else "a value"
-        return f"TokenSource({where})"
-
-    @classmethod
-    def resolve(
-        cls,
-        token: str | None = None,
-        token_file: str | os.PathLike[str] | None = None,
-        *,
-        now: Callable[[], float] = time.time,
-    ) -> TokenSource:
-        """``token``, else ``token_file``, else ``$M365_COPILOT_TOKEN``; without any,
-        :class:`~g4f.errors.NotAuthorized` saying how to pass one."""
-        if token is not None:
-            return cls(value=token, now=now)
-        if token_file is not None:
-            return cls(path=Path(token_file).expanduser(), now=now)
-        from_env = os.environ.get(ENV_TOKEN, "").strip()
-        if from_env:
-            return cls(value=from_env, now=now)
-        raise NotAuthorized(
-            f"no Microsoft 365 Copilot token: pass --token-file FILE, set ${ENV_TOKEN}, "
-            "or give token=",
-            advice=TOKEN_HINT,
-        )
-
-    def current(self) -> Token:
-        """The token as it is now: read (again, if its file changed), and checked for expiry
-        each time (a token kept since it was read may have expired since)."""
-        if self._path is not None:
-            token = self._read_file(self._path)
-        else:
-            token = self._token or Token.parse(self._value or "", now=self._now)
-        self._token = token
-        token.check_fresh(self._now())
-        return token
-
-    def _read_file(self, path: Path) -> Token:
-        try:
-            stat = path.stat()
-            seen = (stat.st_mtime_ns, stat.st_size)
-            if self._token is not None and seen == self._seen:
-                return self._token
-            token = Token.parse(path.read_text(encoding="utf-8"), now=self._now)
-            self._seen = seen  # only once it is read: a broken new file is reported every time
-            return token
-        except OSError as exc:
-            unreadable = f"cannot read the token file {path}: {exc.strerror or exc}"
-            failure = caused_by(NotAuthorized(unreadable, advice=TOKEN_HINT), exc)
+def read_token_file(path: Path) -> tuple[str, os.stat_result]:
+    """The text of a token file and its status; :class:`~g4f.errors.NotAuthorized` for a file
+    that is not a regular file (a FIFO would block: refused, except an inherited pipe such as
+    ``<(…)``, read once), one larger than :data:`MAX_TOKEN_FILE_BYTES`, or unreadable.
+    Blocking: call it off the event loop."""
+    failure: NotAuthorized | None = None
+    try:
+        status = path.stat()
+        kind = status.st_mode
+        if not stat.S_ISREG(kind) and not (stat.S_ISFIFO(kind) and is_proc_fd(path)):
+            what = "a FIFO (named pipe)" if stat.S_ISFIFO(kind) else "not a regular file"
+            raise unreadable(
+                path, f"it is {what}; save the token in a regular file (or use <(…) for a pipe)"
+            )
+        with path.open("rb") as file:
+            data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as exc:
+        failure = caused_by(unreadable(path, exc.strerror or str(exc)), exc)
+    if failure is not None:
         raise failure  # outside the except: the original is no __context__ of it
+    if len(data) > MAX_TOKEN_FILE_BYTES:
+        raise unreadable(path, f"it is larger than {MAX_TOKEN_FILE_BYTES} bytes: not a token")
+    try:
+        return data.decode("utf-8"), status
+    except UnicodeDecodeError:
+        pass
+    raise unreadable(path, "it is not UTF-8 text")
+
+
+def file_signature(status: os.stat_result) -> tuple[int, ...]:
+    """What tells a changed file: inode, device, size, modification and change times."""
+    return (
+        status.st_ino,
+        status.st_dev,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )

@@ -1,0 +1,70 @@
+"""How the hub writes a turn's snapshots as server-sent events, in every layout M365-CHAT-API.md
+§4 lists, and the scenarios a turn can play."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["FAILURES", "LAYOUTS", "SCENARIOS", "check_scenario", "encode_events"]
+
+LAYOUTS = ("compact", "pretty", "crlf", "empty")
+"""Line layouts: one compact line + ``id:`` (the 2025 capture); pretty-printed over many
+``data:`` lines (the 2026 docs); ``\\r\\n`` with ``: keep-alive`` comments and no blank lines
+between events; compact with empty snapshots between every event."""
+
+FAILURES: dict[str, tuple[int, str, str, dict[str, str]]] = {
+    "throttled": (429, "TooManyRequests", "Too many requests", {"Retry-After": "7"}),
+    "unavailable": (503, "ServiceUnavailable", "Service unavailable", {"Retry-After": "3"}),
+    "upstream_500": (500, "InternalServerError", "Got Non-2xx response from IC3. Status = 500", {}),
+    "gateway_504": (504, "GatewayTimeout", "The operation has timed out", {}),
+    "licence_403": (403, "Forbidden", "Access denied", {}),
+    "consent_403": (
+        403,
+        "Forbidden",
+        "Required scopes = [Sites.Read.All, Mail.Read, People.Read.All, "
+        "OnlineMeetingTranscript.Read.All, Chat.Read, ChannelMessage.Read.All, "
+        "ExternalItem.Read.All]",
+        {},
+    ),
+    "tenant_400": (400, "AuthenticationError", "Error authenticating with resource", {}),
+}
+"""Turn scenarios answered with an HTTP error in Graph's error shape: status, code, message,
+headers."""
+
+SCENARIOS = (*LAYOUTS, "cited", "rewritten", "disengaged", "no_text", "slow", *FAILURES)
+"""Every turn scenario."""
+
+
+def check_scenario(name: str) -> str:
+    """``name`` if it is a scenario, else ``ValueError`` listing them."""
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown Chat API scenario {name!r}; one of: {', '.join(SCENARIOS)}")
+    return name
+
+
+def _compact(snapshot: Mapping[str, Any]) -> str:
+    return json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_events(
+    snapshots: Sequence[Mapping[str, Any]], layout: str, empty: Mapping[str, Any]
+) -> list[bytes]:
+    """One byte string per event (a write each), in ``layout``; ``empty`` is the empty
+    snapshot the ``empty`` layout puts between every two events and at the end."""
+    chunks: list[str] = []
+    for number, snapshot in enumerate(snapshots, start=1):
+        if layout == "pretty":
+            lines = json.dumps(snapshot, ensure_ascii=False, indent=2).splitlines()
+            chunks.append("".join(f"data: {line}\n" for line in lines) + "\n")
+        elif layout == "crlf":
+            marker = f"id:{number} \r\n" if number % 2 else ""
+            chunks.append(f"data: {_compact(snapshot)}\r\n{marker}: keep-alive\r\n")
+        else:
+            if layout == "empty":
+                chunks.append(f"data: {_compact(empty)}\n\n")
+            chunks.append(f"data: {_compact(snapshot)}\nid:{number * 7} \n\n")
+    if layout == "empty":
+        chunks.append(f"data: {_compact(empty)}\n\n")
+    return [chunk.encode() for chunk in chunks]

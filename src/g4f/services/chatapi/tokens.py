@@ -1,0 +1,91 @@
+"""Where the Chat API's bearer token comes from: given, a file re-read when it changes, or the
+sign-in of ``g4f login`` (:mod:`g4f.services.chatapi.signin`). Never logged, shown or written."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ...errors import NotAuthorized
+
+__all__ = ["StaticToken", "TokenFile", "TokenProvider"]
+
+
+@runtime_checkable
+class TokenProvider(Protocol):
+    """A source of access tokens for one host. :meth:`token` may block (a sign-in renews it
+    over the network): the client calls it in a thread."""
+
+    advice: str
+    """What to do when the service refuses its token (HTTP 401)."""
+
+    def token(self) -> str:
+        """A current access token; :class:`~g4f.errors.NotAuthorized` when there is none."""
+        ...
+
+
+class StaticToken:
+    """A token given as it is."""
+
+    advice = "the token is expired, or for another host: get a fresh one for this host"
+
+    def __init__(self, token: str) -> None:
+        token = token.strip()
+        if not token or any(c.isspace() for c in token):
+            raise NotAuthorized("the token is empty or holds spaces", advice=self.advice)
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticToken(<redacted>)"
+
+    def token(self) -> str:
+        """The token."""
+        return self._token
+
+
+class TokenFile:
+    """A file holding a bearer token alone, re-read when it changes."""
+
+    def __init__(self, path: str | os.PathLike[str], login: str = "g4f login") -> None:
+        self.path = Path(path).expanduser()
+        self.advice = (
+            f"the token file {self.path} is stale: put a fresh token in it, or run `{login}`"
+        )
+        self._seen: tuple[float, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenFile({str(self.path)!r})"
+
+    def token(self) -> str:
+        """The file's token (read again when its modification time changed)."""
+        try:
+            mtime = self.path.stat().st_mtime
+            if self._seen is None or self._seen[0] != mtime:
+                self._seen = (mtime, self.path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise NotAuthorized(
+                f"the token file {self.path} cannot be read ({type(exc).__name__})",
+                advice=self.advice,
+            ) from None
+        token = self._seen[1]
+        if not token or any(c.isspace() for c in token):
+            raise NotAuthorized(f"the token file {self.path} holds no token", advice=self.advice)
+        return token
+
+
+class CallableToken:
+    """Tokens from a function (e.g. a caller's own MSAL application)."""
+
+    advice = "the token the function gave was refused: check it is for this host"
+
+    def __init__(self, function: Callable[[], str]) -> None:
+        self._function = function
+
+    def __repr__(self) -> str:
+        return "CallableToken(<function>)"
+
+    def token(self) -> str:
+        """The function's token."""
+        return self._function()
