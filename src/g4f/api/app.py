@@ -89,7 +89,7 @@ def create_app(
     )
     install_handlers(app)
     app.include_router(router)
-    mount_events(app, settings, store, lambda: served(app).upstream())
+    mount_events(app, runner, lambda: served(app).upstream())
     if settings.ui:
         mount_ui(app)
     if settings.docs:

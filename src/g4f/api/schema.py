@@ -57,6 +57,9 @@ class ChatRequest(BaseModel):
     n: int | None = Field(default=None, ge=1)
     response_format: dict[str, Any] | None = None  # {"type": "text"} only
     conversation_id: str | None = None
+    # Extensions for the Chat API (services that can): web grounding, and documents to read.
+    g4f_search: bool = True
+    g4f_files: list[str] | None = None
     # Refused when given (they promise what the service cannot do), never silently ignored:
     logprobs: bool | None = None
     top_logprobs: int | None = None

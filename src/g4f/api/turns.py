@@ -15,13 +15,15 @@ import functools
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import Response, StreamingResponse
 
 from ..engine.backend import Backend
+from ..errors import ConversationExpired
 from ..openai import CompletionRequest, Part, complete
 from ..protocol.conversation import Conversation
+from ..protocol.events import Event
 from .disconnect import (
     STOPPING_MESSAGE,
     CallerGone,
@@ -39,6 +41,8 @@ from .store import ConversationStore, Lease, StoreUnavailable
 __all__ = ["Encoder", "Turn", "TurnRunner", "collect", "streamed"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -89,6 +93,26 @@ class TurnRunner:
         )
         return Turn(request, conversation, parts)
 
+    async def begin_events(
+        self, request: CompletionRequest, backend: Backend, conversation_id: str | None = None
+    ) -> tuple[Conversation, AsyncGenerator[Event, None]]:
+        """A turn of ``request`` as the engine's own events (no stop limiter: what the chat
+        page reads), held and given back as :meth:`begin`'s parts are."""
+        conversation, lease = await self.hold(conversation_id, request, backend)
+        fresh = conversation.turn == 0
+        more: dict[str, Any] = {"files": request.files} if request.files else {}
+        events = backend.ask(
+            request.prompt.text,
+            conversation=conversation,
+            style=request.style,
+            context=request.prompt.context if fresh else None,
+            search=request.search,
+            tone=request.tone,
+            images=request.prompt.images,
+            **more,
+        )
+        return conversation, _kept(events, functools.partial(self._save, conversation, lease))
+
     async def hold(
         self,
         conversation_id: str | None,
@@ -121,27 +145,39 @@ class TurnRunner:
             )
         return conversation, lease
 
-    async def _save(self, conversation: Conversation, lease: Lease) -> None:
+    async def _save(
+        self, conversation: Conversation, lease: Lease, failure: BaseException | None
+    ) -> None:
         """After a turn: keep the conversation's new turn counter and give its lease back (if
-        the store is unavailable now, the lease expires by itself)."""
+        the store is unavailable now, the lease expires by itself); a conversation the service
+        no longer knows (:class:`~g4f.errors.ConversationExpired`) is dropped instead."""
         try:
+            if isinstance(failure, ConversationExpired):
+                await self.store.forget(conversation.conversation_id)
+                await self.store.release(lease)
+                return
             await self.store.checkin(self.service, conversation, lease)
         except StoreUnavailable as exc:
             log.warning("could not save a conversation after its turn: %s", exc)
 
 
 async def _kept(
-    parts: AsyncGenerator[Part, None], finish: Callable[[], Awaitable[None]]
-) -> AsyncGenerator[Part, None]:
-    """``parts``, then ``finish()`` however the turn ends — run in a task of its own, so that a
-    caller cancelled while leaving (a disconnect) still saves and releases."""
+    parts: AsyncGenerator[_T, None],
+    finish: Callable[[BaseException | None], Awaitable[None]],
+) -> AsyncGenerator[_T, None]:
+    """``parts``, then ``finish(failure)`` however the turn ends — run in a task of its own, so
+    that a caller cancelled while leaving (a disconnect) still saves and releases."""
+    failure: BaseException | None = None
     try:
         async with contextlib.aclosing(parts):
             async for part in parts:
                 yield part
                 await asyncio.sleep(0)  # an upstream always ready leaves the loop its turn
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
-        await asyncio.shield(asyncio.ensure_future(finish()))
+        await asyncio.shield(asyncio.ensure_future(finish(failure)))
 
 
 async def collect(parts: AsyncGenerator[Part, None]) -> list[Part]:
@@ -183,7 +219,7 @@ class EventStream(StreamingResponse):
     """
 
     def __init__(
-        self, content: AsyncIterator[bytes], parts: AsyncGenerator[Part, None], **kwargs: Any
+        self, content: AsyncIterator[bytes], parts: AsyncGenerator[Any, None], **kwargs: Any
     ) -> None:
         super().__init__(content, **kwargs)
         self._parts = parts

@@ -59,6 +59,8 @@ def _hub(args: argparse.Namespace) -> int:
         "max_turns": args.max_turns,
         "m365_scenario": args.m365_scenario,
         "max_messages": args.max_messages,
+        "chatapi_scenario": args.chatapi_scenario,
+        "tls": args.tls,
     }
     if args.answer_words:
         options["responder"] = words_responder(args.answer_words)
@@ -66,6 +68,8 @@ def _hub(args: argparse.Namespace) -> int:
         hub = Hub.from_cassette(args.cassette, **options)
     else:
         hub = Hub(scenario=args.scenario, **options)
+    if args.token_lifetime is not None:
+        hub.chatapi.identity.access_lifetime = args.token_lifetime
     try:
         asyncio.run(_serve_hub(hub, args.host, args.port))
     except OSError as exc:  # the hub's port (its handlers' errors are their answers)
@@ -81,12 +85,28 @@ async def _serve_hub(hub: Hub, host: str, port: int) -> None:
             f"Microsoft 365 Copilot clients: export {ENV_M365_URL}={url} "
             "(a token: g4f hub --print-token)\n"
         )
+        _hub_chatapi_lines(hub, url)
         sys.stderr.flush()
         await asyncio.Event().wait()
 
 
+def _hub_chatapi_lines(hub: Hub, url: str) -> None:
+    """How Chat API clients reach the hub, and the certificate a TLS hub serves with."""
+    paths = {e.env_url: e.local_options(url)["url"] for e in registry.REGISTRY.values()}
+    urls = " ".join(f"{name}={at}" for name, at in paths.items() if at != url)
+    sys.stderr.write(f"Chat API clients: export {urls}\n")
+    if hub.certificate is not None:
+        ca = hub.certificate.ca
+        sys.stderr.write(f"g4f hub TLS certificate authority: {ca}\n")
+        sys.stderr.write(f"trust it with: export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}\n")
+        sys.stderr.write(
+            f"sign in with: g4f login --service graph --client-id <your app> --tenant <tenant> "
+            f"--authority {url}/<tenant> (device codes are approved at once)\n"
+        )
+
+
 def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -> int:
-    from .chat import ChatOptions, interactive, make_output, one_shot
+    from .chat import ChatOptions, document_url, interactive, make_output, one_shot
 
     chosen = check_given(args, "chat")
     if args.record is not None:
@@ -106,6 +126,7 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
         service_options=loaded_options(args, chosen),
         tone=args.model or None,
         images=tuple(_image(path) for path in args.image),
+        files=tuple(document_url(url) for url in args.file),
         backend_for=backend_for or registry.backend_for,
     )
     output = make_output(options, sys.stdout, sys.stderr)
@@ -297,6 +318,10 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
             return _chat(args, backend_for)
         if args.command == "api":
             return _api(args)
+        if args.command in ("login", "logout"):
+            from .login import run_login, run_logout
+
+            return run_login(args) if args.command == "login" else run_logout(args)
         return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

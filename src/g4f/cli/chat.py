@@ -32,6 +32,9 @@ Commands:
   /new           start a new conversation
   /style NAME    creative, balanced or precise (from the next question on; Bing)
   /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot)
+  /file URL      a SharePoint/OneDrive document the next questions may read (/file off: none;
+                 the Chat API: --service graph or workiq)
+  /web on|off    web grounding from the next question on (services that can switch it)
   /save FILE     save the conversation to FILE (JSON: its questions and answers, and for
                  Bing its signatures, for Microsoft 365 Copilot its ids and tone — never
                  the token)
@@ -40,6 +43,13 @@ Commands:
   /help          this help
   /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
 Ctrl-C while an answer streams stops that answer and keeps the session."""
+
+
+def document_url(url: str) -> str:
+    """``url`` if it can name a SharePoint or OneDrive document, else ``ValueError``."""
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        raise ValueError(f"a document must be a SharePoint or OneDrive https:// URL, not {url!r}")
+    return url
 
 
 BackendFactory: TypeAlias = Callable[..., Backend]
@@ -56,6 +66,7 @@ class ChatOptions:
         timeout: ``--timeout``, the read timeout (it wins over ``timeouts.read``).
         timeouts: the other waits (``--connect-timeout``, ``--create-timeout``, …).
         tone: ``--model``, for a service whose models are tones.
+        files: ``--file``, document URLs every turn may read (a service with ``files``).
         backend_for: what builds the backend (:func:`g4f.services.registry.backend_for`).
     """
 
@@ -73,6 +84,7 @@ class ChatOptions:
     service_options: Mapping[str, Any] = field(default_factory=dict)
     tone: str | None = None
     images: tuple[Image, ...] = ()
+    files: tuple[str, ...] = ()
     backend_for: BackendFactory = backend_for
 
 
@@ -123,10 +135,19 @@ async def run_turn(
     conversation: Conversation | None = None,
     images: tuple[Image, ...] = (),
     tone: str | None = None,
+    files: tuple[str, ...] = (),
 ) -> str:
-    """Ask one question and show its events as they come; the answer's text."""
+    """Ask one question and show its events as they come (``files`` only when some are
+    given, so that a backend without them is asked as before); the answer's text."""
+    more: dict[str, Any] = {"files": files} if files else {}
     stream = client.ask(
-        prompt, conversation=conversation, style=style, search=search, images=images, tone=tone
+        prompt,
+        conversation=conversation,
+        style=style,
+        search=search,
+        images=images,
+        tone=tone,
+        **more,
     )
     try:
         # A conversation made already (the session's): what is left is the answer's wait.
@@ -177,6 +198,7 @@ async def one_shot(
             search=options.search,
             images=options.images,
             tone=options.tone,
+            files=options.files,
         )
 
 
@@ -191,6 +213,8 @@ class ChatSession:
         self.backend = backend
         self.style = options.style
         self.tone = options.tone
+        self.files = options.files
+        self.search = options.search
         self.conversation: Conversation | None = None
         self.transcript: list[dict[str, str]] = []
         """The conversation's questions and answers (``/save`` keeps them)."""
@@ -210,6 +234,10 @@ class ChatSession:
             self._style(argument)
         elif name == "/model":
             self._model(argument)
+        elif name == "/file":
+            self._file(argument)
+        elif name == "/web":
+            self._web(argument)
         elif name == "/save":
             self._save(argument)
         elif name == "/load":
@@ -251,6 +279,29 @@ class ChatSession:
                 self.conversation.tone = tone  # /save keeps the tone in use
             known = "" if tone in tones else f" (not a known tone; known: {', '.join(tones)})"
             self.output.notice(f"Model: {tone}{known}.")
+
+    def _file(self, url: str) -> None:
+        if self._lacks("files", "/file"):
+            return
+        if url in ("", "off"):
+            self.files = ()
+            self.output.notice("No documents." if url else "Usage: /file URL, or /file off")
+            return
+        try:
+            self.files = (*self.files, document_url(url))
+        except ValueError as exc:
+            self.output.notice(str(exc))
+        else:
+            self.output.notice(f"Documents for the next questions: {', '.join(self.files)}.")
+
+    def _web(self, switch: str) -> None:
+        if self._lacks("search_toggle", "/web"):
+            return
+        if switch not in ("on", "off"):
+            self.output.notice("Usage: /web on, or /web off")
+            return
+        self.search = switch == "on"
+        self.output.notice(f"Web grounding {switch} from the next question on.")
 
     def _save(self, path: str) -> None:
         if not path:
@@ -297,8 +348,9 @@ class ChatSession:
             prompt,
             self.output,
             style=self.style,
-            search=self.options.search,
+            search=self.search,
             conversation=self.conversation,
+            files=self.files,
         )
         self.transcript.append({"question": prompt, "answer": answer})
 

@@ -20,11 +20,13 @@ from ..api.store import ENV_STORE_KEY, default_store_url
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..hub.bing.scenarios import usage as scenario_usage
+from ..hub.chatapi import CHATAPI_SCENARIOS
 from ..hub.m365 import DEFAULT_MAX_MESSAGES, M365_SCENARIOS
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
 from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
+from .login import add_login_parsers
 from .services import add_capability_flags, add_service_flags, url_help
 
 __all__ = ["ENV_API_KEY", "add_timeout_options", "parse", "timeouts_of"]
@@ -192,6 +194,34 @@ def _hub_parser(commands: _Commands) -> None:
         help="print an unsigned test token the hub accepts (valid one hour) and exit",
     )
     _hub_play_options(hub)
+    _hub_chatapi_options(hub)
+
+
+def _hub_chatapi_options(hub: argparse.ArgumentParser) -> None:
+    """The hub's Chat API side and its sign-in endpoints."""
+    hub.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate authority and a loopback certificate the hub makes "
+        "(printed at start-up: trust it with REQUESTS_CA_BUNDLE and SSL_CERT_FILE); MSAL's "
+        "sign-in (g4f login --authority https://HOST:PORT/TENANT) needs it. The hub's identity "
+        "endpoints approve every device code at once: it is a test double, no one signs in",
+    )
+    hub.add_argument(
+        "--token-lifetime",
+        type=_positive_int,
+        default=None,
+        metavar="SECONDS",
+        help="lifetime of the access tokens the sign-in endpoints issue (default: 3600; under "
+        "300, MSAL renews them silently at every use)",
+    )
+    hub.add_argument(
+        "--chatapi-scenario",
+        default="compact",
+        choices=list(CHATAPI_SCENARIOS),
+        metavar="NAME",
+        help=f"what every Chat API turn plays (default: compact): {', '.join(CHATAPI_SCENARIOS)}",
+    )
 
 
 def _hub_play_options(hub: argparse.ArgumentParser) -> None:
@@ -399,6 +429,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _chat_parser(commands)
     _hub_parser(commands)
     _api_parser(commands)
+    add_login_parsers(commands)
     for sub in commands.choices.values():  # -v after the sub-command too
         sub.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"

@@ -72,6 +72,15 @@ CAPABILITY_FLAGS: tuple[CapabilityFlag, ...] = (
         lambda _: "attach a PNG, JPEG, GIF or WebP image (repeatable)",
         (("action", "append"), ("default", []), ("type", Path), ("metavar", "FILE")),
     ),
+    CapabilityFlag(
+        "--file",
+        "file",
+        "files",
+        lambda _: (
+            "a SharePoint or OneDrive document (its https:// URL) the answer may read (repeatable)"
+        ),
+        (("action", "append"), ("default", []), ("metavar", "URL")),
+    ),
 )
 """The ``g4f chat`` flags of what only some services can do."""
 
@@ -117,7 +126,7 @@ def add_service_flags(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def add_capability_flags(parser: argparse.ArgumentParser) -> None:
-    """``--model`` and ``--image``, with the help of the services that take them."""
+    """``--model``, ``--image`` and ``--file``, with the help of the services that take them."""
     for capability in CAPABILITY_FLAGS:
         owners = capability.owners()
         help_text = capability.help(owners[0]) if owners else ""

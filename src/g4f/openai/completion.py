@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine.backend import Backend
 from ..errors import Refused
@@ -48,13 +49,16 @@ async def complete(
     """
     limiter = StopLimiter(request.max_tokens, request.stop)
     fresh = conversation is None or conversation.turn == 0
+    more: dict[str, Any] = {"files": request.files} if request.files else {}
     events = client.ask(
         request.prompt.text,
         conversation=conversation,
         style=request.style,
         context=request.prompt.context if fresh else None,
+        search=request.search,
         tone=request.tone,
         images=request.prompt.images,
+        **more,
     )
     parts = _parts(events, limiter)
     try:

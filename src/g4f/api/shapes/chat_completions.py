@@ -48,6 +48,12 @@ class ChatCompletions:
         try:
             return await self._answer(body, backend)
         except errors.G4FError as exc:  # the request's, the store's or the upstream's failure
+            if isinstance(exc, errors.ConversationExpired) and body.conversation_id:
+                exc.advice = (
+                    f"the service no longer knows the conversation '{body.conversation_id}': it "
+                    "was dropped from this server; send the request without conversation_id "
+                    "to start a new one"
+                )
             return error_response(exc)
 
     async def _answer(self, body: ChatRequest, backend: Backend) -> Response:
@@ -60,6 +66,8 @@ class ChatCompletions:
             max_tokens=min(limits) if limits else None,
             stop=body.stop,
             service=runner.service,
+            search=body.g4f_search,
+            files=body.g4f_files or (),
         )
         turn = await runner.begin(request, backend, body.conversation_id)
         builder = ChunkBuilder(

@@ -185,6 +185,10 @@ class ConversationStore(ABC):
         go, and expired ones are purged — by index, never by a scan of every conversation."""
 
     @abstractmethod
+    async def forget(self, conversation_id: str) -> None:
+        """Drop ``conversation_id`` (the service no longer knows it); nothing if unknown."""
+
+    @abstractmethod
     async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
         """Hold ``conversation_id`` for ``seconds`` (a crashed holder's lease then expires), or
         ``None`` if another request holds it."""

@@ -74,6 +74,9 @@ class MemoryStore(ConversationStore):
         while len(self._items) > self.cap:
             self._items.popitem(last=False)
 
+    async def forget(self, conversation_id: str) -> None:
+        self._items.pop(conversation_id, None)
+
     def _expire(self) -> None:
         """Drop the expired conversations: the least recently used are first, so this looks at
         no more than it drops, plus one."""

@@ -149,6 +149,12 @@ class RedisStore(ConversationStore):
         pipe.zremrangebyscore(_LRU, "-inf", now - self.ttl)  # Redis expired those keys itself
         pipe.zcard(_LRU)
 
+    async def forget(self, conversation_id: str) -> None:
+        pipe = self._pipeline()
+        pipe.delete(_conversation(conversation_id))
+        pipe.zrem(_LRU, conversation_id)
+        await self._execute(pipe)
+
     async def _trim(self, size: Any) -> None:
         """Past the cap, forget the least recently used."""
         excess = int(size) - self.cap

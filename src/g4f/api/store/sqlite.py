@@ -261,6 +261,10 @@ class SqliteStore(ConversationStore):
                 (excess,),
             )
 
+    async def forget(self, conversation_id: str) -> None:
+        sql = "DELETE FROM conversations WHERE id = ?"
+        await self._run(lambda db: self._delete(db, sql, (conversation_id,)))
+
     def _purge(self, db: sqlite3.Connection, now: float) -> None:
         """Delete the expired conversations (through the index on last use)."""
         self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
