@@ -23,7 +23,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from .. import errors
+from .disconnect import STOPPING_MESSAGE, CallerGone, ServerStopping
 from .failures import ConversationBusy, NotFound
+from .guide import not_found_message, not_json_message, routes_of
 from .middleware import anthropic_path, error_body, error_for_path, openai_error
 
 __all__ = [
@@ -155,6 +157,11 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     """A body FastAPI could not parse or validate: 400 (not JSON) or 422 naming the field."""
     first = exc.errors()[0] if exc.errors() else {}
     path = request.url.path
+    content_type = request.headers.get("content-type", "")
+    if tuple(first.get("loc", ())) == ("body",) and "json" not in content_type.lower():
+        # FastAPI did not read a body it was not told is JSON
+        message = not_json_message(content_type)
+        return error_for_path(path, 415, message, "unsupported_media_type")
     if first.get("type") == "json_invalid":
         return error_for_path(path, 400, "The body is not valid JSON.", "invalid_json")
     param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
@@ -166,6 +173,10 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """Routing's answers (404, 405, …), in OpenAI's shape."""
+    if exc.status_code == 404 and exc.detail == "Not Found":  # no route: say what exists
+        served, docs = routes_of(request.app)
+        message = not_found_message(request.method, request.url.path, served, docs)
+        return error_for_path(request.url.path, 404, message, "not_found")
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     headers = dict(exc.headers) if exc.headers else None
     return error_for_path(request.url.path, exc.status_code, str(exc.detail), code, headers)
@@ -178,8 +189,20 @@ async def _internal(request: Request, exc: Exception) -> JSONResponse:
     return error_for_path(request.url.path, 500, internal_message(exc), "internal_error")
 
 
+async def _caller_gone(request: Request, exc: CallerGone) -> JSONResponse:
+    """Nobody reads it: the caller left, and its turn was stopped."""
+    return error_for_path(request.url.path, 499, "The caller disconnected.", "client_closed")
+
+
+async def _stopping(request: Request, exc: ServerStopping) -> JSONResponse:
+    """A turn the server's stop cut before its answer was whole."""
+    return error_for_path(request.url.path, 503, STOPPING_MESSAGE, "server_stopping")
+
+
 def install_handlers(app: FastAPI) -> None:
     """Answer every error FastAPI and the routes raise in OpenAI's shape."""
+    app.exception_handler(CallerGone)(_caller_gone)
+    app.exception_handler(ServerStopping)(_stopping)
     app.exception_handler(RequestValidationError)(_invalid)
     app.exception_handler(HTTPException)(_http_error)
     app.exception_handler(Exception)(_internal)

@@ -24,6 +24,15 @@ from ..errors import ConversationExpired
 from ..openai import CompletionRequest, Part, complete
 from ..protocol.conversation import Conversation
 from ..protocol.events import Event
+from .disconnect import (
+    STOPPING_MESSAGE,
+    CallerGone,
+    ServerStopping,
+    current_watch,
+    unless_disconnected,
+    watching,
+)
+from .errors import sse_error
 from .failures import ConversationBusy, NotFound
 from .middleware import Receive, Scope, Send
 from .settings import ApiSettings
@@ -163,6 +172,7 @@ async def _kept(
         async with contextlib.aclosing(parts):
             async for part in parts:
                 yield part
+                await asyncio.sleep(0)  # an upstream always ready leaves the loop its turn
     except BaseException as exc:
         failure = exc
         raise
@@ -171,16 +181,25 @@ async def _kept(
 
 
 async def collect(parts: AsyncGenerator[Part, None]) -> list[Part]:
-    """Every part of a turn (for a whole, non-streamed answer)."""
-    async with contextlib.aclosing(parts):
+    """Every part of a turn (for a whole, non-streamed answer); a caller that disconnects, or
+    the server's stop, stops the turn at once (:func:`~g4f.api.disconnect.watching`)."""
+
+    async def every() -> list[Part]:
         return [part async for part in parts]
+
+    async with contextlib.aclosing(parts):
+        return await watching(every())
 
 
 async def streamed(parts: AsyncGenerator[Part, None], encode: Encoder) -> Response:
     """The answer as server-sent events, as ``encode`` writes them. The first part decides the
     status: a failure before any text is raised here (a plain error response)."""
+
+    async def first_part() -> Part:
+        return await anext(parts)
+
     try:
-        first = await anext(parts)
+        first = await watching(first_part())  # a caller gone before the first part stops it
     except BaseException:
         await parts.aclose()
         raise
@@ -193,7 +212,10 @@ class EventStream(StreamingResponse):
     """A streaming response that closes the upstream turn whatever happens to the response,
     even when the client leaves before its body is iterated.
 
-    A client that disconnects cancels the body's generator; this closes the upstream turn.
+    A client that disconnects is noticed by a task of our own listening on ``receive()``
+    (Starlette's cancel scope never fired under uvloop for a stream whose upstream is always
+    ready), which cancels the stream; this closes the upstream turn. When the server begins to
+    stop, the stream ends with an error event saying so.
     """
 
     def __init__(
@@ -203,7 +225,17 @@ class EventStream(StreamingResponse):
         self._parts = parts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watch = current_watch()
+        stopping = watch.stopping if watch is not None else None
         try:
-            await super().__call__(scope, receive, send)
+            with contextlib.suppress(CallerGone, OSError):
+                await unless_disconnected(receive, self.stream_response(send), stopping)
+        except ServerStopping:
+            event = sse_error(STOPPING_MESSAGE, "server_error", "server_stopping", 503)
+            with contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": event, "more_body": False})
         finally:
             await self._parts.aclose()
+            body = self.body_iterator
+            if isinstance(body, AsyncGenerator):
+                await body.aclose()

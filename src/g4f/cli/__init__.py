@@ -3,7 +3,8 @@ local hub, ``api`` runs the OpenAI-compatible server, ``token`` shows what a Mic
 Copilot token holds (its own exit status: :data:`g4f.cli.token.TOKEN_EXIT`).
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
-error (a bug: please report it), 130 interrupted, and
+error (a bug: please report it), 78 the command could not start (a missing extra, a busy port,
+a file it cannot write: :mod:`g4f.cli.startup`), 130 interrupted, and
 per error class its code (:data:`g4f.cli.exit_codes.EXIT_CODES`, the table in the README).
 """
 
@@ -21,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 from ..api.store import ENV_STORE_KEY, default_store_url
-from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
@@ -29,9 +29,11 @@ from ..services import Image, registry
 from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from ..services.spec import ServiceEntry
+from . import startup
 from .exit_codes import exit_code_for
 from .local_api import start_local_hub
-from .options import ENV_API_KEY, parse
+from .options import ENV_API_KEY, parse, timeouts_of
+from .ownership import ownership_warning
 from .services import check_given, loaded_options
 from .token import token_command
 from .warnings import with_warn
@@ -71,7 +73,10 @@ def _hub(args: argparse.Namespace) -> int:
         hub = Hub(scenario=args.scenario, **options)
     if args.token_lifetime is not None:
         hub.chatapi.identity.access_lifetime = args.token_lifetime
-    asyncio.run(_serve_hub(hub, args.host, args.port))
+    try:
+        asyncio.run(_serve_hub(hub, args.host, args.port))
+    except OSError as exc:  # the hub's port (its handlers' errors are their answers)
+        raise startup.explain_listen(exc, args.host, args.port) from None
     return 0
 
 
@@ -107,6 +112,8 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
     from .chat import ChatOptions, document_url, interactive, make_output, one_shot
 
     chosen = check_given(args, "chat")
+    if args.record is not None:
+        startup.check_writable(args.record, "the cassette")
     options = ChatOptions(
         url=args.url,
         local=args.local,
@@ -114,6 +121,7 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
         search=not args.no_search,
         proxy=args.proxy,
         timeout=args.timeout,
+        timeouts=timeouts_of(args),
         json=args.json,
         record=args.record,
         retries=args.retries,
@@ -129,7 +137,9 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
     if prompt is None and sys.stdin.isatty():
         return interactive(options, output)
     if prompt is None or prompt == "-":
-        prompt = sys.stdin.read()  # read before the event loop starts: no blocking inside it
+        prompt = _read_stdin()  # before the event loop starts: no blocking inside it
+    else:
+        _check_text(prompt, "the prompt")
     if not prompt.strip():
         raise ValueError("the prompt is empty")
     try:
@@ -144,6 +154,33 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
             output.notice(registry.entry(options.service).offline_hint)
         return code
     return 0
+
+
+def _read_stdin() -> str:
+    """Standard input as text; a usage error if it is not UTF-8."""
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"standard input is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); convert it first, e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
+    _check_text(text, "standard input")
+    return text
+
+
+def _check_text(text: str, where: str) -> None:
+    """A usage error if ``text`` holds bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no upstream can be sent)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = ord(text[exc.start]) - 0xDC00 if 0xDC80 <= ord(text[exc.start]) <= 0xDCFF else None
+        shown = f"byte 0x{byte:02x}" if byte is not None else "a character"
+        raise ValueError(
+            f"{where} is not UTF-8 text ({shown} at position {exc.start}); convert it first, "
+            "e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
 
 
 def _image(path: Path) -> Image:
@@ -165,11 +202,9 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
 
 
 def _api(args: argparse.Namespace) -> int:
-    try:
-        from ..api.notices import log_upstream_warning
-        from ..api.server import listen, run_workers
-    except ImportError as exc:
-        raise ValueError(str(exc)) from None
+    run_workers = startup.api_server().run_workers  # the extra's packages, or what to install
+    from ..api.notices import log_upstream_warning  # loaded with the extra only
+
     chosen = check_given(args, "api")
     service_options = with_warn(chosen, loaded_options(args, chosen), log_upstream_warning)
     if args.local:  # a hub in this process, serving until the process ends
@@ -185,7 +220,7 @@ def _api(args: argparse.Namespace) -> int:
         )
     settings = _api_settings(args, chosen, service_options)
     stored = _check_store(settings)  # an unusable store is reported before anything runs
-    sock = listen(args.host, args.port)  # so is a busy port
+    sock = startup.listen(args.host, args.port)  # so is a busy port
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
@@ -202,7 +237,8 @@ def _api(args: argparse.Namespace) -> int:
             f"${ENV_STORE_KEY} encrypts them\n"
         )
     sys.stderr.flush()
-    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+    status: int = run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+    return status
 
 
 def _api_settings(
@@ -214,7 +250,7 @@ def _api_settings(
             chosen.name,
             url=args.url,
             proxy=args.proxy,
-            timeouts=Timeouts(read=args.timeout),
+            timeouts=timeouts_of(args),
             idle_websockets=args.idle_websockets,
             **service_options,
         ),
@@ -279,6 +315,9 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
     args = parse(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    warning = ownership_warning(thorough=False)
+    if warning:
+        sys.stderr.write(warning + "\n")
     try:
         if args.command == "chat":
             return _chat(args, backend_for)
@@ -293,6 +332,9 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
         return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except startup.StartupError as exc:
+        sys.stderr.write(f"g4f: error: {exc}\n")
+        return startup.EXIT_STARTUP
     except BrokenPipeError:
         # The reader went away (`g4f chat … | head`): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

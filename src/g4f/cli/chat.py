@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -18,12 +19,12 @@ from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..hub import Hub, running_hub
 from ..hub.server import DEMO_PACE
-from ..protocol import Style
+from ..protocol import Event, Final, Style, TextDelta
 from ..protocol.conversation import Conversation
 from ..services import Image
 from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
 from .multiline import read_question
-from .output import JsonOutput, Output, TerminalOutput
+from .output import CONNECTING, WAITING, JsonOutput, Output, TerminalOutput
 
 __all__ = ["HELP", "BackendFactory", "ChatOptions", "ChatSession", "interactive", "one_shot"]
 
@@ -38,9 +39,11 @@ Commands:
   /file URL      a SharePoint/OneDrive document the next questions may read (/file off: none;
                  the Chat API: --service graph or workiq)
   /web on|off    web grounding from the next question on (services that can switch it)
-  /save FILE     save the conversation to FILE (JSON; for Bing it holds the conversation's
-                 signatures, for Microsoft 365 Copilot its ids and tone — never the token)
-  /load FILE     continue a conversation saved with /save
+  /save FILE     save the conversation to FILE (JSON: its questions and answers, and for
+                 Bing its signatures, for Microsoft 365 Copilot its ids and tone — never
+                 the token)
+  /load FILE     continue a conversation saved with /save (if the server has forgotten
+                 it, the saved questions and answers are shown)
   /help          this help
   /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
 A line ending with a backslash (\\) continues on the next: the question is every line, joined.
@@ -65,6 +68,8 @@ class ChatOptions:
 
     Attributes:
         service_options: the chosen service's own options, loaded (``cookies``, ``token_file``).
+        timeout: ``--timeout``, the read timeout (it wins over ``timeouts.read``).
+        timeouts: the other waits (``--connect-timeout``, ``--create-timeout``, …).
         tone: ``--model``, for a service whose models are tones.
         files: ``--file``, document URLs every turn may read (a service with ``files``).
         backend_for: what builds the backend (:func:`g4f.services.registry.backend_for`).
@@ -76,6 +81,7 @@ class ChatOptions:
     search: bool = True
     proxy: str | None = None
     timeout: float = Timeouts().read
+    timeouts: Timeouts = field(default_factory=Timeouts)
     json: bool = False
     record: Path | None = None
     retries: int = RetryPolicy().attempts
@@ -116,7 +122,7 @@ async def open_client(
             backend = options.backend_for(
                 options.service,
                 proxy=options.proxy,
-                timeouts=Timeouts(read=options.timeout),
+                timeouts=dataclasses.replace(options.timeouts, read=options.timeout),
                 retry=RetryPolicy(attempts=options.retries, on_retry=on_retry),
                 record=options.record,
                 **given,
@@ -135,9 +141,9 @@ async def run_turn(
     images: tuple[Image, ...] = (),
     tone: str | None = None,
     files: tuple[str, ...] = (),
-) -> None:
+) -> str:
     """Ask one question and show its events as they come (``files`` only when some are
-    given, so that a backend without them is asked as before)."""
+    given, so that a backend without them is asked as before); the answer's text."""
     more: dict[str, Any] = {"files": files} if files else {}
     stream = client.ask(
         prompt,
@@ -149,15 +155,38 @@ async def run_turn(
         **more,
     )
     try:
-        async with output.connecting():
+        # A conversation made already (the session's): what is left is the answer's wait.
+        async with output.connecting(WAITING if conversation is not None else CONNECTING):
             first = await anext(stream, None)
+        answer = Answer()
         if first is not None:
-            output.event(first)
+            output.event(answer.add(first))
             async for event in stream:
-                output.event(event)
+                output.event(answer.add(event))
     finally:
         await stream.aclose()
     output.end_turn()
+    return answer.text()
+
+
+class Answer:
+    """An answer's text as its events bring it: the final one, else the deltas joined."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self._final: str | None = None
+
+    def add(self, event: Event) -> Event:
+        """Take ``event``'s text; ``event`` itself."""
+        if isinstance(event, TextDelta):
+            self._pieces.append(event.text)
+        elif isinstance(event, Final):
+            self._final = event.text
+        return event
+
+    def text(self) -> str:
+        """The answer so far."""
+        return self._final if self._final is not None else "".join(self._pieces)
 
 
 async def one_shot(
@@ -193,6 +222,8 @@ class ChatSession:
         self.search = options.search
         self.images = options.images  # attached to the next question
         self.conversation: Conversation | None = None
+        self.transcript: list[dict[str, str]] = []
+        """The conversation's questions and answers (``/save`` keeps them)."""
 
     def command(self, line: str) -> bool:
         """Run a ``/command``; ``False`` means quit."""
@@ -203,7 +234,7 @@ class ChatSession:
         if name == "/help":
             self.output.notice(HELP)
         elif name == "/new":
-            self.conversation = None
+            self.conversation, self.transcript = None, []
             self.output.notice("New conversation.")
         elif name == "/style":
             self._style(argument)
@@ -306,9 +337,10 @@ class ChatSession:
             self.output.notice("Nothing to save yet: ask something first.")
         else:
             try:
-                write_private(Path(path), json.dumps(self.conversation.to_dict(), indent=2) + "\n")
+                saved = {**self.conversation.to_dict(), "transcript": self.transcript}
+                write_private(Path(path), json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
             except OSError as exc:
-                self.output.notice(f"Could not save to {path}: {exc.strerror or exc}")
+                self.output.notice(f"Could not save {path}: {file_problem(exc)}.")
             else:
                 self.output.notice(f"Saved to {path}.")
 
@@ -317,9 +349,11 @@ class ChatSession:
             self.output.notice("Usage: /load FILE")
             return
         try:
-            self.conversation = Conversation.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, ValueError) as exc:
-            self.output.notice(f"Could not load {path}: {exc}")
+            saved = json.loads(Path(path).read_text(encoding="utf-8"))
+            loaded = Conversation.from_dict(saved), _transcript(saved)
+            self.conversation, self.transcript = loaded
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            self.output.notice(f"Could not load {path}: {file_problem(exc)}.")
         else:
             self.style = self.conversation.style
             self.tone = self.conversation.tone or self.tone
@@ -337,7 +371,7 @@ class ChatSession:
         images, self.images = self.images, ()  # the next question's, sent or not
         before = self.conversation.tone
         try:
-            await run_turn(
+            answer = await run_turn(
                 self.backend,
                 prompt,
                 self.output,
@@ -352,6 +386,17 @@ class ChatSession:
             # A refused tone does not stay selected, nor in the conversation /save writes.
             self.conversation.tone = self.tone = before
             raise
+        self.transcript.append({"question": prompt, "answer": answer})
+
+    def _cannot_continue(self) -> None:
+        """The conversation is gone on the server: show what it said (a loaded one's
+        transcript is all that is left of it), then start afresh."""
+        if self.transcript:
+            lines = [f"> {t['question']}\n{t['answer']}" for t in self.transcript]
+            self.output.notice(
+                "The conversation cannot continue; what it said:\n\n" + "\n\n".join(lines)
+            )
+        self.conversation, self.transcript = None, []
 
     async def handle(self, line: str) -> bool:
         """One line typed at the prompt: a command, or a question whose failure is shown and
@@ -370,9 +415,35 @@ class ChatSession:
             if isinstance(exc, errors.UnknownTone):
                 self.output.notice(f"Model: back to {self.tone or 'the default'}.")
             if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
-                self.conversation = None
+                self._cannot_continue()
                 self.output.notice("The next question starts a new conversation.")
         return True
+
+
+def _transcript(saved: Any) -> list[dict[str, str]]:
+    """The questions and answers of a file ``/save`` wrote (none in one from before they were
+    kept); ``ValueError`` if they are not in its shape."""
+    kept = saved.get("transcript", []) if isinstance(saved, dict) else []
+    if not isinstance(kept, list) or not all(
+        isinstance(t, dict)
+        and isinstance(t.get("question"), str)
+        and isinstance(t.get("answer"), str)
+        for t in kept
+    ):
+        raise ValueError("not a saved conversation: its transcript is malformed")
+    return [{"question": t["question"], "answer": t["answer"]} for t in kept]
+
+
+def file_problem(exc: BaseException) -> str:
+    """What went wrong with a file the session reads or writes, in words (the same for
+    ``/save`` and ``/load``; never Python's ``None`` or a codec's jargon)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text (not a file /save wrote)"
+    if isinstance(exc, json.JSONDecodeError):
+        return "not JSON (not a file /save wrote)"
+    return str(exc).removesuffix(".") or "not a saved conversation"
 
 
 ENV_HISTORY = "G4F_HISTORY"
@@ -416,9 +487,19 @@ def _line_editing() -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
             readline.write_history_file(path)
             path.chmod(0o600)
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create ``directory`` (and its parents) if missing; the one this creates for us is the
+    owner's only (mode 0700), as the private files it holds are. A directory that exists is
+    left as it is (it may be the user's own, ``/tmp`` for a ``$G4F_HISTORY`` there)."""
+    if not directory.is_dir():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        directory.chmod(0o700)  # whatever the umask
 
 
 def interactive(
