@@ -2,15 +2,17 @@
 straight to the hub.
 
     python -m benchmarks.gateway [--streams 100 500 1000] [--words 60] [--pace 0.1]
-        [--workers 1] [--store memory://] [--pin]
+        [--workers 1] [--store memory://] [--pin] [--shapes chat responses messages]
 
 Three processes: the hub (``g4f hub``, streaming one word per update every ``pace`` seconds),
 ``g4f api`` in front of it, and the load generator (``benchmarks.loadgen``). For each N it runs
 the load straight to the hub, then through the API, sampling the API processes' CPU time and
 resident memory from /proc while the streams are open (with ``--workers N``, the workers').
-``--store`` is the API's conversation store (``sqlite`` and ``redis`` name a temporary file and a
-``redis-server`` started for the run). ``--pin`` runs the hub and the load generator on core 0
-and the API on the others (``taskset``).
+With ``--shapes``, each N runs through the API once per shape (Chat Completions, Responses,
+Messages), side by side, reporting the API's CPU time per streamed chunk and its ratio to Chat
+Completions'. ``--store`` is the API's conversation store (``sqlite`` and ``redis`` name a
+temporary file and a ``redis-server`` started for the run). ``--pin`` runs the hub and the load
+generator on core 0 and the API on the others (``taskset``).
 """
 
 from __future__ import annotations
@@ -140,7 +142,12 @@ class Sampler(threading.Thread):
 
 
 def loadgen(
-    target: str, url: str, streams: int, baseline: list[float] | None, cores: str | None = None
+    target: str,
+    url: str,
+    streams: int,
+    baseline: list[float] | None,
+    cores: str | None = None,
+    shape: str = "chat",
 ) -> Any:
     command = [
         *pinned(cores),
@@ -153,6 +160,8 @@ def loadgen(
         url,
         "--streams",
         str(streams),
+        "--shape",
+        shape,
     ]
     command += ["--baseline", json.dumps(baseline)] if baseline is not None else ["--offsets"]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -169,10 +178,19 @@ def main() -> None:
         "--store", default="memory://", help="memory://, sqlite, redis, or a store URL"
     )
     parser.add_argument("--pin", action="store_true", help="hub+loadgen on core 0, API on 1+")
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        choices=("chat", "responses", "messages"),
+        help="compare the API's shapes side by side (CPU per streamed chunk)",
+    )
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         store = _store(args.store, stack)
-        run(args, store)
+        if args.shapes:
+            run_shapes(args, store)
+        else:
+            run(args, store)
 
 
 def _store(name: str, stack: contextlib.ExitStack) -> str:
@@ -242,6 +260,49 @@ def run(args: argparse.Namespace, store: str) -> None:
     RESULTS.mkdir(exist_ok=True)
     name = f"gateway-w{args.workers}-{args.store.split(':')[0]}{'-pinned' if load_cores else ''}"
     (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1))
+
+
+def _through(api: subprocess.Popen[str], url: str, n: int, shape: str, baseline: Any) -> Any:
+    """One load of ``n`` streams of ``shape`` through the API, with the API's CPU time."""
+    before = cpu_seconds(api.pid)
+    through = loadgen("api", url, n, baseline, shape=shape)
+    cpu = cpu_seconds(api.pid) - before
+    through.update(
+        api_cpu_seconds=cpu,
+        api_cpu_ms_per_chunk=1e3 * cpu / max(1, through["chunks"]),
+    )
+    return through
+
+
+def run_shapes(args: argparse.Namespace, store: str) -> None:
+    """Each N through each shape, side by side: CPU per chunk and its ratio to chat's."""
+    hub, hub_url = start_hub(args.pace, args.words, None)
+    api, api_url = start_api(hub_url, args.workers, store, None)
+    report: dict[str, Any] = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+    try:
+        baseline = loadgen("hub", hub_url, 1, None)
+        for shape in args.shapes:  # warm every shape's code up
+            loadgen("api", api_url, 5, baseline, shape=shape)
+        for n in args.streams:
+            rows = {shape: _through(api, api_url, n, shape, baseline) for shape in args.shapes}
+            report[str(n)] = rows
+            reference = rows.get("chat", next(iter(rows.values())))["api_cpu_ms_per_chunk"]
+            for shape, row in rows.items():
+                ratio = row["api_cpu_ms_per_chunk"] / reference if reference else float("nan")
+                row["ratio_to_chat"] = ratio
+                print(
+                    f"N={n} {shape:9}: {row['completed']}/{n} ok, {row['chunks']} chunks, "
+                    f"cpu {row['api_cpu_seconds']:.2f} s = "
+                    f"{row['api_cpu_ms_per_chunk'] * 1e3:.0f} µs/chunk ({ratio:.2f}× chat), "
+                    f"p99 late {(row['lateness_p99'] or 0) * 1e3:.1f} ms",
+                    flush=True,
+                )
+    finally:
+        for process in (api, hub):
+            process.terminate()
+            process.wait()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "gateway-shapes.json").write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """A load generator: N concurrent streaming turns against ``g4f api`` or straight to the hub.
 
     python -m benchmarks.loadgen --target api|hub --url URL --streams N [--pace 0.1]
+        [--shape chat|responses|messages]
 
 Runs in its own process and prints one JSON object: completed/failed counts, time to first
 token, and per-chunk lateness — how much later than in an unloaded stream (``--baseline``:
@@ -55,13 +56,40 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def api_stream(session: aiohttp.ClientSession, url: str, result: StreamResult) -> None:
-    body = {"model": "gpt-4", "messages": PROMPT, "stream": True}
-    async with session.post(url + "/v1/chat/completions", json=body) as response:
+SHAPES: dict[str, tuple[str, dict[str, Any], bytes]] = {
+    "chat": (
+        "/v1/chat/completions",
+        {"model": "gpt-4", "messages": PROMPT, "stream": True},
+        b"data: {",
+    ),
+    "responses": (
+        "/v1/responses",
+        {"model": "gpt-4", "input": "Hello", "stream": True},
+        b'data: {"type":"response.output_text.delta"',
+    ),
+    "messages": (
+        "/v1/messages",
+        {"model": "gpt-4", "max_tokens": 4096, "messages": PROMPT, "stream": True},
+        b'data: {"type":"content_block_delta"',
+    ),
+}
+"""Per shape of the API: the path, the streamed request, and how a text event's line starts."""
+
+
+async def api_stream(
+    session: aiohttp.ClientSession, url: str, result: StreamResult, shape: str = "chat"
+) -> None:
+    path, body, text_line = SHAPES[shape]
+    async with session.post(url + path, json=body) as response:
         if response.status != 200:
             raise RuntimeError(f"HTTP {response.status}")
         async for line in response.content:
-            if not line.startswith(b"data: {"):
+            if line.startswith(b"event: error") or line.startswith(b"event: response.failed"):
+                raise RuntimeError("error event")
+            if not line.startswith(text_line):
+                continue
+            if shape != "chat":
+                result.chunks.append(time.perf_counter())
                 continue
             chunk = orjson.loads(line[6:])
             if "error" in chunk:
@@ -76,7 +104,9 @@ async def hub_stream(client: BingClient, result: StreamResult) -> None:
             result.chunks.append(time.perf_counter())
 
 
-async def run(target: str, url: str, streams: int, ramp: float) -> list[StreamResult]:
+async def run(
+    target: str, url: str, streams: int, ramp: float, shape: str = "chat"
+) -> list[StreamResult]:
     results = [StreamResult(start=0.0) for _ in range(streams)]
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=120)
@@ -91,7 +121,7 @@ async def run(target: str, url: str, streams: int, ramp: float) -> list[StreamRe
             result.start = time.perf_counter()
             try:
                 if target == "api":
-                    await api_stream(session, url, result)
+                    await api_stream(session, url, result, shape)
                 else:
                     await hub_stream(client, result)
             except Exception as exc:  # a failed stream is counted, not fatal
@@ -132,9 +162,10 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds over which to start")
     parser.add_argument("--baseline", help="JSON list: an unloaded stream's chunk offsets")
     parser.add_argument("--offsets", action="store_true", help="print the first stream's offsets")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="chat", help="the API's shape")
     args = parser.parse_args()
     started = time.perf_counter()
-    results = asyncio.run(run(args.target, args.url, args.streams, args.ramp))
+    results = asyncio.run(run(args.target, args.url, args.streams, args.ramp, args.shape))
     if args.offsets:
         print(json.dumps(offsets(results[0])))
         return

@@ -58,8 +58,9 @@ def test_a_busy_port_is_a_clear_error_not_a_rate_limit(
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         result = main(capsys, "api", "--url", "http://127.0.0.1:1", "--port", str(port))
-    assert result.returncode == 1
+    assert result.returncode == 78  # could not start: not an error of the service (1)
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and no_traceback(result)
+    assert "--port 0 picks a free one" in result.stderr
 
 
 def test_the_api_start_up_line_names_the_upstream(refused_address: str) -> None:

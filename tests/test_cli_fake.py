@@ -260,11 +260,12 @@ def test_no_offline_hint_when_another_server_was_named(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failure = [errors.ConnectError("x")]
-    assert "Offline?" not in run(capsys, "--url", "http://h", "Hi", turns=(failure,))[2]
+    hint = REGISTRY["bing"].offline_hint
+    assert hint not in run(capsys, "--url", "http://h", "Hi", turns=(failure,))[2]
     monkeypatch.setenv("G4F_BING_URL", "http://h")
-    assert "Offline?" not in run(capsys, "Hi", turns=([errors.ConnectError("x")],))[2]
+    assert hint not in run(capsys, "Hi", turns=([errors.ConnectError("x")],))[2]
     monkeypatch.delenv("G4F_BING_URL")
-    assert "Offline?" not in run(capsys, "Hi", turns=([errors.Busy("x")],))[2]
+    assert hint not in run(capsys, "Hi", turns=([errors.Busy("x")],))[2]
 
 
 async def test_one_shot_takes_a_backend() -> None:
@@ -338,7 +339,10 @@ async def test_model_command_sets_the_tone() -> None:
     assert chat.conversation is not None and chat.conversation.tone == "Gpt_Reasoning"
     chat.command("/model Gpt_Imaginary")
     assert "(not a known tone; known: Magic" in said(notices)
-    assert chat.conversation.tone == "Gpt_Imaginary"
+    # selected for the next question; the conversation's (what /save writes) once accepted
+    assert chat.tone == "Gpt_Imaginary" and chat.conversation.tone == "Gpt_Reasoning"
+    chat.command("/model m365-gpt-quick")
+    assert said(notices) == "Model: Gpt_Quick.\n"
 
 
 async def test_save_and_load(tmp_path: Path) -> None:

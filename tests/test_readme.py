@@ -52,11 +52,19 @@ def test_readme_python_example_runs(
     monkeypatch.setenv("G4F_BING_URL", thread_hub)
     monkeypatch.setenv("G4F_M365_URL", thread_hub)
     monkeypatch.setenv("M365_COPILOT_TOKEN", make_test_token())
+    from g4f.hub.chatapi import make_chatapi_token
+
+    graph_token = tmp_path / "graph-token"
+    graph_token.write_text(make_chatapi_token("graph"))
+    monkeypatch.setenv("G4F_GRAPH_URL", thread_hub + "/beta/copilot")
+    monkeypatch.setenv("G4F_GRAPH_TOKEN_FILE", str(graph_token))
     code = _python_blocks()[index].replace("http://127.0.0.1:8765", thread_hub)
-    # An example of the Microsoft 365 Copilot models talks to a `g4f api --service m365`.
-    service = "m365" if '"m365-' in code else "bing"
-    token = make_test_token() if service == "m365" else None
-    with ApiThread(api_settings(url=thread_hub, service=service, token=token)) as api_url:
+    # An example of the Microsoft 365 Copilot models talks to a `g4f api --service m365`, one of
+    # the Chat API's to a `g4f api --service graph`.
+    service = "m365" if '"m365-' in code else "graph" if '"graph-' in code else "bing"
+    token = {"m365": make_test_token(), "graph": make_chatapi_token("graph")}.get(service)
+    url = thread_hub + "/beta/copilot" if service == "graph" else thread_hub
+    with ApiThread(api_settings(url=url, service=service, token=token)) as api_url:
         code = code.replace("http://127.0.0.1:1337", api_url)
         exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
     if "print(" in code:

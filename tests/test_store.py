@@ -267,3 +267,37 @@ async def test_checkout_start_and_checkin_do_the_work_of_their_parts(
     assert again is not None and busy is None  # a second request: busy
     assert await store.checkout("unknown", 60) == (None, None)
     assert await store.lease("unknown", 60) is not None  # checkout left no lease behind
+
+
+async def test_a_response_record_comes_back_until_deleted(store: ConversationStore) -> None:
+    from g4f.api.store import ResponseRecord
+
+    record = ResponseRecord("resp_1", "conv-a", 2, '{"id": "resp_1"}')
+    await store.put_record(record)
+    assert await store.get_record("resp_1") == record
+    assert await store.get_record("resp_unknown") is None
+    assert await store.delete_record("resp_1") is True
+    assert await store.get_record("resp_1") is None
+    assert await store.delete_record("resp_1") is False
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_a_response_record_expires_after_the_ttl(
+    kind: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    from g4f.api.store import ResponseRecord
+
+    made: ConversationStore = (
+        MemoryStore(ttl=60, cap=3, clock=clock)
+        if kind == "memory"
+        else SqliteStore(tmp_path / "c.sqlite3", ttl=60, cap=3, clock=clock)
+    )
+    await made.open()
+    try:
+        await made.put_record(ResponseRecord("resp_1", "conv-a", 1))
+        clock.advance(59)
+        assert await made.get_record("resp_1") is not None
+        clock.advance(2)
+        assert await made.get_record("resp_1") is None
+    finally:
+        await made.close()

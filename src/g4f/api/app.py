@@ -9,6 +9,7 @@ upstream), is in OpenAI's shape: ``{"error": {"message", "type", "param", "code"
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 
@@ -17,25 +18,35 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
 from ..engine.backend import Backend
-from .chat import ChatCompletions
+from .disconnect import watched
 from .errors import error_response, install_handlers
 from .events import mount_events
 from .middleware import ASGIApp, limit_body, require_key
 from .routes import Readiness, Served, router, served
 from .settings import ApiSettings
+from .shapes.chat_completions import ChatCompletions
+from .shapes.messages import Messages
+from .shapes.responses import Responses
 from .store import ConversationStore, make_store
+from .turns import TurnRunner
 from .ui import mount_docs, mount_ui, public_path
 
 __all__ = ["ApiSettings", "create_app", "error_response", "make_settings_store"]
 
+Stop = asyncio.Event | None
+"""The server's stopping event, if it has one."""
 
-def create_app(settings: ApiSettings | None = None, *, backend: Backend | None = None) -> ASGIApp:
+
+def create_app(
+    settings: ApiSettings | None = None, *, backend: Backend | None = None, stopping: Stop = None
+) -> ASGIApp:
     """The ASGI application: FastAPI, inside the key check, the body-size limit and CORS.
 
     Args:
         settings: how the server runs (the defaults: Bing's service, a memory store).
         backend: the upstream to use instead of the one ``settings.upstream`` builds (e.g. a
             :class:`~g4f.engine.fake.FakeBackend` in a test); the app closes it as it stops.
+        stopping: set when the server begins to stop: running turns end (see g4f.api.server).
 
     Example::
 
@@ -68,21 +79,28 @@ def create_app(settings: ApiSettings | None = None, *, backend: Backend | None =
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.conversations = store
+    runner = TurnRunner(settings, store)  # one for every shape: one store, one set of leases
     app.state.served = Served(
-        settings.upstream.service, Readiness(settings.ready_cache), ChatCompletions(settings, store)
+        settings.upstream.service,
+        Readiness(settings.ready_cache),
+        ChatCompletions(settings, store, runner),
+        Responses(runner),
+        Messages(runner),
     )
     install_handlers(app)
     app.include_router(router)
-    mount_events(app, settings, store, lambda: served(app).upstream())
+    mount_events(app, runner, lambda: served(app).upstream())
     if settings.ui:
         mount_ui(app)
     if settings.docs:
         mount_docs(app)
-    return _wrapped(app, settings)
+    return _wrapped(app, settings, stopping or asyncio.Event())
 
 
-def _wrapped(app: ASGIApp, settings: ApiSettings) -> ASGIApp:
+def _wrapped(app: ASGIApp, settings: ApiSettings, stopping: asyncio.Event) -> ASGIApp:
     """``app`` inside the key check, the body-size limit and CORS, as ``settings`` ask."""
+    # Innermost: the turn runner finds each request's caller and the server's stop there.
+    app = watched(app, stopping)
     if settings.api_key:
         app = require_key(app, settings.api_key, public_path)
     app = limit_body(app, settings.http.max_body_bytes)
@@ -92,8 +110,14 @@ def _wrapped(app: ASGIApp, settings: ApiSettings) -> ASGIApp:
         app = CORSMiddleware(
             app,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "x-api-key",
+                "anthropic-version",
+                "anthropic-beta",
+            ],
         )
     return app
 

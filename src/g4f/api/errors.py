@@ -23,7 +23,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from .. import errors
-from .middleware import error_body, openai_error
+from .disconnect import STOPPING_MESSAGE, CallerGone, ServerStopping
+from .failures import ConversationBusy, NotFound
+from .guide import not_found_message, not_json_message, routes_of
+from .middleware import anthropic_path, error_body, error_for_path, openai_error
 
 __all__ = [
     "OPENAI_ERRORS",
@@ -82,6 +85,8 @@ OPENAI_ERRORS: Mapping[type[errors.G4FError], OpenAIError] = MappingProxyType(
         # The request's own faults; the error's ``code`` and ``param`` say which (see below).
         errors.BadRequest: OpenAIError(400, _INVALID, "invalid_request", "{error.message}"),
         errors.UnknownModel: OpenAIError(404, _INVALID, "model_not_found", "{error.message}"),
+        NotFound: OpenAIError(404, _INVALID, "not_found", "{error.message}"),
+        ConversationBusy: OpenAIError(429, _RATE, "conversation_busy", "{error.message}"),
         # The server's own store: logged, for the operator.
         errors.StoreError: OpenAIError(
             500,
@@ -151,29 +156,53 @@ def sse_error(message: str, type_: str, code: str, status: int) -> bytes:
 async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
     """A body FastAPI could not parse or validate: 400 (not JSON) or 422 naming the field."""
     first = exc.errors()[0] if exc.errors() else {}
+    path = request.url.path
+    content_type = request.headers.get("content-type", "")
+    if tuple(first.get("loc", ())) == ("body",) and "json" not in content_type.lower():
+        # FastAPI did not read a body it was not told is JSON
+        message = not_json_message(content_type)
+        return error_for_path(path, 415, message, "unsupported_media_type")
     if first.get("type") == "json_invalid":
-        return openai_error(400, "The body is not valid JSON.", code="invalid_json")
+        return error_for_path(path, 400, "The body is not valid JSON.", "invalid_json")
     param = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
     message = f"Invalid request: {first.get('msg', 'bad body')}"
+    if anthropic_path(path):  # Anthropic answers every invalid body with a 400
+        return error_for_path(path, 400, f"{param}: {message}" if param else message, "")
     return openai_error(422, message, code="invalid_request", param=param)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """Routing's answers (404, 405, …), in OpenAI's shape."""
+    if exc.status_code == 404 and exc.detail == "Not Found":  # no route: say what exists
+        served, docs = routes_of(request.app)
+        message = not_found_message(request.method, request.url.path, served, docs)
+        return error_for_path(request.url.path, 404, message, "not_found")
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     headers = dict(exc.headers) if exc.headers else None
-    return openai_error(exc.status_code, str(exc.detail), code=code, headers=headers)
+    return error_for_path(request.url.path, exc.status_code, str(exc.detail), code, headers)
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     """A bug of ours, never the caller's: logged with its traceback here, answered in OpenAI's
     shape there."""
     log.error("internal error answering %s", request.url.path, exc_info=exc)
-    return openai_error(500, internal_message(exc), "server_error", "internal_error")
+    return error_for_path(request.url.path, 500, internal_message(exc), "internal_error")
+
+
+async def _caller_gone(request: Request, exc: CallerGone) -> JSONResponse:
+    """Nobody reads it: the caller left, and its turn was stopped."""
+    return error_for_path(request.url.path, 499, "The caller disconnected.", "client_closed")
+
+
+async def _stopping(request: Request, exc: ServerStopping) -> JSONResponse:
+    """A turn the server's stop cut before its answer was whole."""
+    return error_for_path(request.url.path, 503, STOPPING_MESSAGE, "server_stopping")
 
 
 def install_handlers(app: FastAPI) -> None:
     """Answer every error FastAPI and the routes raise in OpenAI's shape."""
+    app.exception_handler(CallerGone)(_caller_gone)
+    app.exception_handler(ServerStopping)(_stopping)
     app.exception_handler(RequestValidationError)(_invalid)
     app.exception_handler(HTTPException)(_http_error)
     app.exception_handler(Exception)(_internal)

@@ -27,22 +27,19 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import errors
 from ..engine.backend import Backend
 from ..openai import BadRequest, CompletionRequest
 from ..protocol import Event, Final, event_to_json
-from ..protocol.conversation import Conversation
 from .errors import error_response, openai_error_for
-from .middleware import Receive, Scope, Send, openai_error
-from .settings import ApiSettings
-from .store import ConversationStore, Lease
+from .turns import STREAM_HEADERS, EventStream, TurnRunner
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
 
@@ -59,6 +56,8 @@ class EventsRequest(BaseModel):
     model: str | None = None
     messages: list[dict[str, Any]] = Field(min_length=1)
     conversation_id: str | None = None
+    g4f_search: bool = True
+    g4f_files: list[str] | None = None
 
 
 def sse(name: str, data: dict[str, Any]) -> bytes:
@@ -76,11 +75,9 @@ def _error_event(exc: errors.G4FError) -> bytes:
     return sse("error", {"type": "error", "error": body})
 
 
-def _build(body: EventsRequest, settings: ApiSettings) -> CompletionRequest:
-    if len(body.messages) > settings.http.max_messages:
-        raise BadRequest(
-            f"At most {settings.http.max_messages} messages are accepted.", param="messages"
-        )
+def _build(body: EventsRequest, runner: TurnRunner) -> CompletionRequest:
+    if len(body.messages) > runner.max_messages:
+        raise BadRequest(f"At most {runner.max_messages} messages are accepted.", param="messages")
     try:
         json.dumps(body.messages, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -88,81 +85,13 @@ def _build(body: EventsRequest, settings: ApiSettings) -> CompletionRequest:
             "The request contains text that is not valid Unicode (a lone surrogate).",
             param="messages",
         ) from None
-    service = settings.upstream.service
-    return CompletionRequest.build(body.messages, model=body.model, service=service)
-
-
-class _Turns:
-    """The conversation side of a turn: lease it, run it, save it, give it back."""
-
-    def __init__(
-        self, settings: ApiSettings, store: ConversationStore, backend: Callable[[], Backend]
-    ) -> None:
-        self.settings, self.store, self.backend = settings, store, backend
-        self.lease_seconds = settings.upstream.lease_seconds
-
-    async def lease(
-        self, request: CompletionRequest, conversation_id: str | None
-    ) -> tuple[Conversation, Lease] | JSONResponse:
-        """The conversation to run the turn in, leased; or the answer saying why not."""
-        service = self.settings.upstream.service
-        if conversation_id is None:
-            conversation = await self.backend().start_conversation(request.style)
-            return conversation, await self.store.start(service, conversation, self.lease_seconds)
-        stored, lease = await self.store.checkout(conversation_id, self.lease_seconds)
-        if stored is None or stored.service != service:
-            if lease is not None:
-                await self.store.release(lease)
-            message = f"No conversation '{conversation_id}' (unknown or expired)."
-            return openai_error(
-                404, message, code="conversation_not_found", param="conversation_id"
-            )
-        if lease is None:
-            message = (
-                f"The conversation '{conversation_id}' is busy with another turn; retry when it "
-                "has finished."
-            )
-            return openai_error(
-                429, message, "rate_limit_error", "conversation_busy", param="conversation_id"
-            )
-        return stored.conversation, lease
-
-    async def run(
-        self, request: CompletionRequest, conversation: Conversation, lease: Lease
-    ) -> AsyncGenerator[Event, None]:
-        """The turn's events; the conversation is saved and released however it ends (in a
-        task of its own, so a cancelled caller, a disconnect, still does it)."""
-        fresh = conversation.turn == 0
-        events = self.backend().ask(
-            request.prompt.text,
-            conversation=conversation,
-            style=request.style,
-            context=request.prompt.context if fresh else None,
-            tone=request.tone,
-            images=request.prompt.images,
-        )
-        service = self.settings.upstream.service
-        holding = self.store.holding(lease, service, conversation, self.lease_seconds)
-        async with holding, contextlib.aclosing(events):
-            async for event in events:
-                yield event
-
-
-class _ClosingStream(StreamingResponse):
-    """A streaming response that closes the turn whatever happens to the response (even when
-    the client leaves before its body is iterated)."""
-
-    def __init__(
-        self, content: AsyncIterator[bytes], turn: AsyncGenerator[Event, None], **kwargs: Any
-    ) -> None:
-        super().__init__(content, **kwargs)
-        self._turn = turn
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self._turn.aclose()
+    return CompletionRequest.build(
+        body.messages,
+        model=body.model,
+        service=runner.service,
+        search=body.g4f_search,
+        files=body.g4f_files or (),
+    )
 
 
 async def _stream(
@@ -189,23 +118,14 @@ async def _stream(
             yield sse("error", {"type": "error", "error": body})
 
 
-def mount_events(
-    app: FastAPI,
-    settings: ApiSettings,
-    store: ConversationStore,
-    backend: Callable[[], Backend],
-) -> None:
+def mount_events(app: FastAPI, runner: TurnRunner, backend: Callable[[], Backend]) -> None:
     """Serve ``POST /v1/g4f/chat`` on ``app``: turns of ``backend()`` (read at each request,
-    so it may be the one the app's lifespan opens), conversations kept in ``store``."""
-    turns = _Turns(settings, store, backend)
+    so it may be the one the app's lifespan opens), held by the app's shared ``runner`` (one
+    store, one set of leases for every shape)."""
 
     async def start(body: EventsRequest) -> Response:
-        request = _build(body, settings)
-        leased = await turns.lease(request, body.conversation_id)
-        if isinstance(leased, JSONResponse):
-            return leased
-        conversation, lease = leased
-        turn = turns.run(request, conversation, lease)
+        request = _build(body, runner)
+        conversation, turn = await runner.begin_events(request, backend(), body.conversation_id)
         try:
             first = await anext(turn)
         except BaseException:
@@ -213,11 +133,8 @@ def mount_events(
             raise
         head = {"type": "start", "conversation_id": conversation.conversation_id}
         head["model"] = request.model
-        return _ClosingStream(
-            _stream(head, first, turn),
-            turn,
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        return EventStream(
+            _stream(head, first, turn), turn, media_type="text/event-stream", headers=STREAM_HEADERS
         )
 
     async def chat_events(body: EventsRequest) -> Response:

@@ -1,6 +1,7 @@
-"""The API server's ASGI layers around FastAPI: OpenAI-shaped errors, the body-size limit and
-the API key. Plain ASGI wrappers: Starlette's ``BaseHTTPMiddleware`` would pass every streamed
-chunk through an extra in-memory stream."""
+"""The API server's ASGI layers around FastAPI: errors in the shape of the path's API (OpenAI's,
+or Anthropic's under ``/v1/messages``), the body-size limit and the API key. Plain ASGI
+wrappers: Starlette's ``BaseHTTPMiddleware`` would pass every streamed chunk through an extra
+in-memory stream."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-__all__ = ["ASGIApp", "error_body", "limit_body", "openai_error", "require_key"]
+__all__ = [
+    "ASGIApp",
+    "anthropic_error",
+    "anthropic_path",
+    "error_body",
+    "error_for_path",
+    "limit_body",
+    "openai_error",
+    "require_key",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -45,6 +55,50 @@ def openai_error(
     return JSONResponse(
         error_body(message, type_, code, param), status_code=status, headers=headers
     )
+
+
+ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+"""Anthropic's error ``type`` per HTTP status (any other 4xx: invalid_request_error, 5xx:
+api_error)."""
+
+
+def anthropic_path(path: str) -> bool:
+    """Whether ``path`` is one of Anthropic's Messages API (its errors are in its shape)."""
+    return path == "/v1/messages" or path.startswith("/v1/messages/")
+
+
+def anthropic_error(
+    status: int, message: str, type_: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An error response in Anthropic's shape, ``{"type": "error", "error": {type, message}}``
+    (the type from the status by default, see :data:`ANTHROPIC_TYPES`)."""
+    kind = type_ or ANTHROPIC_TYPES.get(
+        status, "api_error" if status >= 500 else "invalid_request_error"
+    )
+    body = {"type": "error", "error": {"type": kind, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_for_path(
+    path: str, status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An error response in the shape of the API ``path`` belongs to: Anthropic's for
+    :func:`anthropic_path`, else OpenAI's (its type from the status, ``code`` as given)."""
+    if anthropic_path(path):
+        return anthropic_error(status, message, headers=headers)
+    type_ = (
+        "server_error" if status >= 500 else "rate_limit_error" if status == 429 else None
+    ) or "invalid_request_error"
+    return openai_error(status, message, type_, code or None, headers=headers)
 
 
 def limit_body(app: ASGIApp, max_bytes: int) -> ASGIApp:
@@ -90,22 +144,26 @@ def limit_body(app: ASGIApp, max_bytes: int) -> ASGIApp:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
-    response = openai_error(
-        413, f"The request body is larger than {max_bytes} bytes.", code="request_too_large"
-    )
+    message = f"The request body is larger than {max_bytes} bytes."
+    response = error_for_path(str(scope.get("path", "")), 413, message, "request_too_large")
     await response(scope, receive, send)
 
 
 def _bearer_token(headers: list[tuple[bytes, bytes]]) -> bytes:
-    """The token of an ``Authorization: Bearer …`` header (the scheme in any case), or b""."""
-    value = dict(headers).get(b"authorization", b"")
+    """The token of an ``Authorization: Bearer …`` header (the scheme in any case), else of an
+    ``x-api-key`` header (as Anthropic's clients send it), or b""."""
+    named = dict(headers)
+    value = named.get(b"authorization", b"")
     scheme, _, token = value.strip().partition(b" ")
-    return token.strip() if scheme.lower() == b"bearer" else b""
+    if scheme.lower() == b"bearer" and token.strip():
+        return token.strip()
+    return named.get(b"x-api-key", b"").strip()
 
 
 def require_key(app: ASGIApp, api_key: str, public: Callable[[str], bool] | None = None) -> ASGIApp:
-    """Answer 401 unless ``Authorization: Bearer api_key``, on every path but the probes (and
-    those ``public`` says hold no data: the chat page's static files).
+    """Answer 401 unless ``Authorization: Bearer api_key`` (or ``x-api-key: api_key``), on
+    every path but the probes (and those ``public`` says hold no data: the chat page's static
+    files).
 
     The key is compared in constant time. CORS preflights (``OPTIONS`` with
     ``Access-Control-Request-Method``) carry no credentials by design: they pass, and the CORS
@@ -121,7 +179,12 @@ def require_key(app: ASGIApp, api_key: str, public: Callable[[str], bool] | None
                 name == b"access-control-request-method" for name, _ in headers
             )
             if not preflight and not hmac.compare_digest(_bearer_token(headers), expected):
-                response = openai_error(401, "Incorrect API key provided.", code="invalid_api_key")
+                response = error_for_path(
+                    str(scope.get("path", "")),
+                    401,
+                    "Incorrect API key provided.",
+                    "invalid_api_key",
+                )
                 await response(scope, receive, send)
                 return
         await app(scope, receive, send)

@@ -1,5 +1,7 @@
 """The API's routes: the probes (``/health``, ``/ready``), the models (``/v1/models``, from the
-service registry) and ``POST /v1/chat/completions`` (handled by :mod:`g4f.api.chat`).
+service registry) and the shapes (:mod:`g4f.api.shapes`): ``POST /v1/chat/completions``,
+``/v1/responses`` (and ``GET``/``DELETE /v1/responses/{id}``), ``POST /v1/messages`` and
+``/v1/messages/count_tokens``.
 
 The routes read what they serve from :class:`Served`, kept on the app's state.
 """
@@ -20,10 +22,12 @@ from ..engine.backend import Backend
 from ..openai import UnknownModel
 from ..openai.request import model_for
 from ..services.registry import entry
-from .chat import ChatCompletions
 from .errors import openai_error_for
 from .middleware import openai_error
 from .schema import ChatRequest
+from .shapes.chat_completions import ChatCompletions
+from .shapes.messages import CountRequest, Messages, MessagesRequest
+from .shapes.responses import Responses, ResponsesRequest
 
 __all__ = ["Readiness", "Served", "router", "served"]
 
@@ -61,12 +65,16 @@ class Served:
         service: the upstream's service (its models are listed).
         readiness: the cached upstream check.
         chat: the chat-completions handler.
+        responses: the Responses API handler.
+        messages: the Messages API handler.
         backend: the upstream, while the app runs (its lifespan sets it).
     """
 
     service: str
     readiness: Readiness
     chat: ChatCompletions
+    responses: Responses
+    messages: Messages
     backend: Backend | None = None
 
     def upstream(self) -> Backend:
@@ -131,3 +139,35 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
     """One turn: the answer whole, or streamed as server-sent events (``"stream": true``)."""
     state = served(request.app)
     return await state.chat.answer(body, state.upstream())
+
+
+@router.post("/v1/responses", response_model=None)
+async def create_response(body: ResponsesRequest, request: Request) -> Response:
+    """One turn as a Responses API ``response``, whole or streamed (``"stream": true``)."""
+    state = served(request.app)
+    return await state.responses.create(body, state.upstream())
+
+
+@router.get("/v1/responses/{response_id}", response_model=None)
+async def retrieve_response(response_id: str, request: Request) -> Response:
+    """A kept response."""
+    return await served(request.app).responses.retrieve(response_id)
+
+
+@router.delete("/v1/responses/{response_id}", response_model=None)
+async def delete_response(response_id: str, request: Request) -> Response:
+    """Forget a kept response."""
+    return await served(request.app).responses.delete(response_id)
+
+
+@router.post("/v1/messages", response_model=None)
+async def create_message(body: MessagesRequest, request: Request) -> Response:
+    """One turn as an Anthropic ``message``, whole or streamed (``"stream": true``)."""
+    state = served(request.app)
+    return await state.messages.create(body, state.upstream())
+
+
+@router.post("/v1/messages/count_tokens", response_model=None)
+async def count_tokens(body: CountRequest, request: Request) -> Response:
+    """The estimated input tokens of a Messages request."""
+    return await served(request.app).messages.count_tokens(body)

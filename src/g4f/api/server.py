@@ -10,8 +10,8 @@ import multiprocessing
 import multiprocessing.process
 import signal
 import socket
-from collections.abc import Sequence
-from types import TracebackType
+from collections.abc import Callable, Sequence
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -23,7 +23,7 @@ from .crash import enable_crash_reports
 from .middleware import error_body
 from .settings import ApiSettings
 
-__all__ = ["ApiThread", "listen", "run", "run_workers", "serve"]
+__all__ = ["ApiThread", "exit_status", "listen", "run", "run_workers", "serve"]
 
 
 def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message: str) -> None:
@@ -126,11 +126,16 @@ def _protocol(settings: ApiSettings) -> type[asyncio.Protocol]:
 
 
 def _config(
-    settings: ApiSettings, host: str, port: int, log_level: str, backend: Backend | None = None
+    settings: ApiSettings,
+    host: str,
+    port: int,
+    log_level: str,
+    backend: Backend | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> uvicorn.Config:
     http = settings.http
     return uvicorn.Config(
-        create_app(settings, backend=backend),
+        create_app(settings, backend=backend, stopping=stopping),
         host=host,
         port=port,
         log_level=log_level,
@@ -179,6 +184,52 @@ def _raise_file_limit(settings: ApiSettings) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping gracefully: on SIGINT or SIGTERM, ``stopping`` is set (the
+    turns still running end at once, a stream with an error event saying the server stops)
+    and the signal is remembered in :attr:`signals` instead of being raised again after the
+    shutdown (which, under ``asyncio.Runner``, made Ctrl-C exit 0)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: asyncio.Event) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+        self.signals: list[int] = []
+        """The signals that stopped the server, in order."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().serve(sockets=sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        # Reported by run()'s exit status, not raised again when the handlers are restored.
+        self._captured_signals.clear()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.signals.append(sig)
+        super().handle_exit(sig, frame)
+        self.begin_stopping()
+
+    def begin_stopping(self) -> None:
+        """Set ``stopping`` on the server's loop (from a signal handler or another thread)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.stopping.set)
+
+
+def _server(
+    settings: ApiSettings, host: str, port: int, log_level: str, backend: Backend | None = None
+) -> _Server:
+    stopping = asyncio.Event()
+    return _Server(_config(settings, host, port, log_level, backend, stopping), stopping)
+
+
+def exit_status(signals: Sequence[int]) -> int:
+    """The exit status of a server stopped by ``signals``: 128 + the last one (130 for
+    SIGINT, 143 for SIGTERM), as a shell reports a process a signal ended; else 0."""
+    return 128 + signals[-1] if signals else 0
+
+
 async def serve(
     settings: ApiSettings,
     *,
@@ -186,11 +237,12 @@ async def serve(
     port: int = 1337,
     log_level: str = "info",
     sock: socket.socket | None = None,
-) -> None:
-    """Serve the API until cancelled (or until uvicorn receives a signal), on ``sock`` if
-    given (see :func:`listen`), else on ``host:port``."""
-    server = uvicorn.Server(_config(settings, host, port, log_level))
+) -> int:
+    """Serve the API until cancelled or signalled, on ``sock`` if given (see :func:`listen`),
+    else on ``host:port``; the exit status (:func:`exit_status`)."""
+    server = _server(settings, host, port, log_level)
     await server.serve(sockets=[sock] if sock is not None else None)
+    return exit_status(server.signals)
 
 
 def run(
@@ -200,9 +252,10 @@ def run(
     port: int = 1337,
     log_level: str = "info",
     sock: socket.socket | None = None,
-) -> None:
+) -> int:
     """Serve the API in the foreground until interrupted, on uvloop when it is installed
-    (the ``api`` extra installs it and httptools: together several times the throughput)."""
+    (the ``api`` extra installs it and httptools: together several times the throughput);
+    the exit status (130 after SIGINT, 143 after SIGTERM)."""
     enable_crash_reports()  # a fatal signal leaves "Fatal Python error: …" in the log
     _raise_file_limit(settings)
     _return_large_buffers()
@@ -212,7 +265,7 @@ def run(
 
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(settings, host=host, port=port, log_level=log_level, sock=sock))
+        return runner.run(serve(settings, host=host, port=port, log_level=log_level, sock=sock))
 
 
 def run_workers(
@@ -230,8 +283,7 @@ def run_workers(
     """
     port = sock.getsockname()[1]
     if settings.workers == 1:
-        run(settings, host=host, port=port, log_level=log_level, sock=sock)
-        return 0
+        return run(settings, host=host, port=port, log_level=log_level, sock=sock)
     context = multiprocessing.get_context("fork")
     workers = [
         context.Process(
@@ -272,7 +324,8 @@ class ApiThread:
 
     The listening socket is bound before the thread starts, so requests made right away wait
     in its backlog until the server accepts them. ``backend`` replaces the upstream the
-    settings would build (as for :func:`~g4f.api.app.create_app`).
+    settings would build (as for :func:`~g4f.api.app.create_app`); ``loop_factory`` makes the
+    thread's event loop (``uvloop.new_event_loop``, as ``g4f api`` runs).
     """
 
     def __init__(
@@ -281,11 +334,13 @@ class ApiThread:
         *,
         host: str = "127.0.0.1",
         backend: Backend | None = None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
     ) -> None:
         self.settings = settings or ApiSettings()
+        self._loop_factory = loop_factory
         self._host = host
         self._backend = backend
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: LoopThread | None = None
         self._serving: concurrent.futures.Future[None] | None = None
         self.url = ""
@@ -294,9 +349,8 @@ class ApiThread:
         """Start serving; return ``http://host:port``."""
         sock = socket.create_server((self._host, 0))
         self.url = f"http://{self._host}:{sock.getsockname()[1]}"
-        config = _config(self.settings, self._host, 0, "warning", self._backend)
-        self._server = uvicorn.Server(config)
-        self._thread = LoopThread("g4f-api")
+        self._server = _server(self.settings, self._host, 0, "warning", self._backend)
+        self._thread = LoopThread("g4f-api", self._loop_factory)
         self._serving = self._thread.submit(self._server.serve(sockets=[sock]))
         return self.url
 
@@ -304,6 +358,7 @@ class ApiThread:
         """Stop serving and join the thread."""
         if self._server is not None:
             self._server.should_exit = True
+            self._server.begin_stopping()
         if self._thread is not None and self._serving is not None:
             try:
                 self._serving.result()

@@ -1,8 +1,10 @@
 """The ``g4f`` command: ``chat`` talks to Bing, Microsoft 365 Copilot or a hub, ``hub`` runs the
-local hub, ``api`` runs the OpenAI-compatible server.
+local hub, ``api`` runs the OpenAI-compatible server, ``token`` shows what a Microsoft 365
+Copilot token holds (its own exit status: :data:`g4f.cli.token.TOKEN_EXIT`).
 
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
-error (a bug: please report it), 130 interrupted, and
+error (a bug: please report it), 78 the command could not start (a missing extra, a busy port,
+a file it cannot write: :mod:`g4f.cli.startup`), 130 interrupted, and
 per error class its code (:data:`g4f.cli.exit_codes.EXIT_CODES`, the table in the README).
 """
 
@@ -20,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
 from ..api.store import ENV_STORE_KEY, default_store_url
-from ..engine.config import Timeouts
 from ..hub import Hub, make_test_token, running_hub
 from ..hub.responder import words_responder
 from ..protocol import Style
@@ -28,10 +29,14 @@ from ..services import Image, registry
 from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
 from ..services.spec import ServiceEntry
+from . import startup
 from .exit_codes import exit_code_for
 from .local_api import start_local_hub
-from .options import ENV_API_KEY, parse
+from .options import ENV_API_KEY, parse, timeouts_of
+from .ownership import ownership_warning
 from .services import check_given, loaded_options
+from .token import token_command
+from .warnings import with_warn
 
 if TYPE_CHECKING:
     from .chat import BackendFactory
@@ -57,6 +62,8 @@ def _hub(args: argparse.Namespace) -> int:
         "max_turns": args.max_turns,
         "m365_scenario": args.m365_scenario,
         "max_messages": args.max_messages,
+        "chatapi_scenario": args.chatapi_scenario,
+        "tls": args.tls,
     }
     if args.answer_words:
         options["responder"] = words_responder(args.answer_words)
@@ -64,7 +71,12 @@ def _hub(args: argparse.Namespace) -> int:
         hub = Hub.from_cassette(args.cassette, **options)
     else:
         hub = Hub(scenario=args.scenario, **options)
-    asyncio.run(_serve_hub(hub, args.host, args.port))
+    if args.token_lifetime is not None:
+        hub.chatapi.identity.access_lifetime = args.token_lifetime
+    try:
+        asyncio.run(_serve_hub(hub, args.host, args.port))
+    except OSError as exc:  # the hub's port (its handlers' errors are their answers)
+        raise startup.explain_listen(exc, args.host, args.port) from None
     return 0
 
 
@@ -76,14 +88,32 @@ async def _serve_hub(hub: Hub, host: str, port: int) -> None:
             f"Microsoft 365 Copilot clients: export {ENV_M365_URL}={url} "
             "(a token: g4f hub --print-token)\n"
         )
+        _hub_chatapi_lines(hub, url)
         sys.stderr.flush()
         await asyncio.Event().wait()
 
 
+def _hub_chatapi_lines(hub: Hub, url: str) -> None:
+    """How Chat API clients reach the hub, and the certificate a TLS hub serves with."""
+    paths = {e.env_url: e.local_options(url)["url"] for e in registry.REGISTRY.values()}
+    urls = " ".join(f"{name}={at}" for name, at in paths.items() if at != url)
+    sys.stderr.write(f"Chat API clients: export {urls}\n")
+    if hub.certificate is not None:
+        ca = hub.certificate.ca
+        sys.stderr.write(f"g4f hub TLS certificate authority: {ca}\n")
+        sys.stderr.write(f"trust it with: export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}\n")
+        sys.stderr.write(
+            f"sign in with: g4f login --service graph --client-id <your app> --tenant <tenant> "
+            f"--authority {url}/<tenant> (device codes are approved at once)\n"
+        )
+
+
 def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -> int:
-    from .chat import ChatOptions, interactive, make_output, one_shot
+    from .chat import ChatOptions, document_url, interactive, make_output, one_shot
 
     chosen = check_given(args, "chat")
+    if args.record is not None:
+        startup.check_writable(args.record, "the cassette")
     options = ChatOptions(
         url=args.url,
         local=args.local,
@@ -91,13 +121,15 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
         search=not args.no_search,
         proxy=args.proxy,
         timeout=args.timeout,
+        timeouts=timeouts_of(args),
         json=args.json,
         record=args.record,
         retries=args.retries,
         service=chosen.name,
-        service_options=loaded_options(args, chosen),
+        service_options=with_warn(chosen, loaded_options(args, chosen)),
         tone=args.model or None,
         images=tuple(_image(path) for path in args.image),
+        files=tuple(document_url(url) for url in args.file),
         backend_for=backend_for or registry.backend_for,
     )
     output = make_output(options, sys.stdout, sys.stderr)
@@ -105,7 +137,9 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
     if prompt is None and sys.stdin.isatty():
         return interactive(options, output)
     if prompt is None or prompt == "-":
-        prompt = sys.stdin.read()  # read before the event loop starts: no blocking inside it
+        prompt = _read_stdin()  # before the event loop starts: no blocking inside it
+    else:
+        _check_text(prompt, "the prompt")
     if not prompt.strip():
         raise ValueError("the prompt is empty")
     try:
@@ -120,6 +154,33 @@ def _chat(args: argparse.Namespace, backend_for: BackendFactory | None = None) -
             output.notice(registry.entry(options.service).offline_hint)
         return code
     return 0
+
+
+def _read_stdin() -> str:
+    """Standard input as text; a usage error if it is not UTF-8."""
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"standard input is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+            f"{exc.start}); convert it first, e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
+    _check_text(text, "standard input")
+    return text
+
+
+def _check_text(text: str, where: str) -> None:
+    """A usage error if ``text`` holds bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no upstream can be sent)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = ord(text[exc.start]) - 0xDC00 if 0xDC80 <= ord(text[exc.start]) <= 0xDCFF else None
+        shown = f"byte 0x{byte:02x}" if byte is not None else "a character"
+        raise ValueError(
+            f"{where} is not UTF-8 text ({shown} at position {exc.start}); convert it first, "
+            "e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
 
 
 def _image(path: Path) -> Image:
@@ -141,12 +202,11 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
 
 
 def _api(args: argparse.Namespace) -> int:
-    try:
-        from ..api.server import listen, run_workers
-    except ImportError as exc:
-        raise ValueError(str(exc)) from None
+    run_workers = startup.api_server().run_workers  # the extra's packages, or what to install
+    from ..api.notices import log_upstream_warning  # loaded with the extra only
+
     chosen = check_given(args, "api")
-    service_options = loaded_options(args, chosen)
+    service_options = with_warn(chosen, loaded_options(args, chosen), log_upstream_warning)
     if args.local:  # a hub in this process, serving until the process ends
         _, local = start_local_hub(chosen)
         args.url = local.get("url")
@@ -160,7 +220,7 @@ def _api(args: argparse.Namespace) -> int:
         )
     settings = _api_settings(args, chosen, service_options)
     stored = _check_store(settings)  # an unusable store is reported before anything runs
-    sock = listen(args.host, args.port)  # so is a busy port
+    sock = startup.listen(args.host, args.port)  # so is a busy port
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
@@ -177,7 +237,8 @@ def _api(args: argparse.Namespace) -> int:
             f"${ENV_STORE_KEY} encrypts them\n"
         )
     sys.stderr.flush()
-    return run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+    status: int = run_workers(settings, host=args.host, log_level=args.log_level, sock=sock)
+    return status
 
 
 def _api_settings(
@@ -189,7 +250,7 @@ def _api_settings(
             chosen.name,
             url=args.url,
             proxy=args.proxy,
-            timeouts=Timeouts(read=args.timeout),
+            timeouts=timeouts_of(args),
             idle_websockets=args.idle_websockets,
             **service_options,
         ),
@@ -254,14 +315,26 @@ def main(argv: Sequence[str] | None = None, *, backend_for: BackendFactory | Non
     args = parse(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    warning = ownership_warning(thorough=False)
+    if warning:
+        sys.stderr.write(warning + "\n")
     try:
         if args.command == "chat":
             return _chat(args, backend_for)
         if args.command == "api":
             return _api(args)
+        if args.command in ("login", "logout"):
+            from .login import run_login, run_logout
+
+            return run_login(args) if args.command == "login" else run_logout(args)
+        if args.command == "token":
+            return token_command(args)
         return _hub(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except startup.StartupError as exc:
+        sys.stderr.write(f"g4f: error: {exc}\n")
+        return startup.EXIT_STARTUP
     except BrokenPipeError:
         # The reader went away (`g4f chat … | head`): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -18,11 +19,12 @@ from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..hub import Hub, running_hub
 from ..hub.server import DEMO_PACE
-from ..protocol import Style
+from ..protocol import Event, Final, Style, TextDelta
 from ..protocol.conversation import Conversation
 from ..services import Image
 from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
-from .output import JsonOutput, Output, TerminalOutput
+from .multiline import read_question
+from .output import CONNECTING, WAITING, JsonOutput, Output, TerminalOutput
 
 __all__ = ["HELP", "BackendFactory", "ChatOptions", "ChatSession", "interactive", "one_shot"]
 
@@ -30,13 +32,29 @@ HELP = """\
 Commands:
   /new           start a new conversation
   /style NAME    creative, balanced or precise (from the next question on; Bing)
-  /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot)
-  /save FILE     save the conversation to FILE (JSON; for Bing it holds the conversation's
-                 signatures, for Microsoft 365 Copilot its ids and tone — never the token)
-  /load FILE     continue a conversation saved with /save
+  /model TONE    the model, by tone, from the next question on (Microsoft 365 Copilot;
+                 Gpt_Quick, m365-gpt-quick and m365/Gpt_Quick are one; a refused one is dropped)
+  /image FILE    attach a PNG, JPEG, GIF or WebP image to the next question (Microsoft 365
+                 Copilot; --image does so for the first)
+  /file URL      a SharePoint/OneDrive document the next questions may read (/file off: none;
+                 the Chat API: --service graph or workiq)
+  /web on|off    web grounding from the next question on (services that can switch it)
+  /save FILE     save the conversation to FILE (JSON: its questions and answers, and for
+                 Bing its signatures, for Microsoft 365 Copilot its ids and tone — never
+                 the token)
+  /load FILE     continue a conversation saved with /save (if the server has forgotten
+                 it, the saved questions and answers are shown)
   /help          this help
   /quit          leave (so do Ctrl-D, and Ctrl-C at the prompt)
+A line ending with a backslash (\\) continues on the next: the question is every line, joined.
 Ctrl-C while an answer streams stops that answer and keeps the session."""
+
+
+def document_url(url: str) -> str:
+    """``url`` if it can name a SharePoint or OneDrive document, else ``ValueError``."""
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        raise ValueError(f"a document must be a SharePoint or OneDrive https:// URL, not {url!r}")
+    return url
 
 
 BackendFactory: TypeAlias = Callable[..., Backend]
@@ -50,7 +68,10 @@ class ChatOptions:
 
     Attributes:
         service_options: the chosen service's own options, loaded (``cookies``, ``token_file``).
+        timeout: ``--timeout``, the read timeout (it wins over ``timeouts.read``).
+        timeouts: the other waits (``--connect-timeout``, ``--create-timeout``, …).
         tone: ``--model``, for a service whose models are tones.
+        files: ``--file``, document URLs every turn may read (a service with ``files``).
         backend_for: what builds the backend (:func:`g4f.services.registry.backend_for`).
     """
 
@@ -60,6 +81,7 @@ class ChatOptions:
     search: bool = True
     proxy: str | None = None
     timeout: float = Timeouts().read
+    timeouts: Timeouts = field(default_factory=Timeouts)
     json: bool = False
     record: Path | None = None
     retries: int = RetryPolicy().attempts
@@ -67,6 +89,7 @@ class ChatOptions:
     service_options: Mapping[str, Any] = field(default_factory=dict)
     tone: str | None = None
     images: tuple[Image, ...] = ()
+    files: tuple[str, ...] = ()
     backend_for: BackendFactory = backend_for
 
 
@@ -99,7 +122,7 @@ async def open_client(
             backend = options.backend_for(
                 options.service,
                 proxy=options.proxy,
-                timeouts=Timeouts(read=options.timeout),
+                timeouts=dataclasses.replace(options.timeouts, read=options.timeout),
                 retry=RetryPolicy(attempts=options.retries, on_retry=on_retry),
                 record=options.record,
                 **given,
@@ -117,21 +140,53 @@ async def run_turn(
     conversation: Conversation | None = None,
     images: tuple[Image, ...] = (),
     tone: str | None = None,
-) -> None:
-    """Ask one question and show its events as they come."""
+    files: tuple[str, ...] = (),
+) -> str:
+    """Ask one question and show its events as they come (``files`` only when some are
+    given, so that a backend without them is asked as before); the answer's text."""
+    more: dict[str, Any] = {"files": files} if files else {}
     stream = client.ask(
-        prompt, conversation=conversation, style=style, search=search, images=images, tone=tone
+        prompt,
+        conversation=conversation,
+        style=style,
+        search=search,
+        images=images,
+        tone=tone,
+        **more,
     )
     try:
-        async with output.connecting():
+        # A conversation made already (the session's): what is left is the answer's wait.
+        async with output.connecting(WAITING if conversation is not None else CONNECTING):
             first = await anext(stream, None)
+        answer = Answer()
         if first is not None:
-            output.event(first)
+            output.event(answer.add(first))
             async for event in stream:
-                output.event(event)
+                output.event(answer.add(event))
     finally:
         await stream.aclose()
     output.end_turn()
+    return answer.text()
+
+
+class Answer:
+    """An answer's text as its events bring it: the final one, else the deltas joined."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self._final: str | None = None
+
+    def add(self, event: Event) -> Event:
+        """Take ``event``'s text; ``event`` itself."""
+        if isinstance(event, TextDelta):
+            self._pieces.append(event.text)
+        elif isinstance(event, Final):
+            self._final = event.text
+        return event
+
+    def text(self) -> str:
+        """The answer so far."""
+        return self._final if self._final is not None else "".join(self._pieces)
 
 
 async def one_shot(
@@ -148,6 +203,7 @@ async def one_shot(
             search=options.search,
             images=options.images,
             tone=options.tone,
+            files=options.files,
         )
 
 
@@ -162,7 +218,12 @@ class ChatSession:
         self.backend = backend
         self.style = options.style
         self.tone = options.tone
+        self.files = options.files
+        self.search = options.search
+        self.images = options.images  # attached to the next question
         self.conversation: Conversation | None = None
+        self.transcript: list[dict[str, str]] = []
+        """The conversation's questions and answers (``/save`` keeps them)."""
 
     def command(self, line: str) -> bool:
         """Run a ``/command``; ``False`` means quit."""
@@ -173,12 +234,18 @@ class ChatSession:
         if name == "/help":
             self.output.notice(HELP)
         elif name == "/new":
-            self.conversation = None
+            self.conversation, self.transcript = None, []
             self.output.notice("New conversation.")
         elif name == "/style":
             self._style(argument)
         elif name == "/model":
             self._model(argument)
+        elif name == "/file":
+            self._file(argument)
+        elif name == "/web":
+            self._web(argument)
+        elif name == "/image":
+            self._image(argument)
         elif name == "/save":
             self._save(argument)
         elif name == "/load":
@@ -208,18 +275,60 @@ class ChatSession:
                 self.conversation.style = self.style  # /save keeps the style in use
             self.output.notice(f"Style: {self.style.value}.")
 
-    def _model(self, tone: str) -> None:
+    def _model(self, name: str) -> None:
+        """The tone of the next questions, by any of its names (the service's normaliser, as
+        ``--model`` and the API take them); it becomes the conversation's (and what ``/save``
+        writes) once the service accepted it."""
         if self._lacks("tones", "/model"):
             return
-        tones = entry(self.options.service).tones
-        if not tone:
+        service = entry(self.options.service)
+        tones = service.tones
+        if not name:
             self.output.notice(f"Usage: /model TONE (known: {', '.join(tones)})")
+            return
+        found = service.find_model(name)
+        tone = found.tone if found is not None and found.tone else name
+        self.tone = tone
+        known = "" if tone in tones else f" (not a known tone; known: {', '.join(tones)})"
+        self.output.notice(f"Model: {tone}{known}.")
+
+    def _image(self, path: str) -> None:
+        if self._lacks("images", "/image"):
+            return
+        if not path:
+            self.output.notice(f"Usage: /image FILE ({len(self.images)} attached to the next)")
+            return
+        try:
+            image = Image.from_file(Path(path).expanduser())
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.output.notice(f"Could not attach {path}: {why}")
         else:
-            self.tone = tone
-            if self.conversation is not None:
-                self.conversation.tone = tone  # /save keeps the tone in use
-            known = "" if tone in tones else f" (not a known tone; known: {', '.join(tones)})"
-            self.output.notice(f"Model: {tone}{known}.")
+            self.images = (*self.images, image)
+            self.output.notice(f"Attached {path} to the next question.")
+
+    def _file(self, url: str) -> None:
+        if self._lacks("files", "/file"):
+            return
+        if url in ("", "off"):
+            self.files = ()
+            self.output.notice("No documents." if url else "Usage: /file URL, or /file off")
+            return
+        try:
+            self.files = (*self.files, document_url(url))
+        except ValueError as exc:
+            self.output.notice(str(exc))
+        else:
+            self.output.notice(f"Documents for the next questions: {', '.join(self.files)}.")
+
+    def _web(self, switch: str) -> None:
+        if self._lacks("search_toggle", "/web"):
+            return
+        if switch not in ("on", "off"):
+            self.output.notice("Usage: /web on, or /web off")
+            return
+        self.search = switch == "on"
+        self.output.notice(f"Web grounding {switch} from the next question on.")
 
     def _save(self, path: str) -> None:
         if not path:
@@ -228,9 +337,10 @@ class ChatSession:
             self.output.notice("Nothing to save yet: ask something first.")
         else:
             try:
-                write_private(Path(path), json.dumps(self.conversation.to_dict(), indent=2) + "\n")
+                saved = {**self.conversation.to_dict(), "transcript": self.transcript}
+                write_private(Path(path), json.dumps(saved, indent=2, ensure_ascii=False) + "\n")
             except OSError as exc:
-                self.output.notice(f"Could not save to {path}: {exc.strerror or exc}")
+                self.output.notice(f"Could not save {path}: {file_problem(exc)}.")
             else:
                 self.output.notice(f"Saved to {path}.")
 
@@ -239,9 +349,11 @@ class ChatSession:
             self.output.notice("Usage: /load FILE")
             return
         try:
-            self.conversation = Conversation.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, ValueError) as exc:
-            self.output.notice(f"Could not load {path}: {exc}")
+            saved = json.loads(Path(path).read_text(encoding="utf-8"))
+            loaded = Conversation.from_dict(saved), _transcript(saved)
+            self.conversation, self.transcript = loaded
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            self.output.notice(f"Could not load {path}: {file_problem(exc)}.")
         else:
             self.style = self.conversation.style
             self.tone = self.conversation.tone or self.tone
@@ -256,16 +368,35 @@ class ChatSession:
         if self.conversation is None:
             async with self.output.connecting():
                 self.conversation = await self.backend.start_conversation(self.style)
-            if self.tone is not None:
-                self.conversation.tone = self.tone
-        await run_turn(
-            self.backend,
-            prompt,
-            self.output,
-            style=self.style,
-            search=self.options.search,
-            conversation=self.conversation,
-        )
+        images, self.images = self.images, ()  # the next question's, sent or not
+        before = self.conversation.tone
+        try:
+            answer = await run_turn(
+                self.backend,
+                prompt,
+                self.output,
+                style=self.style,
+                search=self.search,
+                conversation=self.conversation,
+                images=images,
+                tone=self.tone,
+                files=self.files,
+            )
+        except errors.UnknownTone:
+            # A refused tone does not stay selected, nor in the conversation /save writes.
+            self.conversation.tone = self.tone = before
+            raise
+        self.transcript.append({"question": prompt, "answer": answer})
+
+    def _cannot_continue(self) -> None:
+        """The conversation is gone on the server: show what it said (a loaded one's
+        transcript is all that is left of it), then start afresh."""
+        if self.transcript:
+            lines = [f"> {t['question']}\n{t['answer']}" for t in self.transcript]
+            self.output.notice(
+                "The conversation cannot continue; what it said:\n\n" + "\n\n".join(lines)
+            )
+        self.conversation, self.transcript = None, []
 
     async def handle(self, line: str) -> bool:
         """One line typed at the prompt: a command, or a question whose failure is shown and
@@ -281,10 +412,38 @@ class ChatSession:
             await self.ask(line)
         except errors.G4FError as exc:
             self.output.error(exc, exit_code_for(exc))
+            if isinstance(exc, errors.UnknownTone):
+                self.output.notice(f"Model: back to {self.tone or 'the default'}.")
             if isinstance(exc, errors.ConversationExpired | errors.ConversationInvalid):
-                self.conversation = None
+                self._cannot_continue()
                 self.output.notice("The next question starts a new conversation.")
         return True
+
+
+def _transcript(saved: Any) -> list[dict[str, str]]:
+    """The questions and answers of a file ``/save`` wrote (none in one from before they were
+    kept); ``ValueError`` if they are not in its shape."""
+    kept = saved.get("transcript", []) if isinstance(saved, dict) else []
+    if not isinstance(kept, list) or not all(
+        isinstance(t, dict)
+        and isinstance(t.get("question"), str)
+        and isinstance(t.get("answer"), str)
+        for t in kept
+    ):
+        raise ValueError("not a saved conversation: its transcript is malformed")
+    return [{"question": t["question"], "answer": t["answer"]} for t in kept]
+
+
+def file_problem(exc: BaseException) -> str:
+    """What went wrong with a file the session reads or writes, in words (the same for
+    ``/save`` and ``/load``; never Python's ``None`` or a codec's jargon)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text (not a file /save wrote)"
+    if isinstance(exc, json.JSONDecodeError):
+        return "not JSON (not a file /save wrote)"
+    return str(exc).removesuffix(".") or "not a saved conversation"
 
 
 ENV_HISTORY = "G4F_HISTORY"
@@ -328,9 +487,19 @@ def _line_editing() -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
             readline.write_history_file(path)
             path.chmod(0o600)
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create ``directory`` (and its parents) if missing; the one this creates for us is the
+    owner's only (mode 0700), as the private files it holds are. A directory that exists is
+    left as it is (it may be the user's own, ``/tmp`` for a ``$G4F_HISTORY`` there)."""
+    if not directory.is_dir():
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        directory.chmod(0o700)  # whatever the umask
 
 
 def interactive(
@@ -349,7 +518,7 @@ def interactive(
         try:
             while True:
                 try:
-                    line = input("> ")
+                    line = read_question(input)
                 except (EOFError, KeyboardInterrupt):
                     output.notice("")
                     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,14 +20,17 @@ from ..api.store import ENV_STORE_KEY, default_store_url
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..hub.bing.scenarios import usage as scenario_usage
+from ..hub.chatapi import CHATAPI_SCENARIOS
 from ..hub.m365 import DEFAULT_MAX_MESSAGES, M365_SCENARIOS
 from ..hub.server import CREATE_SHAPES, DEFAULT_MAX_TURNS, DEMO_PACE
 from ..protocol import Style
 from ..services.bing import ENV_URL
 from ..services.m365.client import ENV_M365_URL
+from .login import add_login_parsers
 from .services import add_capability_flags, add_service_flags, url_help
+from .token import add_token_parser
 
-__all__ = ["ENV_API_KEY", "parse"]
+__all__ = ["ENV_API_KEY", "add_timeout_options", "parse", "timeouts_of"]
 
 if TYPE_CHECKING:  # generic only in typeshed
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -59,6 +63,34 @@ _positive_int = _checked(int, lambda v: v >= 1, "a whole number of at least 1")
 _port = _checked(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
 _seconds = _checked(float, lambda v: 0 < v < math.inf, "a positive number of seconds")
 _non_negative_seconds = _checked(float, lambda v: 0 <= v < math.inf, "0 or more seconds")
+
+
+def add_timeout_options(parser: argparse.ArgumentParser) -> None:
+    """``--connect-timeout``, ``--create-timeout`` and ``--turn-timeout`` (``Timeouts``'
+    other waits; ``--timeout``, the read one, is each command's own)."""
+    waits = (
+        ("connect", "to open a connection and have the websocket upgrade answered"),
+        ("create", "for a conversation-create (or upload) request"),
+        ("turn", "for a whole answer, however busy the server looks"),
+    )
+    for name, what in waits:
+        parser.add_argument(
+            f"--{name}-timeout",
+            type=_seconds,
+            default=getattr(_TIMEOUTS, name),
+            metavar="SECONDS",
+            help=f"longest wait {what} (default: %(default)s)",
+        )
+
+
+def timeouts_of(args: argparse.Namespace) -> Timeouts:
+    """The :class:`Timeouts` ``args`` ask for (``--timeout`` and ``--*-timeout``)."""
+    return Timeouts(
+        read=args.timeout,
+        connect=args.connect_timeout,
+        create=args.create_timeout,
+        turn=args.turn_timeout,
+    )
 
 
 def _chat_parser(commands: _Commands) -> None:
@@ -101,6 +133,7 @@ def _chat_turn_options(chat: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest silence allowed while an answer streams (default: %(default)s)",
     )
+    add_timeout_options(chat)
     chat.add_argument(
         "--retries",
         type=_positive_int,
@@ -162,6 +195,34 @@ def _hub_parser(commands: _Commands) -> None:
         help="print an unsigned test token the hub accepts (valid one hour) and exit",
     )
     _hub_play_options(hub)
+    _hub_chatapi_options(hub)
+
+
+def _hub_chatapi_options(hub: argparse.ArgumentParser) -> None:
+    """The hub's Chat API side and its sign-in endpoints."""
+    hub.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate authority and a loopback certificate the hub makes "
+        "(printed at start-up: trust it with REQUESTS_CA_BUNDLE and SSL_CERT_FILE); MSAL's "
+        "sign-in (g4f login --authority https://HOST:PORT/TENANT) needs it. The hub's identity "
+        "endpoints approve every device code at once: it is a test double, no one signs in",
+    )
+    hub.add_argument(
+        "--token-lifetime",
+        type=_positive_int,
+        default=None,
+        metavar="SECONDS",
+        help="lifetime of the access tokens the sign-in endpoints issue (default: 3600; under "
+        "300, MSAL renews them silently at every use)",
+    )
+    hub.add_argument(
+        "--chatapi-scenario",
+        default="compact",
+        choices=list(CHATAPI_SCENARIOS),
+        metavar="NAME",
+        help=f"what every Chat API turn plays (default: compact): {', '.join(CHATAPI_SCENARIOS)}",
+    )
 
 
 def _hub_play_options(hub: argparse.ArgumentParser) -> None:
@@ -333,6 +394,7 @@ def _api_upstream_options(api: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="longest upstream silence while an answer streams (default: %(default)s)",
     )
+    add_timeout_options(api)
     api.add_argument(
         "--idle-websockets",
         type=_positive_int,
@@ -343,6 +405,18 @@ def _api_upstream_options(api: argparse.ArgumentParser) -> None:
     )
 
 
+class _Version(argparse.Action):
+    """``--version``: the version, and a warning when another distribution (gpt4free's
+    ``g4f``) owns files in the same import package."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from .ownership import ownership_warning
+
+        sys.stdout.write(f"g4f-bing {__version__}\n")
+        warning = ownership_warning()
+        parser.exit(message=f"{warning}\n" if warning else None)  # stderr
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The ``g4f`` parser and its sub-commands' parsers by name."""
     parser = argparse.ArgumentParser(
@@ -350,12 +424,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         description="A client for the ChatHub protocol — Bing Chat's (2023) and Microsoft 365 "
         "Copilot's — with a local hub.",
     )
-    parser.add_argument("--version", action="version", version=f"g4f-bing {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _chat_parser(commands)
     _hub_parser(commands)
     _api_parser(commands)
+    add_login_parsers(commands)
+    add_token_parser(commands)
     for sub in commands.choices.values():  # -v after the sub-command too
         sub.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log to stderr"

@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 import shutil
+import time
 import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any, TextIO, assert_never
@@ -34,6 +35,12 @@ YELLOW, RED = "\x1b[33m", "\x1b[31m"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+CONNECTING = "connecting"
+"""The phase shown while a conversation is being created."""
+WAITING = "waiting for the answer"
+"""The phase shown from the question sent until the answer's first event."""
+
+
 def error_line(error: errors.G4FError) -> str:
     """One line: what happened and what to do."""
     return f"g4f: error: {type(error).__name__}: {error}"
@@ -47,8 +54,9 @@ class Output:
         self._wrote = False
 
     @contextlib.asynccontextmanager
-    async def connecting(self) -> AsyncIterator[None]:
-        """Shown while waiting for the first event (a spinner on a terminal)."""
+    async def connecting(self, phase: str = CONNECTING) -> AsyncIterator[None]:
+        """Shown while waiting: ``phase`` (:data:`CONNECTING`, :data:`WAITING`) and the time
+        elapsed, on a spinner on a terminal."""
         yield
 
     def event(self, event: Event) -> None:
@@ -151,10 +159,13 @@ class TerminalOutput(Output):
         self._segments: list[tuple[str, str]] = []
         self._extras: list[str] = []
         self._retraction: Retraction | None = None
+        self._counter = ""
+        self.clock = time.monotonic
+        """What the spinner measures the time elapsed with (a test gives its own clock)."""
 
     @contextlib.asynccontextmanager
-    async def connecting(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._spin())
+    async def connecting(self, phase: str = CONNECTING) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._spin(phase))
         try:
             yield
         finally:
@@ -164,9 +175,12 @@ class TerminalOutput(Output):
             self.stderr.write("\r\x1b[K")
             self.stderr.flush()
 
-    async def _spin(self) -> None:
+    async def _spin(self, phase: str) -> None:
+        started = self.clock()
         for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
-            self.stderr.write(f"\r{self._dim}{frame} connecting…{self._reset_style}")
+            elapsed = self.clock() - started
+            shown = f" {elapsed:.0f} s" if elapsed >= 1 else ""
+            self.stderr.write(f"\r\x1b[K{self._dim}{frame} {phase}…{shown}{self._reset_style}")
             self.stderr.flush()
             await asyncio.sleep(0.08)
 
@@ -204,8 +218,8 @@ class TerminalOutput(Output):
                     f"{self._yellow}This conversation reached its turn limit; "
                     f"type /new to start another.{reset}"
                 )
-            case Throttling(used=used, limit=limit):
-                self._extras.append(f"{dim}(turn {used} of {limit}){reset}")
+            case Throttling(used=used, limit=limit):  # sent more than once a turn: shown once
+                self._counter = f"{dim}(turn {used} of {limit}){reset}"
             case Final():
                 self._redraw()
             case _:
@@ -232,7 +246,7 @@ class TerminalOutput(Output):
         elif self._retraction is not None:
             self.stdout.write("\n" + notice)
         self.stdout.write("\n")
-        for extra in self._extras:
+        for extra in [*self._extras, *([self._counter] if self._counter else [])]:
             self.stdout.write(extra + "\n")
         self.stdout.flush()
         self._reset()
@@ -250,6 +264,7 @@ class TerminalOutput(Output):
     def _reset(self) -> None:
         self._screen, self._segments = "", []
         self._extras, self._retraction = [], None
+        self._counter = ""  # the conversation's turn counter, the last one sent
         self._wrote = False
 
     def end_turn(self) -> None:

@@ -72,6 +72,15 @@ CAPABILITY_FLAGS: tuple[CapabilityFlag, ...] = (
         lambda _: "attach a PNG, JPEG, GIF or WebP image (repeatable)",
         (("action", "append"), ("default", []), ("type", Path), ("metavar", "FILE")),
     ),
+    CapabilityFlag(
+        "--file",
+        "file",
+        "files",
+        lambda _: (
+            "a SharePoint or OneDrive document (its https:// URL) the answer may read (repeatable)"
+        ),
+        (("action", "append"), ("default", []), ("metavar", "URL")),
+    ),
 )
 """The ``g4f chat`` flags of what only some services can do."""
 
@@ -112,12 +121,16 @@ def add_service_flags(parser: argparse.ArgumentParser, command: str) -> None:
         option = owners[0].option(dest)
         assert option is not None
         parser.add_argument(
-            flag, dest=dest, metavar=option.metavar, help=_prefix(owners) + option.help
+            flag,
+            dest=dest,
+            metavar=option.metavar,
+            help=_prefix(owners) + option.help,
+            choices=option.choices or None,
         )
 
 
 def add_capability_flags(parser: argparse.ArgumentParser) -> None:
-    """``--model`` and ``--image``, with the help of the services that take them."""
+    """``--model``, ``--image`` and ``--file``, with the help of the services that take them."""
     for capability in CAPABILITY_FLAGS:
         owners = capability.owners()
         help_text = capability.help(owners[0]) if owners else ""

@@ -32,6 +32,7 @@ class Capabilities:
         styles: the conversation style (creative, balanced, precise) changes the answer.
         stop: an answer can be stopped early with an acknowledgement (else closing stops it).
         search_toggle: web search can be switched off per turn.
+        files: a turn may name documents the answer may read (SharePoint/OneDrive URLs).
     """
 
     images: bool = False
@@ -39,6 +40,7 @@ class Capabilities:
     styles: bool = False
     stop: bool = False
     search_toggle: bool = False
+    files: bool = False
 
 
 @runtime_checkable
@@ -67,6 +69,7 @@ class Backend(Protocol):
         search: bool = True,
         tone: str | None = None,
         images: Sequence[Image] = (),
+        files: Sequence[str] = (),
     ) -> AsyncGenerator[Event, None]:
         """Run one turn; yield its events, ending with :class:`~g4f.protocol.Final`, or raise
         the typed :class:`~g4f.errors.G4FError` (with the text so far in ``partial_text``).
@@ -84,6 +87,7 @@ class Backend(Protocol):
         search: bool = True,
         tone: str | None = None,
         images: Sequence[Image] = (),
+        files: Sequence[str] = (),
     ) -> str:
         """Run one turn and return the whole answer text."""
         ...

@@ -309,6 +309,7 @@ class ChatHubClient:
         search: bool = True,
         tone: str | None = None,
         images: Sequence[Image] = (),
+        files: Sequence[str] = (),
     ) -> AsyncGenerator[Event, None]:
         """Send one user turn and yield its events, ending with :class:`~g4f.protocol.Final`.
 
@@ -320,8 +321,10 @@ class ChatHubClient:
         ``tone`` picks the model, for a service that names models by tone (Microsoft 365
         Copilot); given with a conversation, it becomes the conversation's tone. ``images`` are
         uploaded first and attached to the turn (a service without images raises
-        ``ValueError``).
+        ``ValueError``). ``files`` (document URLs) no ChatHub takes: ``ValueError``.
         """
+        if files:
+            raise ValueError(f"the {self.service.name} service takes no file URLs")
         used = [conversation] if conversation is not None else []
         failure: G4FError | None = None
         try:
@@ -469,6 +472,7 @@ class ChatHubClient:
         search: bool = True,
         tone: str | None = None,
         images: Sequence[Image] = (),
+        files: Sequence[str] = (),
     ) -> str:
         """Send one turn and return the whole answer text: the joined deltas, or the final
         record's text where the service says that is the answer of a turn not streamed
@@ -483,6 +487,7 @@ class ChatHubClient:
             search=search,
             tone=tone,
             images=images,
+            files=files,
         ):
             if isinstance(event, TextDelta):
                 parts.append(event.text)

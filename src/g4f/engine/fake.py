@@ -44,6 +44,7 @@ class FakeAsk:
     search: bool
     tone: str | None
     images: tuple[Image, ...]
+    files: tuple[str, ...] = ()
 
 
 def echo_turn(prompt: str) -> list[Step]:
@@ -70,7 +71,7 @@ class FakeBackend:
     ) -> None:
         self._turns = list(turns)
         self._capabilities = capabilities or Capabilities(
-            images=True, tones=True, styles=True, stop=True, search_toggle=True
+            images=True, tones=True, styles=True, stop=True, search_toggle=True, files=True
         )
         self._check_error = check_error
         self._ids = itertools.count(1)
@@ -125,6 +126,7 @@ class FakeBackend:
         search: bool = True,
         tone: str | None = None,
         images: Sequence[Image] = (),
+        files: Sequence[str] = (),
     ) -> AsyncGenerator[Event, None]:
         """Play the next scripted turn (see the class)."""
         if not isinstance(prompt, str) or not prompt.strip():
@@ -133,7 +135,14 @@ class FakeBackend:
         chosen = Style.parse(style) if style is not None else None
         self.asked.append(
             FakeAsk(
-                prompt, conversation.conversation_id, chosen, context, search, tone, tuple(images)
+                prompt,
+                conversation.conversation_id,
+                chosen,
+                context,
+                search,
+                tone,
+                tuple(images),
+                tuple(files),
             )
         )
         conversation.turn += 1
@@ -162,6 +171,7 @@ class FakeBackend:
         search: bool = True,
         tone: str | None = None,
         images: Sequence[Image] = (),
+        files: Sequence[str] = (),
     ) -> str:
         """The joined deltas of the next scripted turn."""
         events = self.ask(
@@ -172,6 +182,7 @@ class FakeBackend:
             search=search,
             tone=tone,
             images=images,
+            files=files,
         )
         return "".join([e.text async for e in events if isinstance(e, TextDelta)])
 

@@ -74,6 +74,8 @@ class _Upstream:
         model: str | None,
         max_tokens: int | None,
         stop: str | Sequence[str] | None,
+        search: bool = True,
+        files: Sequence[str] = (),
     ) -> CompletionRequest:
         capabilities = self._backend.capabilities if self._backend is not None else None
         return CompletionRequest.build(
@@ -83,6 +85,8 @@ class _Upstream:
             stop=stop,
             service=self.entry.name,
             capabilities=capabilities,
+            search=search,
+            files=files,
         )
 
 
@@ -131,6 +135,8 @@ class _AsyncCompletions:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         conversation: Conversation | None = None,
+        search: bool = True,
+        files: Sequence[str] = (),
         **ignored: Any,
     ) -> CompletionResponse | AsyncIterator[ChatCompletionChunk]:
         """A :class:`CompletionResponse` (``chat.completion``), or with ``stream=True`` an async
@@ -138,10 +144,12 @@ class _AsyncCompletions:
 
         ``temperature``, ``top_p``, ``user`` and other OpenAI parameters are accepted and
         ignored: ChatHub has no such settings. ``conversation`` (an extension) continues a
-        server-side conversation. Bad input raises ``ValueError`` at once; failures of the
-        service raise :class:`~g4f.errors.G4FError` subclasses.
+        server-side conversation; ``search=False`` switches web grounding off and ``files``
+        names SharePoint/OneDrive documents the answer may read (extensions, for services
+        that can: the Chat API's ``graph`` and ``workiq``). Bad input raises ``ValueError`` at
+        once; failures of the service raise :class:`~g4f.errors.G4FError` subclasses.
         """
-        request = self._upstream.request(messages, model, max_tokens, stop)
+        request = self._upstream.request(messages, model, max_tokens, stop, search, files)
         run = _Request(self._upstream, request, conversation)
         return run.chunks() if stream else await run.completion()
 
@@ -195,10 +203,12 @@ class _Completions:
         max_tokens: int | None = None,
         stop: str | Sequence[str] | None = None,
         conversation: Conversation | None = None,
+        search: bool = True,
+        files: Sequence[str] = (),
         **ignored: Any,
     ) -> CompletionResponse | Iterator[ChatCompletionChunk]:
         """As ``AsyncClient``'s, from sync code (a notebook's running loop included)."""
-        request = self._upstream.request(messages, model, max_tokens, stop)
+        request = self._upstream.request(messages, model, max_tokens, stop, search, files)
         run = _Request(self._upstream, request, conversation)
         if stream:
             return iterate_sync(run.chunks())

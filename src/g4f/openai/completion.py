@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine.backend import Backend
 from ..errors import Refused
@@ -19,11 +20,13 @@ __all__ = ["Part", "complete"]
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """A piece of a completion: text, or the end with its finish reason."""
+    """A piece of a completion: text, or the end with its finish reason (and the stop sequence
+    that ended it, if one did)."""
 
     text: str = ""
     finish_reason: FinishReason | None = None
     apology: str | None = None
+    stop_sequence: str | None = None
     answer: str | None = None
     """On the last part: the answer of a completion that is not streamed, when the service
     says it is the final record's text (:attr:`~g4f.protocol.Final.answer`); ``None``: the
@@ -46,13 +49,16 @@ async def complete(
     """
     limiter = StopLimiter(request.max_tokens, request.stop)
     fresh = conversation is None or conversation.turn == 0
+    more: dict[str, Any] = {"files": request.files} if request.files else {}
     events = client.ask(
         request.prompt.text,
         conversation=conversation,
         style=request.style,
         context=request.prompt.context if fresh else None,
+        search=request.search,
         tone=request.tone,
         images=request.prompt.images,
+        **more,
     )
     parts = _parts(events, limiter)
     try:
@@ -74,7 +80,9 @@ async def _parts(
                 if text:
                     yield Part(text)
                 if limiter.finish_reason is not None:
-                    yield Part(finish_reason=limiter.finish_reason)
+                    yield Part(
+                        finish_reason=limiter.finish_reason, stop_sequence=limiter.stop_sequence
+                    )
                     return
             elif isinstance(event, Retraction):
                 yield Part(finish_reason="content_filter", apology=event.apology)

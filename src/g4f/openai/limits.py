@@ -74,6 +74,8 @@ class StopLimiter:
         self._held = ""
         self._emitted = 0
         self.finish_reason: FinishReason | None = None
+        self.stop_sequence: str | None = None
+        """The stop sequence that ended the answer (``None``: none did)."""
 
     @property
     def stop(self) -> list[str]:
@@ -85,8 +87,9 @@ class StopLimiter:
         if self.finish_reason is not None:
             return ""
         pending = self._held + text  # the held part is shorter than the longest sequence
-        cut = self._first_match(pending)
-        if cut is not None:
+        match = self._first_match(pending)
+        if match is not None:
+            cut, self.stop_sequence = match
             self.finish_reason = "length"
             self._held = ""
             return self._budget(pending[:cut])
@@ -97,15 +100,18 @@ class StopLimiter:
         self._held = pending[len(pending) - keep :] if keep else ""
         return self._budget(pending[: len(pending) - keep])
 
-    def _first_match(self, pending: str) -> int | None:
+    def _first_match(self, pending: str) -> tuple[int, str] | None:
         """Where the answer stops: at the stop sequence that is complete first (the longest,
         if several end there) — as a model stopping token by token would, whatever the chunks."""
         found = []
         for stop in self._stops:
             start = pending.find(stop.text)  # the earliest start is this sequence's earliest end
             if start >= 0:
-                found.append((start + len(stop.text), start))
-        return min(found)[1] if found else None
+                found.append((start + len(stop.text), start, stop.text))
+        if not found:
+            return None
+        _, start, text = min(found)
+        return start, text
 
     def flush(self) -> str:
         """What is still held back, at the end of the answer."""

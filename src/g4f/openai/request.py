@@ -160,6 +160,8 @@ class CompletionRequest:
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     tone: str | None = None
+    search: bool = True
+    files: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -171,12 +173,15 @@ class CompletionRequest:
         stop: str | Sequence[str] | None = None,
         service: str = DEFAULT_SERVICE,
         capabilities: Capabilities | None = None,
+        search: bool = True,
+        files: Sequence[str] = (),
     ) -> CompletionRequest:
         """Check the request for ``service``; :class:`BadRequest` (or :class:`UnknownModel`)
         if it is bad. Without ``model``, the service's default model.
 
         ``capabilities`` are those of the backend that will run it (by default the service's,
-        from the registry): images are refused here when it takes none."""
+        from the registry): images are refused here when it takes none, and so are ``files``
+        (document URLs) and ``search=False`` (no web grounding) when it cannot do them."""
         model = model or default_model(service)
         entry = model_for(model, service)
         if max_tokens is not None and max_tokens < 1:
@@ -196,4 +201,24 @@ class CompletionRequest:
             raise BadRequest(
                 f"The {service} service takes no images.", param=f"messages[{len(messages) - 1}]"
             )
-        return cls(model, entry.style, prompt, max_tokens, stops, tone=entry.tone)
+        _check_turn_options(service, can, search, files)
+        return cls(model, entry.style, prompt, max_tokens, stops, entry.tone, search, tuple(files))
+
+
+def _check_turn_options(
+    service: str, can: Capabilities, search: bool, files: Sequence[str]
+) -> None:
+    """:class:`BadRequest` for web grounding or documents a service cannot be asked for."""
+    if not search and not can.search_toggle:
+        raise BadRequest(f"The {service} service cannot switch web search off.", param="search")
+    if files and not can.files:
+        raise BadRequest(
+            f"The {service} service reads no documents (files).",
+            param="files",
+            code="not_supported",
+        )
+    for index, url in enumerate(files):
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise BadRequest(
+                "A file must be a SharePoint or OneDrive https:// URL.", param=f"files[{index}]"
+            )

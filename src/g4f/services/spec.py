@@ -9,7 +9,7 @@ compares a service's name.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class ServiceOption:
         load: what the backend takes, from the option's text (e.g. the cookies in a file);
             ``ValueError`` naming the file or the value when it cannot be used.
         commands: the sub-commands offering it (``chat``, ``api``).
+        choices: the values it takes, when it takes a fixed set (empty: any).
     """
 
     flag: str
@@ -59,6 +60,7 @@ class ServiceOption:
     metavar: str = "FILE"
     load: Callable[[str], Any] = Path
     commands: frozenset[str] = frozenset({"chat", "api"})
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class ServiceEntry:
         keeps_secrets: whether its conversations hold credentials (stored encrypted with a
             store key, else in clear).
         label: its short name in messages (``Bing``), where :attr:`title` is too long.
+        model_alias: the tone another spelling of a model names (``Gpt_Quick`` for
+            ``m365-gpt-quick``), so that every surface takes the same names; ``ValueError``
+            for a name that is none.
     """
 
     name: str
@@ -102,6 +107,7 @@ class ServiceEntry:
     model_prefix: str | None = None
     keeps_secrets: bool = False
     label: str = ""
+    model_alias: Callable[[str], str] | None = None
 
     @property
     def default_model(self) -> str:
@@ -114,16 +120,29 @@ class ServiceEntry:
         return tuple(dict.fromkeys(m.tone for m in self.models if m.tone))
 
     def find_model(self, model_id: str) -> Model | None:
-        """The model ``model_id`` names on this service, or ``None``: a listed id, or any
+        """The model ``model_id`` names on this service, or ``None``: a listed id, a listed
+        model's tone under another spelling (:attr:`model_alias`), or any
         ``<model_prefix><tone>`` when the service has a prefix."""
         for model in self.models:
             if model.id == model_id:
                 return model
+        alias = self._alias(model_id)
+        for model in self.models:
+            if alias is not None and model.tone == alias:
+                return replace(model, id=model_id)
         prefix = self.model_prefix
         tone = model_id[len(prefix) :] if prefix and model_id.startswith(prefix) else ""
         if tone.strip():
             return Model(model_id, Style.PRECISE, service=self.name, tone=tone)
         return None
+
+    def _alias(self, model_id: str) -> str | None:
+        if self.model_alias is None:
+            return None
+        try:
+            return self.model_alias(model_id)
+        except ValueError:
+            return None
 
     def option(self, dest: str) -> ServiceOption | None:
         """The option whose ``dest`` is ``dest``, if the service has it."""

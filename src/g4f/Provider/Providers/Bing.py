@@ -25,12 +25,13 @@ from typing import Any, get_type_hints
 
 from ...engine.backend import Backend
 from ...engine.config import Timeouts
+from ...errors import G4FError
 from ...models import seed_models
 from ...protocol import RECORD_SEPARATOR, Retraction, Style, TextDelta, encode_record
 from ...protocol.history import fold, format_context
-from ...services.bing import BingClient
+from ...services.bing import ENV_URL, BingClient
 from ...services.bing.constants import ALLOWED_MESSAGE_TYPES, style_tone
-from ...services.bing.entry import BING
+from ...services.bing.entry import BING, SWITCHED_OFF
 from ...services.bing.invocation import option_sets_for
 from ...services.registry import backend_for
 from ...sync import iterate_sync
@@ -149,7 +150,12 @@ async def _backend(backend: Backend | None, **options: Any) -> AsyncIterator[Bac
         yield backend
         return
     async with backend_for(BING.name, **options) as made:
-        yield made
+        try:
+            yield made
+        except G4FError as exc:
+            if exc.resend_safe and not (options.get("url") or os.environ.get(ENV_URL, "").strip()):
+                exc.advice = SWITCHED_OFF  # Bing's own hosts, unreachable: the service is gone
+            raise
 
 
 async def stream_generate(

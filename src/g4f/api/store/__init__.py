@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .base import ConversationStore, Lease, SignatureCipher, Stored, StoreError, StoreUnavailable
+from .base import (
+    ConversationStore,
+    Lease,
+    ResponseRecord,
+    SignatureCipher,
+    Stored,
+    StoreError,
+    StoreUnavailable,
+)
 from .leases import LEASE_SECONDS, Holding, LeasePolicy
 from .memory import MemoryStore
 from .redisstore import RedisStore
@@ -25,6 +33,7 @@ __all__ = [
     "LeasePolicy",
     "MemoryStore",
     "RedisStore",
+    "ResponseRecord",
     "SignatureCipher",
     "SqliteStore",
     "StoreError",

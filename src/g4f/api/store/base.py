@@ -2,8 +2,11 @@
 
 A store keeps, per conversation: the service, its ids and turn counter, its style or tone, its
 expiry on the service's side, and when it was last used — what a resumed turn needs, nothing
-else. Bing's conversation signatures are credentials: with an operator key they are encrypted
-at rest. Tokens are never stored (a :class:`~g4f.protocol.conversation.Conversation` holds none).
+else. Beside them, small records that name a conversation (:class:`ResponseRecord`: a stored
+Responses API answer, or the history a Messages API conversation has reached), each expiring
+``ttl`` after it was kept. Bing's conversation signatures are credentials: with an operator
+key they are encrypted at rest. Tokens are never stored (a
+:class:`~g4f.protocol.conversation.Conversation` holds none).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .leases import Holding, LeasePolicy, PendingCheckins
 __all__ = [
     "ConversationStore",
     "Lease",
+    "ResponseRecord",
     "SignatureCipher",
     "StoreError",
     "StoreUnavailable",
@@ -46,6 +50,34 @@ class Stored:
 
     service: str
     conversation: Conversation
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRecord:
+    """A record that names a conversation: a Responses API answer kept for
+    ``previous_response_id`` (``data``: its response object, JSON), or the history a Messages
+    API conversation has reached. ``turn``: the conversation's turn counter just after it (a
+    record whose conversation has since moved on does not continue it)."""
+
+    record_id: str
+    conversation_id: str
+    turn: int
+    data: str = "{}"
+
+    def to_text(self) -> str:
+        """The stored text of the record."""
+        return json.dumps(
+            {"conversation_id": self.conversation_id, "turn": self.turn, "data": self.data}
+        )
+
+    @classmethod
+    def from_text(cls, record_id: str, text: str) -> ResponseRecord:
+        """A record back from :meth:`to_text`; :class:`StoreError` if it is not one."""
+        try:
+            found = json.loads(text)
+            return cls(record_id, str(found["conversation_id"]), int(found["turn"]), found["data"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"a stored response cannot be read: {exc}") from None
 
 
 class SignatureCipher:
@@ -157,6 +189,10 @@ class ConversationStore(ABC):
         go, and expired ones are purged — by index, never by a scan of every conversation."""
 
     @abstractmethod
+    async def forget(self, conversation_id: str) -> None:
+        """Drop ``conversation_id`` (the service no longer knows it); nothing if unknown."""
+
+    @abstractmethod
     async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
         """Hold ``conversation_id`` for ``seconds`` (a crashed holder's lease then expires), or
         ``None`` if another request holds it."""
@@ -219,3 +255,15 @@ class ConversationStore(ABC):
     @abstractmethod
     async def count(self) -> int:
         """Conversations kept (for tests and diagnostics)."""
+
+    @abstractmethod
+    async def put_record(self, record: ResponseRecord) -> None:
+        """Keep ``record`` for ``ttl`` seconds (replacing one with its id)."""
+
+    @abstractmethod
+    async def get_record(self, record_id: str) -> ResponseRecord | None:
+        """The live record with this id, or ``None``."""
+
+    @abstractmethod
+    async def delete_record(self, record_id: str) -> bool:
+        """Forget the record; whether there was a live one."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ...errors import StoreUnavailable
+from ...errors import ConversationExpired, StoreUnavailable
 from ...protocol.conversation import Conversation
 
 if TYPE_CHECKING:
@@ -94,7 +94,9 @@ class Holding:
     """An async context manager around one turn: it renews ``lease`` while the turn runs, and
     on leaving checks the conversation in (its new turn counter) and gives the lease back —
     however the turn ends, even when the caller is cancelled (a client that disconnects). A
-    check-in that finds the store unavailable is retried in the background.
+    check-in that finds the store unavailable is retried in the background. A turn that ends
+    in :class:`~g4f.errors.ConversationExpired` (the service no longer knows the conversation)
+    forgets it instead.
 
     Get one from :meth:`ConversationStore.holding`.
     """
@@ -125,14 +127,19 @@ class Holding:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await asyncio.shield(asyncio.ensure_future(self._finish()))
+        await asyncio.shield(asyncio.ensure_future(self._finish(exc)))
 
-    async def _finish(self) -> None:
+    async def _finish(self, failure: BaseException | None) -> None:
         renewing, self._renewing = self._renewing, None
         if renewing is not None:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewing
+        if isinstance(failure, ConversationExpired):  # the service no longer knows it
+            with contextlib.suppress(StoreUnavailable):  # else it expires from the store
+                await self.store.forget(self.lease.conversation_id)
+                await self.store.release(self.lease)
+            return
         try:
             await self.store.checkin(self.service, self.conversation, self.lease)
         except StoreUnavailable as exc:

@@ -8,7 +8,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from ...protocol.conversation import Conversation
-from .base import ConversationStore, Lease, SignatureCipher, Stored, decode, encode
+from .base import (
+    ConversationStore,
+    Lease,
+    ResponseRecord,
+    SignatureCipher,
+    Stored,
+    decode,
+    encode,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -32,6 +40,7 @@ class MemoryStore(ConversationStore):
         self.cipher = cipher or SignatureCipher(None)
         self._items: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._leases: dict[str, tuple[str, float]] = {}
+        self._records: OrderedDict[str, tuple[ResponseRecord, float]] = OrderedDict()
 
     def describe(self) -> str:
         return "memory:// (lost when the server stops)"
@@ -47,6 +56,7 @@ class MemoryStore(ConversationStore):
         """Nothing to release."""
         await self._cancel_checkins()
         self._items.clear()
+        self._records.clear()
 
     async def get(self, conversation_id: str) -> Stored | None:
         self._expire()
@@ -64,6 +74,9 @@ class MemoryStore(ConversationStore):
         self._items.move_to_end(key)
         while len(self._items) > self.cap:
             self._items.popitem(last=False)
+
+    async def forget(self, conversation_id: str) -> None:
+        self._items.pop(conversation_id, None)
 
     def _expire(self) -> None:
         """Drop the expired conversations: the least recently used are first, so this looks at
@@ -100,3 +113,25 @@ class MemoryStore(ConversationStore):
     async def count(self) -> int:
         self._expire()
         return len(self._items)
+
+    async def put_record(self, record: ResponseRecord) -> None:
+        now = self.clock()
+        while self._records:  # oldest first: this looks at no more than it drops, plus one
+            key, (_, expires) = next(iter(self._records.items()))
+            if expires > now:
+                break
+            del self._records[key]
+        self._records.pop(record.record_id, None)
+        self._records[record.record_id] = (record, now + self.ttl)
+        while len(self._records) > self.cap:
+            self._records.popitem(last=False)
+
+    async def get_record(self, record_id: str) -> ResponseRecord | None:
+        found = self._records.get(record_id)
+        if found is None or found[1] <= self.clock():
+            return None
+        return found[0]
+
+    async def delete_record(self, record_id: str) -> bool:
+        found = self._records.pop(record_id, None)
+        return found is not None and found[1] > self.clock()

@@ -19,6 +19,7 @@ from ...urls import redact_url
 from .base import (
     ConversationStore,
     Lease,
+    ResponseRecord,
     SignatureCipher,
     Stored,
     StoreError,
@@ -153,6 +154,12 @@ class RedisStore(ConversationStore):
         pipe.zremrangebyscore(_LRU, "-inf", now - self.ttl)  # Redis expired those keys itself
         pipe.zcard(_LRU)
 
+    async def forget(self, conversation_id: str) -> None:
+        pipe = self._pipeline()
+        pipe.delete(_conversation(conversation_id))
+        pipe.zrem(_LRU, conversation_id)
+        await self._execute(pipe)
+
     async def _trim(self, size: Any) -> None:
         """Past the cap, forget the least recently used."""
         excess = int(size) - self.cap
@@ -213,6 +220,17 @@ class RedisStore(ConversationStore):
         await self._call("zremrangebyscore", _LRU, "-inf", self.clock() - self.ttl)
         return int(await self._call("zcard", _LRU))
 
+    async def put_record(self, record: ResponseRecord) -> None:
+        """A key of its own that Redis expires by itself (no cap: each lives ``ttl``)."""
+        await self._call("set", _record(record.record_id), record.to_text(), px=_ms(self.ttl))
+
+    async def get_record(self, record_id: str) -> ResponseRecord | None:
+        text = await self._call("get", _record(record_id))
+        return ResponseRecord.from_text(record_id, text) if text is not None else None
+
+    async def delete_record(self, record_id: str) -> bool:
+        return bool(await self._call("delete", _record(record_id)))
+
 
 def _failure(exc: Exception) -> Exception:
     """:class:`StoreUnavailable` for a failure of Redis or of the way to it; ``exc`` itself for
@@ -234,3 +252,7 @@ def _conversation(conversation_id: str) -> str:
 
 def _lease(conversation_id: str) -> str:
     return f"{PREFIX}l:{conversation_id}"
+
+
+def _record(record_id: str) -> str:
+    return f"{PREFIX}r:{record_id}"

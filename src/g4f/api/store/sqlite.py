@@ -30,6 +30,7 @@ from ...protocol.conversation import Conversation
 from .base import (
     ConversationStore,
     Lease,
+    ResponseRecord,
     SignatureCipher,
     Stored,
     StoreError,
@@ -53,6 +54,8 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conversations_by_use ON conversations (last_used);
 CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, token TEXT NOT NULL, until REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, data TEXT NOT NULL, until REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS records_by_expiry ON records (until);
 INSERT OR IGNORE INTO meta VALUES ('count', (SELECT COUNT(*) FROM conversations));
 """
 
@@ -259,6 +262,10 @@ class SqliteStore(ConversationStore):
                 (excess,),
             )
 
+    async def forget(self, conversation_id: str) -> None:
+        sql = "DELETE FROM conversations WHERE id = ?"
+        await self._run(lambda db: self._delete(db, sql, (conversation_id,)))
+
     def _purge(self, db: sqlite3.Connection, now: float) -> None:
         """Delete the expired conversations (through the index on last use)."""
         self._delete(db, "DELETE FROM conversations WHERE last_used <= ?", (now - self.ttl,))
@@ -318,6 +325,39 @@ class SqliteStore(ConversationStore):
             return self._count(db)
 
         return await self._run(work)
+
+    async def put_record(self, record: ResponseRecord) -> None:
+        now, text = self.clock(), record.to_text()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM records WHERE until <= ?", (now,))  # by the index
+            db.execute(
+                "INSERT INTO records (id, data, until) VALUES (?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET data = excluded.data, until = excluded.until",
+                (record.record_id, text, now + self.ttl),
+            )
+
+        await self._run(work)
+
+    async def get_record(self, record_id: str) -> ResponseRecord | None:
+        now = self.clock()
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT data FROM records WHERE id = ? AND until > ?", (record_id, now)
+            ).fetchone()
+        )
+        return ResponseRecord.from_text(record_id, str(row[0])) if row else None
+
+    async def delete_record(self, record_id: str) -> bool:
+        now = self.clock()
+        deleted = await self._run(
+            lambda db: (
+                db.execute(
+                    "DELETE FROM records WHERE id = ? AND until > ?", (record_id, now)
+                ).rowcount
+            )
+        )
+        return bool(deleted)
 
 
 def _identity(path: Path) -> tuple[int, int]:

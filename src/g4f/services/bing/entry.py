@@ -13,7 +13,14 @@ from .client import BingClient
 from .cookies import Cookies
 from .dialect import ENV_URL, BingDialect, Endpoints
 
-__all__ = ["BING", "BING_PROVIDER", "load_cookies"]
+__all__ = ["BING", "BING_PROVIDER", "SWITCHED_OFF", "load_cookies"]
+
+SWITCHED_OFF = (
+    "Microsoft switched Bing's ChatHub off in late 2024, so the default service no longer "
+    "answers. Use --service m365 (Microsoft 365 Copilot, with your own token), the Chat API "
+    "(the graph and workiq services, coming), or --local (an offline hub in-process)"
+)
+"""What to say when Bing's own hosts cannot be reached: the service is gone, and what instead."""
 
 NAME = "bing"
 BING_PROVIDER = "g4f.Provider.Providers.Bing"
@@ -65,9 +72,8 @@ BING: ServiceEntry = ServiceEntry(
     env_url=ENV_URL,
     capabilities=BingDialect.capabilities,
     offline_hint=(
-        "g4f: Bing's service could not be reached. Offline? `g4f chat --local` answers from a "
-        f"hub started in-process; --url or ${ENV_URL} points at another server (e.g. "
-        "`g4f hub`)."
+        f"g4f: Bing's ChatHub could not be reached. {SWITCHED_OFF}: `g4f chat --local` is the "
+        f"offline demo; --url or ${ENV_URL} points at another server (e.g. `g4f hub`)."
     ),
     local_options=_local,
     describe=_describe,

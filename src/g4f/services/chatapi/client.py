@@ -43,8 +43,9 @@ from .tokens import CallableToken, StaticToken, TokenFile, TokenProvider
 
 __all__ = ["CAPABILITIES", "ChatApiClient"]
 
-CAPABILITIES = Capabilities(search_toggle=True)
-"""Text in, text out; web grounding switchable per turn; stopped by closing the stream."""
+CAPABILITIES = Capabilities(search_toggle=True, files=True)
+"""Text in, text out; web grounding switchable per turn; SharePoint/OneDrive files per turn;
+stopped by closing the stream."""
 
 
 class _NoToken:

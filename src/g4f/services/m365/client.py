@@ -41,7 +41,8 @@ class M365Client(ChatHubClient):
         plan: the kind of account of a bare token (``work``: the included Copilot Chat, the
             default; ``school``, ``premium``, ``consumer``); a pasted URL says its own.
         warn: told what the user should know before a turn (a token about to expire, an
-            encrypted one whose expiry is unknown, a token file others can read); also logged.
+            encrypted one whose expiry is unknown, a token file others can read); without it,
+            logged as a warning.
         timeouts, proxy, retry, record, limits: as for :class:`~g4f.client.ChatHubClient`.
 
     Example::

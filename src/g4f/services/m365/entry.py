@@ -68,12 +68,23 @@ M365: ServiceEntry = ServiceEntry(
             "a file holding your token, or the whole Chathub websocket URL copied from your "
             f"browser, re-read when it changes (default: ${ENV_TOKEN})",
         ),
+        ServiceOption(
+            "--plan",
+            "plan",
+            "the kind of account of a bare token: work (the Copilot Chat included with a work "
+            "account, the default), school, premium (a paid Microsoft 365 Copilot licence) or "
+            "consumer (a pasted URL says its own)",
+            metavar="KIND",
+            load=str,
+            choices=PLANS,
+        ),
     ),
     accepts=frozenset({"token", "token_file", "tone", "plan", "warn"}),
     models=tuple(
         Model(friendly_name(tone), Style.PRECISE, service=NAME, tone=tone) for tone in TONES
     ),
     model_prefix=MODEL_PREFIX,
+    model_alias=normalise_tone,
     default_url=BASE_URL,
     env_url=ENV_M365_URL,
     capabilities=M365Dialect.capabilities,

@@ -40,7 +40,7 @@ class TokenSource:
 
     ``warn`` is told, once each, what a user should know before a turn: a token that expires
     within five minutes, an encrypted one whose expiry is unknown, a file others can read
-    (also logged).
+    (logged as a warning when no ``warn`` is given).
 
     Example::
 
@@ -169,6 +169,8 @@ class TokenSource:
         if key in self._warned:
             return
         self._warned.add(key)
-        log.warning("%s", text)
-        if self._warn is not None:
+        if self._warn is None:
+            log.warning("%s", text)
+        else:  # the caller says it (once: not also by logging's last-resort handler)
+            log.debug("%s", text)
             self._warn(text)
