@@ -9,6 +9,7 @@ from benchmarks.loadgen import StreamResult, lateness, offsets, percentile, run,
 from benchmarks.transcript import answer_text, transcript
 
 from g4f.api import ApiThread
+from g4f.client import Timeouts
 from g4f.hub import Hub, HubThread
 from g4f.hub.responder import words_responder
 from g4f.protocol import RecordDecoder
@@ -77,14 +78,32 @@ def test_the_load_generator_runs_streams_against_the_hub_and_the_api() -> None:
     assert all(r.error is None for r in direct + through)
 
 
+QUICK = Timeouts(connect=1, create=1, read=0.5, turn=0.5, ping_interval=1, close=0.2)
+"""The soak's upstream deadlines, shortened: a trickle is cut by a 0.5 s turn deadline."""
+
+
 def test_the_soak_counts_every_session_and_reports_each_process() -> None:
     from benchmarks.soak import soak
 
-    report = soak(6, 3, scenarios=("stream", "fail:Throttled", "trickle")).to_json()
+    scenarios = ("stream", "fail:Throttled", "trickle")
+    report = soak(6, 3, scenarios, timeouts=QUICK, hang=10, settle=0.1).to_json()
     assert report["sessions"] == 6 and report["ok"] == 2
     assert report["typed_by_code"] == {"upstream_rate_limited": 2, "upstream_timeout": 2}
     assert (report["untyped_failures"], report["hangs"]) == (0, 0)
     assert set(report["processes"]) == {"api_before", "api_after", "soak_before", "soak_after"}
+
+
+def test_the_soaks_new_faults_leave_mid_answer_and_echo_no_token() -> None:
+    from benchmarks.soak import soak
+
+    scenarios = ("leave-whole:trickle", "leave-stream:trickle", "m365:echo-result")
+    report = soak(6, 2, scenarios, timeouts=QUICK, hang=10, settle=0.1).to_json()
+    assert report["left_mid_answer"] == 4  # both kinds of callers left before the answer ended
+    assert report["typed_by_code"] == {"request_refused": 2}  # the echo, its token redacted
+    assert (report["untyped_failures"], report["hangs"]) == (0, 0)
+    # The upstream turns stopped when their callers left, not at the 0.5 s turn deadline.
+    assert all(s < 0.5 for s in report["upstream_closed_after_leaving_s"].values()), report
+    assert {"m365_api_before", "m365_api_after"} <= set(report["processes"])
 
 
 def test_the_soak_tells_typed_from_untyped_answers() -> None:
