@@ -133,8 +133,12 @@ class Holding:
         renewing, self._renewing = self._renewing, None
         if renewing is not None:
             renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await renewing
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # a bug in a renewal must not cost the check-in
+                log.error("renewing a lease failed", exc_info=exc)
         if isinstance(failure, ConversationExpired):  # the service no longer knows it
             with contextlib.suppress(StoreUnavailable):  # else it expires from the store
                 await self.store.forget(self.lease.conversation_id)
