@@ -15,7 +15,8 @@ import openai
 import pytest
 
 from g4f.api import ApiThread
-from g4f.hub import Hub, Reply, TurnRequest, echo_responder, make_test_token
+from g4f.hub import Hub, Reply, TurnRequest, echo_responder
+from g4f.services.registry import entry
 
 from .common import api_settings
 from .test_api_store import ApiProcess
@@ -23,8 +24,11 @@ from .test_api_store import ApiProcess
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
-MODELS = {"bing": "bing-creative", "m365": "m365-copilot"}
-FAILING = {"bing": "abrupt", "m365": "close-error"}
+SERVICES = ("bing", "m365", "graph", "workiq")
+MODELS = {service: entry(service).default_model for service in SERVICES}
+FAILING = {"bing": "abrupt", "m365": "close-error", "graph": "dropped", "workiq": "dropped"}
+"""Each service's way of failing mid-answer: the Chat API's is a body cut short (it has no
+error event)."""
 
 
 def responder(request: TurnRequest) -> Reply:
@@ -39,15 +43,15 @@ def hub() -> Hub:
     return Hub(responder=responder)
 
 
-@pytest.fixture(params=["bing", "m365"])
+@pytest.fixture(params=SERVICES)
 def service(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
 def api_url(thread_hub: str, service: str) -> Iterator[str]:
-    token = make_test_token() if service == "m365" else None
-    with ApiThread(api_settings(url=thread_hub, service=service, token=token)) as url:
+    local = entry(service).local_options(thread_hub)  # the hub's URL and a token it accepts
+    with ApiThread(api_settings(service=service, **local)) as url:
         yield url
 
 
@@ -166,6 +170,7 @@ def test_an_upstream_failure_mid_stream_in_each_shape(api_url: str, service: str
             "/v1/messages",
             json={"model": model, "max_tokens": 100, "messages": user, "stream": True},
         ).text
+    assert "response.output_text.delta" in responses and "text_delta" in messages  # text first
     assert '"error"' in chat.split("\n\n")[-2] and "[DONE]" not in chat
     assert responses.split("\n\n")[-2].startswith("event: response.failed\n")
     assert '"status": "failed"' in responses
