@@ -178,6 +178,37 @@ def test_an_upstream_failure_mid_stream_in_each_shape(api_url: str, service: str
     assert last.startswith("event: error\n") and '"type": "error"' in last
 
 
+DOC = "https://contoso.sharepoint.com/sites/eng/Shared%20Documents/plan.docx"
+
+
+@pytest.mark.parametrize("service", ["graph"])
+def test_grounding_and_documents_reach_the_chat_api_from_responses_and_messages(
+    api_url: str, hub: Hub
+) -> None:
+    options = {"g4f_search": False, "g4f_files": [DOC]}
+    with oai(api_url) as client:
+        response = client.responses.create(model="graph-copilot", input="one", extra_body=options)
+        by_responses = hub.chatapi.requests[-1]["body"]
+        plain = client.responses.create(model="graph-copilot", input="two")
+        by_default = hub.chatapi.requests[-1]["body"]
+    with claude(api_url) as anthropic_client:
+        message = anthropic_client.messages.create(
+            model="graph-copilot",
+            max_tokens=500,
+            messages=[{"role": "user", "content": "three"}],
+            extra_body=options,
+        )
+        by_messages = hub.chatapi.requests[-1]["body"]
+    assert "«one»" in response.output_text and "«two»" in plain.output_text
+    assert "«three»" in message.content[0].text  # type: ignore[union-attr]
+    for body in (by_responses, by_messages):
+        assert body["contextualResources"] == {
+            "files": [{"uri": DOC}],
+            "webContext": {"isWebEnabled": False},
+        }
+    assert "contextualResources" not in by_default  # grounding on, no documents: nothing sent
+
+
 def test_previous_response_id_across_a_restart(thread_hub: str, tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'c.sqlite3'}"
     first = ApiProcess("--url", thread_hub, "--store", store)
