@@ -48,7 +48,9 @@ def _bare(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def _fetch(opener: urllib.request.OpenerDirector, url: str, data: bytes | None) -> tuple[int, str, str]:
+def _fetch(
+    opener: urllib.request.OpenerDirector, url: str, data: bytes | None
+) -> tuple[int, str, str]:
     try:
         with opener.open(urllib.request.Request(url, data=data), timeout=30) as answer:
             return answer.status, answer.geturl(), answer.read().decode("utf-8", "replace")

@@ -72,7 +72,7 @@ def _form_post(action: str, fields: Mapping[str, str]) -> web.Response:
     page = (
         "<html><head><title>Working...</title></head><body>"
         f'<form method="POST" name="hiddenform" action="{html.escape(action)}">{inputs}'
-        '<noscript><p>Script is disabled. Click Submit to continue.</p>'
+        "<noscript><p>Script is disabled. Click Submit to continue.</p>"
         '<input type="submit" value="Submit"/></noscript></form>'
         "<script>document.forms[0].submit();</script></body></html>"
     )
@@ -119,8 +119,10 @@ class AuthorizationCodes:
             return {"error": "access_denied",
                     "error_description": "AADSTS65004: User declined to consent"}  # fmt: skip
         code = secrets.token_urlsafe(32)
-        redeemed = Redeemed(query["client_id"], request.match_info["tenant"],
-                            tuple(query.get("scope", "").split()), query.get("nonce", ""))  # fmt: skip
+        scopes = tuple(query.get("scope", "").split())
+        redeemed = Redeemed(
+            query["client_id"], request.match_info["tenant"], scopes, query.get("nonce", "")
+        )
         self._codes[code] = _Code(redeemed, query["redirect_uri"], query["code_challenge"])
         return {"code": code}
 

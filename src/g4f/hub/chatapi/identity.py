@@ -1,5 +1,6 @@
 """The identity platform's endpoints MSAL uses for the device-code, authorization-code
-(loopback redirect, :mod:`.authcode`) and refresh flows, on the hub (served over HTTPS with ``Hub(tls=True)``: MSAL wants an ``https://`` authority):
+(loopback redirect, :mod:`.authcode`) and refresh flows, on the hub (served over HTTPS with
+``Hub(tls=True)``: MSAL wants an ``https://`` authority):
 
 - ``GET /common/discovery/instance`` (instance discovery, which MSAL asks first unless told the
   authority is known: ``g4f login`` tells it so for an authority that is no Microsoft host);
