@@ -150,9 +150,9 @@ def test_a_bad_requests_own_code_is_its_answers() -> None:
     assert openai_error_for(error).code == "not_supported"
 
 
-def test_the_exit_codes_are_the_readmes() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Errors") :]
+def test_the_exit_codes_are_the_documented_ones() -> None:
+    text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    section = text[text.index("# Errors") :]
     rows = re.findall(r"^\| `(\w+)`[^\n]*\| (\d+) \|$", section, flags=re.M)
     assert len(rows) == 18
     for name, code in rows:

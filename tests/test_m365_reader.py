@@ -152,3 +152,30 @@ async def test_a_refusal_ends_an_openai_completion_as_content_filter() -> None:
     request = CompletionRequest.build([{"role": "user", "content": "Hi"}])
     parts = [p async for p in complete(Declining(), request)]  # type: ignore[arg-type]
     assert parts == [Part("Let me "), Part(finish_reason="content_filter")]
+
+
+def _delta_record(text: str) -> dict[str, object]:
+    return {
+        "type": 1,
+        "target": "update",
+        "arguments": [{"writeAtCursor": text, "messageId": "m"}],
+    }
+
+
+def test_a_rate_notice_is_never_streamed_as_an_answer() -> None:
+    from g4f.services.m365.reader import could_be_rate_notice, is_rate_notice
+
+    notice = "I'm sorry, I'm temporarily unable to respond to this many requests. Try later."
+    assert is_rate_notice(notice) and could_be_rate_notice(notice[:12])
+    assert not is_rate_notice("HTTP 429 means too many requests: the server asks you to wait.")
+
+
+def test_an_answer_that_only_begins_like_the_notice_is_streamed_whole() -> None:
+    reader = M365TurnReader()
+    reader.begin({"arguments": [{"tone": "Magic"}]})
+    texts = []
+    for piece in ("I'm sorry, ", "I'm ", "not sure."):
+        for event in reader.read(_delta_record(piece)):
+            if isinstance(event, TextDelta):
+                texts.append(event.text)
+    assert texts == ["I'm sorry, I'm not sure."]

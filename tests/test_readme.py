@@ -29,17 +29,28 @@ def test_readme_main_job_command_is_the_offline_chat() -> None:
     assert 'python -m pip install . && g4f chat --local "Привет, как дела?"' in _readme_commands()
 
 
-def _python_blocks() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def _python_blocks(page: str = "README.md") -> list[str]:
+    text = (ROOT / page).read_text(encoding="utf-8")
     return re.findall(r"```python\n(.+?)\n```", text, flags=re.S)
+
+
+def _pages() -> list[str]:
+    """The README and every page of docs/, as paths relative to the repository."""
+    return ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
+
+
+# Every example of every page, so that moving one from the README into docs/ keeps it tested.
+EXAMPLES = [(page, index) for page in _pages() for index in range(len(_python_blocks(page)))]
 
 
 def test_readme_has_python_examples() -> None:
     assert len(_python_blocks()) >= 6
+    assert len(EXAMPLES) - len(_python_blocks()) >= 17  # the docs' examples are collected too
 
 
-@pytest.mark.parametrize("index", range(len(_python_blocks())))
+@pytest.mark.parametrize(("page", "index"), EXAMPLES, ids=[f"{p}-{i + 1}" for p, i in EXAMPLES])
 def test_readme_python_example_runs(
+    page: str,
     index: int,
     thread_hub: str,
     tmp_path: Path,
@@ -58,7 +69,7 @@ def test_readme_python_example_runs(
     graph_token.write_text(make_chatapi_token("graph"))
     monkeypatch.setenv("G4F_GRAPH_URL", thread_hub + "/beta/copilot")
     monkeypatch.setenv("G4F_GRAPH_TOKEN_FILE", str(graph_token))
-    code = _python_blocks()[index].replace("http://127.0.0.1:8765", thread_hub)
+    code = _python_blocks(page)[index].replace("http://127.0.0.1:8765", thread_hub)
     # An example of the Microsoft 365 Copilot models talks to a `g4f api --service m365`, one of
     # the Chat API's to a `g4f api --service graph`.
     service = "m365" if '"m365-' in code else "graph" if '"graph-' in code else "bing"
@@ -66,7 +77,7 @@ def test_readme_python_example_runs(
     url = thread_hub + "/beta/copilot" if service == "graph" else thread_hub
     with ApiThread(api_settings(url=url, service=service, token=token)) as api_url:
         code = code.replace("http://127.0.0.1:1337", api_url)
-        exec(compile(code, f"README.md example {index + 1}", "exec"), {"__name__": "__main__"})
+        exec(compile(code, f"{page} example {index + 1}", "exec"), {"__name__": "__main__"})
     if "print(" in code:
         assert capsys.readouterr().out.strip()
 
@@ -88,3 +99,63 @@ def test_the_license_file_is_the_one_pyproject_names() -> None:
 def test_the_readme_says_the_openai_package_is_installed_separately() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "python -m pip install openai" in text
+
+
+# -- the pages link to what exists -----------------------------------------------------------
+
+
+def _slug(title: str, seen: dict[str, int]) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    slug = re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+    count = seen.get(slug, 0)
+    seen[slug] = count + 1
+    return slug if count == 0 else f"{slug}-{count}"
+
+
+def _prose(text: str) -> str:
+    """``text`` without its code blocks and code spans (whose brackets are not links)."""
+    return re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", text, flags=re.S))
+
+
+def _anchors(path: Path) -> set[str]:
+    """The anchors of ``path``'s headings (outside code blocks; their code spans count)."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    seen: dict[str, int] = {}
+    return {_slug(title, seen) for title in re.findall(r"^#{1,6} (.+)$", text, flags=re.M)}
+
+
+def _relative_links(page: str) -> list[str]:
+    text = _prose((ROOT / page).read_text(encoding="utf-8"))
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    return [t for t in targets if not re.match(r"[a-z]+:", t)]
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_every_relative_link_points_at_a_file_and_heading_that_exist(page: str) -> None:
+    links = _relative_links(page)
+    broken = []
+    for link in links:
+        target, _, anchor = link.partition("#")
+        path = (ROOT / page).parent / target if target else ROOT / page
+        missing = not path.resolve().exists()
+        if missing or (anchor and path.suffix == ".md" and anchor not in _anchors(path)):
+            broken.append(link)
+    assert broken == [], f"{page}: links to nothing: {broken}"
+
+
+def test_the_readme_links_every_docs_page() -> None:
+    links = {link.partition("#")[0] for link in _relative_links("README.md")}
+    assert {page for page in _pages() if page.startswith("docs/")} <= links
+
+
+def test_the_readme_explains_the_seed_before_using_the_word() -> None:
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").lower().split())
+    first = text.index("seed")
+    assert "gpt4free's 2023 bing provider" in text[first - 120 : first]
+    assert text.index("this package grew from a **seed**") < text.index("```python")
+
+
+def test_the_readme_shows_the_screenshots() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Quick start: the chat page") :]
+    assert "](docs/ui-light.png)" in section and "](docs/ui-dark.png)" in section

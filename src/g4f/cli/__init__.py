@@ -5,7 +5,7 @@ Copilot token holds (its own exit status: :data:`g4f.cli.token.TOKEN_EXIT`).
 Exit status: 0 success, 1 an error without a code of its own, 2 bad usage, 70 an internal
 error (a bug: please report it), 78 the command could not start (a missing extra, a busy port,
 a file it cannot write: :mod:`g4f.cli.startup`), 130 interrupted, and
-per error class its code (:data:`g4f.cli.exit_codes.EXIT_CODES`, the table in the README).
+per error class its code (:data:`g4f.cli.exit_codes.EXIT_CODES`, the table in docs/errors.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ``g4f`` command's exit status per error class: one table, read along the class's MRO.
 
-The codes are the README's (its Errors table); what an error *means* is on its class
+The codes are docs/errors.md's (its table); what an error *means* is on its class
 (:mod:`g4f.errors`), how this surface says it is here. A class the table does not name has its
 nearest base's code; an error without a code of its own exits 1.
 """

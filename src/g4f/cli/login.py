@@ -97,7 +97,7 @@ def run_login(
     if not client_id or not tenant:
         raise ValueError(
             "g4f login needs your app registration's --client-id and your --tenant the first "
-            "time (README: 'The Chat API' says how to register an app)"
+            'time (docs/chat-api.md, "What it needs", says how to register an app)'
         )
     authority = args.authority
     if authority is None and known is not None and tenant == known.tenant:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # generic only in typeshed
 __all__ = ["TOKEN_EXIT", "add_token_parser", "check_token", "token_command"]
 
 TOKEN_EXIT: Mapping[str, int] = MappingProxyType({"ok": 0, "problem": 1, "usage": 2, "unusable": 5})
-"""``g4f token``'s exit status by verdict (the README's table)."""
+"""``g4f token``'s exit status by verdict (docs/m365.md's list)."""
 
 
 def add_token_parser(commands: _Commands) -> None:

@@ -29,7 +29,7 @@ class M365Client(ChatHubClient):
 
     Args:
         token: the user's own token, or the whole Chathub websocket URL copied from the
-            browser (host, path, token and account kind at once; see the README).
+            browser (host, path, token and account kind at once; see docs/m365.md).
         token_file: a file holding either, re-read when it changes (tokens last about an
             hour); an inherited pipe (``<(…)``) is read once. Without either,
             ``$M365_COPILOT_TOKEN``. Never logged, shown or written.

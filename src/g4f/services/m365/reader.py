@@ -37,7 +37,6 @@ _PROGRESS_TYPES = frozenset({"Progress", "InternalSearchQuery", "InternalLoaderM
 _DISENGAGED = "Disengaged"
 _REASONING = "ChainOfThoughtSummary"
 _CANNED = "BotConnection"
-_RATE_NOTICES = ("temporarily unable to respond to this many requests", "too many requests")
 _THREAD_RATE = (
     "opening new conversations fast (about 15–20 in ten minutes, or more than 5 in two) "
     "throttles the account, per user (a new token does not help): wait some minutes, and "
@@ -45,10 +44,34 @@ _THREAD_RATE = (
 )
 
 
+_NOTICE_STARTS = (
+    "i'm sorry, i'm temporarily unable to respond to this many requests",
+    "temporarily unable to respond to this many requests",
+    "too many requests",
+)
+"""How the rate-limit notices begin (§5: "before any other text")."""
+
+
+def _normal(text: str) -> str:
+    return text.lstrip().lower().replace("\u2019", "'")
+
+
+def could_be_rate_notice(text: str) -> bool:
+    """Whether ``text``, the start of an answer, could still grow into a rate-limit notice
+    (so that its words are not streamed as an answer before the error they are).
+
+    >>> could_be_rate_notice("I'm sorry, I'm tempo"), could_be_rate_notice("I'm sorry, I can")
+    (True, False)
+    """
+    start = _normal(text)
+    return any(n.startswith(start) or start.startswith(n) for n in _NOTICE_STARTS)
+
+
 def is_rate_notice(text: str) -> bool:
-    """Whether an answer's text is the service's rate-limit notice instead of an answer."""
-    start = text.strip().lower()[:300]
-    return bool(start) and any(notice in start for notice in _RATE_NOTICES)
+    """Whether an answer's text is the service's rate-limit notice instead of an answer: it
+    begins with one (an answer that only mentions "too many requests" later is an answer)."""
+    start = _normal(text)
+    return bool(start) and len(start) <= 400 and any(start.startswith(n) for n in _NOTICE_STARTS)
 
 
 def _is_answer(message: dict[str, Any]) -> bool:
@@ -71,7 +94,16 @@ class M365TurnReader(TurnReader):
     [TextDelta(text='Hel'), TextDelta(text='lo')]
     """
 
-    __slots__ = ("_account", "_last_snapshot", "_reasoning_seen", "_suggested", "_tone", "_updates")
+    __slots__ = (
+        "_account",
+        "_held",
+        "_last_snapshot",
+        "_reasoning_seen",
+        "_released",
+        "_suggested",
+        "_tone",
+        "_updates",
+    )
 
     def __init__(self, *, account: str = "work") -> None:
         super().__init__()
@@ -81,6 +113,8 @@ class M365TurnReader(TurnReader):
         self._updates = 0
         self._last_snapshot: str | None = None
         self._suggested: tuple[str, ...] | None = None
+        self._held: list[str] = []  # the answer's first deltas, while they could be a notice
+        self._released = False
 
     def begin(self, invocation: Mapping[str, Any]) -> None:
         """Note the turn's tone: a refused one is named in its error."""
@@ -98,7 +132,28 @@ class M365TurnReader(TurnReader):
         if kind == RecordType.CLOSE and not self.text and not record.get("error"):
             # An empty answer, then the close: the account is throttled (§5).
             return [ErrorResult("Throttled", f"an empty answer, then a close: {_THREAD_RATE}")]
-        return super().read(record)
+        return self._release(super().read(record))
+
+    def _release(self, outputs: list[ReaderOutput]) -> list[ReaderOutput]:
+        """Hold the answer's first deltas back while they could be the rate-limit notice
+        (which the final record turns into :class:`~g4f.errors.RateLimited`); let them go as
+        one delta as soon as they cannot, or when the answer ends as an answer."""
+        if self._released:
+            return outputs
+        released: list[ReaderOutput] = []
+        for output in outputs:
+            if isinstance(output, TextDelta):
+                self._held.append(output.text)
+                held = "".join(self._held)
+                if could_be_rate_notice(held):
+                    continue
+                output = TextDelta(held)
+                self._released, self._held = True, []
+            elif isinstance(output, Final) and self._held:
+                released.append(TextDelta("".join(self._held)))
+                self._released, self._held = True, []
+            released.append(output)
+        return released
 
     def _completed(self, record: Record) -> None:
         """A completion without the final record: a refused tone (its ``error``), or — with
