@@ -222,3 +222,35 @@ def test_no_token_and_no_sign_in_says_to_run_g4f_login(
     with pytest.raises(NotAuthorized, match="g4f login --service graph"):
         client.auth.token()
     assert "graph" in repr(client) and "Bearer" not in repr(client)
+
+
+def _chain_text(error: BaseException) -> str:
+    """Every text of ``error`` and its chain of causes and contexts."""
+    texts, link, seen = [], error, 0
+    while link is not None and seen < 20:
+        texts += [str(link), repr(link), str(getattr(link, "message", "")), repr(link.args)]
+        link, seen = link.__cause__ or link.__context__, seen + 1
+    return "\n".join(texts)
+
+
+def _token_forms(token: str) -> list[str]:
+    quoted = "".join(f"%{byte:02X}" for byte in token.encode())
+    return [token, quoted, quoted.lower(), token.split(".")[1], token[:60]]
+
+
+@pytest.mark.parametrize(("scenario", "error"), [("echo_401", NotAuthorized),
+                                                 ("echo_500", ServerError)])  # fmt: skip
+async def test_a_token_the_server_echoes_in_an_error_is_redacted(
+    hub_url: tuple[Hub, str], scenario: str, error: type[Exception]
+) -> None:
+    hub, url = hub_url
+    token = make_chatapi_token("graph")
+    async with _client(url, token=token) as client:
+        conversation = await client.start_conversation()
+        hub.chatapi.scenario = scenario
+        for call in (client.check(), client.ask_text("Hi", conversation=conversation)):
+            with pytest.raises(error) as caught:
+                await call
+            text = _chain_text(caught.value)
+            assert "<redacted>" in text
+            assert not [form for form in _token_forms(token) if form in text]

@@ -20,6 +20,7 @@ from ...engine.failures import request_failure
 from ...engine.images import Image
 from ...engine.proxy import check_proxy, is_socks, socks_connector
 from ...engine.recorder import CassetteRecorder
+from ...engine.redaction import redact_error
 from ...engine.retry import RetryPolicy
 from ...errors import (
     G4FError,
@@ -33,7 +34,7 @@ from ...protocol import Event, Final, Style
 from ...protocol.conversation import Conversation
 from ...protocol.framing import load_json
 from ...protocol.sse import SseDecoder
-from ...urls import host_of, redact_url
+from ...urls import Redactor, host_of, redact_url
 from .body import context_entries, local_timezone, turn_body
 from .failures import failure_for
 from .signin import signed_in
@@ -42,6 +43,9 @@ from .spec import CONVERSATIONS, HOSTS, Host
 from .tokens import CallableToken, StaticToken, TokenFile, TokenProvider
 
 __all__ = ["CAPABILITIES", "ChatApiClient"]
+
+_TOKENS_KEPT = 4
+"""Tokens remembered for redaction (a renewed one and the ones before it)."""
 
 CAPABILITIES = Capabilities(search_toggle=True, files=True)
 """Text in, text out; web grounding switchable per turn; SharePoint/OneDrive files per turn;
@@ -139,6 +143,7 @@ class ChatApiClient:
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
+        self._tokens: dict[str, None] = {}  # the tokens sent (ordered, the last few kept)
 
     def __repr__(self) -> str:
         proxy = redact_url(self._proxy) if self._proxy else None
@@ -191,7 +196,16 @@ class ChatApiClient:
             token = await asyncio.to_thread(self.auth.token)
         if self._recorder is not None:
             self._recorder.add_secret(token)
+        self._tokens.pop(token, None)
+        self._tokens[token] = None
+        while len(self._tokens) > _TOKENS_KEPT:
+            del self._tokens[next(iter(self._tokens))]
         return token
+
+    def _redacted(self, error: G4FError) -> G4FError:
+        """``error`` without the tokens sent, in any form, in any of its texts or its chain of
+        causes (whatever the server repeated back: :mod:`g4f.engine.redaction`)."""
+        return redact_error(error, self._tokens)
 
     async def _post(
         self, path: str, body: Mapping[str, Any], *, read: float, partial: str = ""
@@ -231,7 +245,8 @@ class ChatApiClient:
         return failure_for(
             response.status,
             response.headers,
-            raw.decode("utf-8", errors="replace"),
+            # Before it is cut to length: a cut token would not be recognised afterwards.
+            Redactor(self._tokens)(raw.decode("utf-8", errors="replace")),
             host=host_of(self.base_url),
             login_advice=self.auth.advice,
             partial_text=partial,
@@ -260,7 +275,12 @@ class ChatApiClient:
                 raise ProtocolError("the created conversation has no id")
             return Conversation(conversation_id, self.host.name, tone=None)
 
-        return await self.retry.run(attempt)
+        failure: G4FError | None = None
+        try:
+            return await self.retry.run(attempt)
+        except G4FError as exc:
+            failure = self._redacted(exc)
+        raise failure  # outside the except: the original is no __context__ of it
 
     async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """A new conversation (the Chat API has no styles: ``style`` is kept, not sent)."""
@@ -319,8 +339,14 @@ class ChatApiClient:
                          files=files)  # fmt: skip
         if conversation is None:
             conversation = await self.start_conversation(style or Style.PRECISE)
-        async for event in self._run(conversation, prompt, body):
-            yield event
+        failure: G4FError | None = None
+        try:
+            async for event in self._run(conversation, prompt, body):
+                yield event
+        except G4FError as exc:
+            failure = self._redacted(exc)
+        if failure is not None:
+            raise failure  # outside the except: the original is no __context__ of it
 
     async def _run(
         self, conversation: Conversation, prompt: str, body: Mapping[str, Any]
