@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import ssl
@@ -80,6 +81,12 @@ def _provider(
     if named:
         return TokenFile(named, f"g4f login --service {host.name}")
     return signed_in(host.name) or _NoToken(host.name)
+
+
+def _throttled_or_unsent(error: G4FError) -> bool:
+    """Whether a turn may be sent again: the service throttled it before running it, or it
+    never reached the service."""
+    return isinstance(error, RateLimited) or error.resend_safe
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -297,15 +304,14 @@ class ChatApiClient:
     ) -> aiohttp.ClientResponse:
         """The turn's stream, retried only when the service throttled it before running it."""
         path = self.host.chat_path(conversation.conversation_id, stream=True)
-        for retry in range(self.retry.attempts):
-            try:
-                return await self._post(path, body, read=self.timeouts.read)
-            except G4FError as error:
-                again = isinstance(error, RateLimited) or error.resend_safe
-                if not again or retry == self.retry.attempts - 1:
-                    raise
-                await self.retry.sleep(self.retry.delay(retry, error))
-        raise AssertionError("unreachable")  # pragma: no cover
+        # The retry policy's rules (its deadline, on_retry), never past the turn's own limit:
+        # a Retry-After beyond them fails at once, carrying retry_after, instead of sleeping.
+        policy = dataclasses.replace(
+            self.retry, deadline=min(self.retry.deadline, self.timeouts.turn)
+        )
+        return await policy.run(
+            lambda: self._post(path, body, read=self.timeouts.read), when=_throttled_or_unsent
+        )
 
     async def ask(
         self,
