@@ -83,6 +83,23 @@ def _provider(
     return signed_in(host.name) or _NoToken(host.name)
 
 
+_ERROR_BYTES = 64 * 1024
+"""How much of an error body is read."""
+
+
+async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body up to ``limit`` bytes, however many pieces it arrives in (one ``read(n)``
+    returns only what has arrived so far)."""
+    pieces, size = [], 0
+    while size < limit:
+        piece = await response.content.read(limit - size)
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
+
+
 def _throttled_or_unsent(error: G4FError) -> bool:
     """Whether a turn may be sent again: the service throttled it before running it, or it
     never reached the service."""
@@ -244,7 +261,7 @@ class ChatApiClient:
 
     async def _failure(self, response: aiohttp.ClientResponse, partial: str) -> G4FError:
         try:
-            raw = await response.content.read(64 * 1024)
+            raw = await _read_up_to(response, _ERROR_BYTES)
         except (aiohttp.ClientError, TimeoutError):
             raw = b""
         finally:
@@ -261,7 +278,7 @@ class ChatApiClient:
 
     async def _read_json(self, response: aiohttp.ClientResponse) -> Any:
         try:
-            raw = await response.content.read(self.limits.max_create_bytes + 1)
+            raw = await _read_up_to(response, self.limits.max_create_bytes + 1)
         finally:
             response.release()
         if len(raw) > self.limits.max_create_bytes:
