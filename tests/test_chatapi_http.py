@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from g4f.engine.retry import NO_RETRY
-from g4f.errors import RateLimited
+from g4f.errors import ProtocolError, RateLimited
 from g4f.services.chatapi import ChatApiClient
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -75,3 +75,20 @@ async def test_a_body_in_two_pieces_is_read_whole() -> None:
         assert caught.value.message.startswith("127.0.0.1")
         assert "TooManyRequests" not in str(caught.value)  # Graph's shape was read, not shown raw
         assert "m" * 100 in str(caught.value)
+
+
+async def test_a_redirect_to_another_origin_is_not_followed() -> None:
+    async def elsewhere(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"id": "stolen"}, status=201)
+
+    async with _serve(elsewhere) as (other, other_seen):
+
+        async def redirect(request: web.Request) -> web.StreamResponse:
+            raise web.HTTPTemporaryRedirect(other + request.path)
+
+        async with _serve(redirect) as (url, seen):
+            async with _client(url) as client:
+                with pytest.raises(ProtocolError, match="redirected the request to http://127"):
+                    await client.start_conversation()
+            assert seen == ["/conversations"]
+        assert other_seen == []

@@ -22,6 +22,7 @@ from ...engine.images import Image
 from ...engine.proxy import check_proxy, is_socks, socks_connector
 from ...engine.recorder import CassetteRecorder
 from ...engine.redaction import redact_error
+from ...engine.redirects import same_origin_redirects_only
 from ...engine.retry import RetryPolicy
 from ...errors import (
     G4FError,
@@ -207,6 +208,7 @@ class ChatApiClient:
             connector = socks_connector(self._proxy, limit=0) if self._proxy else None
             self._session = aiohttp.ClientSession(
                 connector=connector or aiohttp.TCPConnector(limit=0, ssl=ssl_context),
+                middlewares=(same_origin_redirects_only,),  # the token stays with the origin
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=self.timeouts.connect, sock_connect=self.timeouts.connect
                 ),
