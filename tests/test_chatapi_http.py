@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -14,6 +15,7 @@ from aiohttp import web
 from g4f.engine.retry import NO_RETRY
 from g4f.errors import ProtocolError, RateLimited
 from g4f.services.chatapi import ChatApiClient
+from g4f.services.chatapi import client as client_module
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -92,3 +94,22 @@ async def test_a_redirect_to_another_origin_is_not_followed() -> None:
                     await client.start_conversation()
             assert seen == ["/conversations"]
         assert other_seen == []
+
+
+def test_a_socks_connection_uses_the_custom_trust_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passed: dict[str, object] = {}
+
+    def fake_socks_connector(proxy: str, **options: object) -> None:
+        passed.update(options)
+
+    monkeypatch.setattr(client_module, "socks_connector", fake_socks_connector)
+    client = ChatApiClient("graph", token="t", proxy="socks5://127.0.0.1:9")
+
+    async def build() -> None:
+        client._get_session()
+        await client.aclose()
+
+    asyncio.run(build())
+    assert isinstance(passed.get("ssl"), ssl.SSLContext)

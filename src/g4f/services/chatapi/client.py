@@ -205,7 +205,9 @@ class ChatApiClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             ssl_context = _ssl_context()
-            connector = socks_connector(self._proxy, limit=0) if self._proxy else None
+            connector = (
+                socks_connector(self._proxy, limit=0, ssl=ssl_context) if self._proxy else None
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector or aiohttp.TCPConnector(limit=0, ssl=ssl_context),
                 middlewares=(same_origin_redirects_only,),  # the token stays with the origin
