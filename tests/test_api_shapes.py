@@ -476,3 +476,68 @@ async def test_text_response_format_and_unknown_fields_are_accepted(
         },
     )
     assert response.status_code == 200
+
+
+# --- The Chat API's options (g4f_search, g4f_files) in every shape ---------------------------
+
+GRAPH = ApiSettings(Upstream("graph", options={"token": "t"}))
+DOC = "https://contoso.sharepoint.com/sites/eng/Shared%20Documents/plan.docx"
+OPTIONS = {"g4f_search": False, "g4f_files": [DOC]}
+USER_HI = [{"role": "user", "content": "Hi"}]
+BODIES: dict[str, dict[str, Any]] = {
+    "/v1/chat/completions": {"messages": USER_HI},
+    "/v1/responses": {"input": "Hi"},
+    "/v1/messages": {"max_tokens": 50, "messages": USER_HI},
+}
+
+
+@pytest.mark.parametrize("path", ["/v1/responses", "/v1/messages"])
+@pytest.mark.parametrize("stream", [False, True])
+async def test_web_grounding_and_documents_reach_the_backend_from_every_shape(
+    path: str, stream: bool
+) -> None:
+    backend = FakeBackend()
+    async with api(backend, GRAPH) as http:
+        body = {**BODIES[path], **OPTIONS, "model": "graph-copilot", "stream": stream}
+        response = await http.post(path, json=body)
+    assert response.status_code == 200, response.text
+    assert "Echo: Hi" in response.text
+    assert backend.asked[0].search is False and backend.asked[0].files == (DOC,)
+
+
+@pytest.mark.parametrize("path", ["/v1/responses", "/v1/messages"])
+async def test_grounding_stays_on_and_no_documents_go_when_not_asked(path: str) -> None:
+    backend = FakeBackend()
+    async with api(backend, GRAPH) as http:
+        response = await http.post(path, json={**BODIES[path], "model": "graph-copilot"})
+    assert response.status_code == 200
+    assert backend.asked[0].search is True and backend.asked[0].files == ()
+
+
+@pytest.mark.parametrize("path", list(BODIES))
+@pytest.mark.parametrize(("field", "value"), [("g4f_search", False), ("g4f_files", [DOC])])
+async def test_a_service_that_cannot_is_a_400_naming_the_field(
+    path: str, field: str, value: Any
+) -> None:
+    backend = FakeBackend()
+    async with api(backend, M365) as http:  # the Chathub's M365: no grounding switch, no files
+        body = {**BODIES[path], "model": "m365-copilot", field: value}
+        response = await http.post(path, json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert field in error["message"]
+    if path != "/v1/messages":  # Anthropic's errors have no param; OpenAI's name it
+        assert error["param"] == field and error["code"] == "not_supported"
+    assert backend.asked == []
+
+
+@pytest.mark.parametrize("path", list(BODIES))
+async def test_a_document_that_is_no_https_url_is_named_as_sent(path: str) -> None:
+    async with api(FakeBackend(), GRAPH) as http:
+        body = {**BODIES[path], "model": "graph-copilot", "g4f_files": ["file:///etc/x"]}
+        response = await http.post(path, json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "https:// URL" in error["message"]
+    if path != "/v1/messages":
+        assert error["param"] == "g4f_files[0]"

@@ -15,7 +15,8 @@ import openai
 import pytest
 
 from g4f.api import ApiThread
-from g4f.hub import Hub, Reply, TurnRequest, echo_responder, make_test_token
+from g4f.hub import Hub, Reply, TurnRequest, echo_responder
+from g4f.services.registry import entry
 
 from .common import api_settings
 from .test_api_store import ApiProcess
@@ -23,8 +24,11 @@ from .test_api_store import ApiProcess
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
-MODELS = {"bing": "bing-creative", "m365": "m365-copilot"}
-FAILING = {"bing": "abrupt", "m365": "close-error"}
+SERVICES = ("bing", "m365", "graph", "workiq")
+MODELS = {service: entry(service).default_model for service in SERVICES}
+FAILING = {"bing": "abrupt", "m365": "close-error", "graph": "dropped", "workiq": "dropped"}
+"""Each service's way of failing mid-answer: the Chat API's is a body cut short (it has no
+error event)."""
 
 
 def responder(request: TurnRequest) -> Reply:
@@ -39,15 +43,15 @@ def hub() -> Hub:
     return Hub(responder=responder)
 
 
-@pytest.fixture(params=["bing", "m365"])
+@pytest.fixture(params=SERVICES)
 def service(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
 def api_url(thread_hub: str, service: str) -> Iterator[str]:
-    token = make_test_token() if service == "m365" else None
-    with ApiThread(api_settings(url=thread_hub, service=service, token=token)) as url:
+    local = entry(service).local_options(thread_hub)  # the hub's URL and a token it accepts
+    with ApiThread(api_settings(service=service, **local)) as url:
         yield url
 
 
@@ -166,11 +170,43 @@ def test_an_upstream_failure_mid_stream_in_each_shape(api_url: str, service: str
             "/v1/messages",
             json={"model": model, "max_tokens": 100, "messages": user, "stream": True},
         ).text
+    assert "response.output_text.delta" in responses and "text_delta" in messages  # text first
     assert '"error"' in chat.split("\n\n")[-2] and "[DONE]" not in chat
     assert responses.split("\n\n")[-2].startswith("event: response.failed\n")
     assert '"status": "failed"' in responses
     last = messages.split("\n\n")[-2]
     assert last.startswith("event: error\n") and '"type": "error"' in last
+
+
+DOC = "https://contoso.sharepoint.com/sites/eng/Shared%20Documents/plan.docx"
+
+
+@pytest.mark.parametrize("service", ["graph"])
+def test_grounding_and_documents_reach_the_chat_api_from_responses_and_messages(
+    api_url: str, hub: Hub
+) -> None:
+    options = {"g4f_search": False, "g4f_files": [DOC]}
+    with oai(api_url) as client:
+        response = client.responses.create(model="graph-copilot", input="one", extra_body=options)
+        by_responses = hub.chatapi.requests[-1]["body"]
+        plain = client.responses.create(model="graph-copilot", input="two")
+        by_default = hub.chatapi.requests[-1]["body"]
+    with claude(api_url) as anthropic_client:
+        message = anthropic_client.messages.create(
+            model="graph-copilot",
+            max_tokens=500,
+            messages=[{"role": "user", "content": "three"}],
+            extra_body=options,
+        )
+        by_messages = hub.chatapi.requests[-1]["body"]
+    assert "«one»" in response.output_text and "«two»" in plain.output_text
+    assert "«three»" in message.content[0].text  # type: ignore[union-attr]
+    for body in (by_responses, by_messages):
+        assert body["contextualResources"] == {
+            "files": [{"uri": DOC}],
+            "webContext": {"isWebEnabled": False},
+        }
+    assert "contextualResources" not in by_default  # grounding on, no documents: nothing sent
 
 
 def test_previous_response_id_across_a_restart(thread_hub: str, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 from g4f.engine.retry import NO_RETRY
 from g4f.errors import (
     AccessDenied,
+    ConnectionClosed,
     ConversationExpired,
     NotAuthorized,
     RateLimited,
@@ -156,6 +157,20 @@ async def test_failures_are_typed_with_what_to_do_and_the_request_id(
     assert len(getattr(caught.value, "request_id", "") or "") == 36
     if scenario == "throttled":
         assert caught.value.retry_after == 7.0  # type: ignore[attr-defined]
+
+
+async def test_a_stream_cut_short_is_a_lost_connection_with_the_text_shown(
+    hub_url: tuple[Hub, str],
+) -> None:
+    hub, url = hub_url
+    hub.chatapi.scenario = "dropped"  # half the snapshots, then the connection drops
+    shown = ""
+    async with _client(url) as client:
+        with pytest.raises(ConnectionClosed) as caught:
+            async for event in client.ask("Hi there"):
+                assert not isinstance(event, Final)  # a cut stream is never a whole answer
+                shown += event.text if isinstance(event, TextDelta) else ""
+    assert shown.startswith("You said") and caught.value.partial_text == shown
 
 
 async def test_401_says_to_sign_in_and_never_shows_the_token(hub_url: tuple[Hub, str]) -> None:

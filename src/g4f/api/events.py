@@ -39,7 +39,7 @@ from ..engine.backend import Backend
 from ..openai import BadRequest, CompletionRequest
 from ..protocol import Event, Final, event_to_json
 from .errors import error_response, openai_error_for
-from .turns import STREAM_HEADERS, EventStream, TurnRunner
+from .turns import OPTION_NAMES, STREAM_HEADERS, EventStream, TurnRunner
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
 
@@ -91,6 +91,7 @@ def _build(body: EventsRequest, runner: TurnRunner) -> CompletionRequest:
         service=runner.service,
         search=body.g4f_search,
         files=body.g4f_files or (),
+        option_names=OPTION_NAMES,
     )
 
 

@@ -38,11 +38,15 @@ from .middleware import Receive, Scope, Send
 from .settings import ApiSettings
 from .store import ConversationStore, Lease, StoreUnavailable
 
-__all__ = ["Encoder", "Turn", "TurnRunner", "collect", "streamed"]
+__all__ = ["OPTION_NAMES", "Encoder", "Turn", "TurnRunner", "collect", "streamed"]
 
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+OPTION_NAMES = ("g4f_search", "g4f_files")
+"""The request fields of every shape that switch web grounding and pass documents (the Chat
+API's): what a refusal names."""
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 

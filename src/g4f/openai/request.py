@@ -175,13 +175,16 @@ class CompletionRequest:
         capabilities: Capabilities | None = None,
         search: bool = True,
         files: Sequence[str] = (),
+        option_names: tuple[str, str] = ("search", "files"),
     ) -> CompletionRequest:
         """Check the request for ``service``; :class:`BadRequest` (or :class:`UnknownModel`)
         if it is bad. Without ``model``, the service's default model.
 
         ``capabilities`` are those of the backend that will run it (by default the service's,
         from the registry): images are refused here when it takes none, and so are ``files``
-        (document URLs) and ``search=False`` (no web grounding) when it cannot do them."""
+        (document URLs) and ``search=False`` (no web grounding) when it cannot do them — the
+        error names them as the caller spelled them, ``option_names`` (the HTTP API's request
+        fields are ``("g4f_search", "g4f_files")``)."""
         model = model or default_model(service)
         entry = model_for(model, service)
         if max_tokens is not None and max_tokens < 1:
@@ -201,24 +204,31 @@ class CompletionRequest:
             raise BadRequest(
                 f"The {service} service takes no images.", param=f"messages[{len(messages) - 1}]"
             )
-        _check_turn_options(service, can, search, files)
+        _check_turn_options(service, can, search, files, option_names)
         return cls(model, entry.style, prompt, max_tokens, stops, entry.tone, search, tuple(files))
 
 
 def _check_turn_options(
-    service: str, can: Capabilities, search: bool, files: Sequence[str]
+    service: str, can: Capabilities, search: bool, files: Sequence[str], names: tuple[str, str]
 ) -> None:
-    """:class:`BadRequest` for web grounding or documents a service cannot be asked for."""
+    """:class:`BadRequest` for web grounding or documents a service cannot be asked for, naming
+    the option as the caller spelled it (``names``: the search switch's, the files')."""
+    search_name, files_name = names
     if not search and not can.search_toggle:
-        raise BadRequest(f"The {service} service cannot switch web search off.", param="search")
+        raise BadRequest(
+            f"The {service} service cannot switch web search off ({search_name}).",
+            param=search_name,
+            code="not_supported",
+        )
     if files and not can.files:
         raise BadRequest(
-            f"The {service} service reads no documents (files).",
-            param="files",
+            f"The {service} service reads no documents ({files_name}).",
+            param=files_name,
             code="not_supported",
         )
     for index, url in enumerate(files):
         if not isinstance(url, str) or not url.startswith("https://"):
             raise BadRequest(
-                "A file must be a SharePoint or OneDrive https:// URL.", param=f"files[{index}]"
+                "A file must be a SharePoint or OneDrive https:// URL.",
+                param=f"{files_name}[{index}]",
             )

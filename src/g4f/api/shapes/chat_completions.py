@@ -21,7 +21,7 @@ from ..errors import error_response, internal_message, sse_error, stream_error
 from ..schema import ChatRequest, check_request
 from ..settings import ApiSettings
 from ..store import ConversationStore
-from ..turns import TurnRunner, collect, streamed
+from ..turns import OPTION_NAMES, TurnRunner, collect, streamed
 
 __all__ = ["ChatCompletions"]
 
@@ -68,6 +68,7 @@ class ChatCompletions:
             service=runner.service,
             search=body.g4f_search,
             files=body.g4f_files or (),
+            option_names=OPTION_NAMES,
         )
         turn = await runner.begin(request, backend, body.conversation_id)
         builder = ChunkBuilder(

@@ -32,7 +32,7 @@ from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
 from ..schema import lone_surrogate
 from ..store import ResponseRecord
-from ..turns import Turn, TurnRunner, collect, streamed
+from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
 __all__ = ["ANTHROPIC_ERRORS", "AnthropicError", "CountRequest", "Messages", "MessagesRequest"]
 
@@ -117,6 +117,10 @@ class MessagesRequest(CountRequest):
     stop_sequences: list[str] | None = None
     stream: bool = False
     metadata: dict[str, Any] | None = None
+    # Extensions for the Chat API (services that can; refused with 400 by the others): web
+    # grounding on or off, and SharePoint/OneDrive documents to read — as in Chat Completions.
+    g4f_search: bool = True
+    g4f_files: list[str] | None = None
     # Accepted and ignored: the service has no such settings.
     temperature: float | None = None
     top_p: float | None = None
@@ -275,6 +279,9 @@ class Messages:
             max_tokens=max_tokens,
             stop=getattr(body, "stop_sequences", None),
             service=self._runner.service,
+            search=getattr(body, "g4f_search", True),  # count_tokens' body has neither
+            files=getattr(body, "g4f_files", None) or (),
+            option_names=OPTION_NAMES,
         )
 
     async def create(self, body: MessagesRequest, backend: Backend) -> Response:

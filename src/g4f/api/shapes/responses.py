@@ -31,7 +31,7 @@ from ..errors import error_response, internal_message, openai_error_for
 from ..failures import NotFound
 from ..schema import check_format, lone_surrogate
 from ..store import ResponseRecord
-from ..turns import Turn, TurnRunner, collect, streamed
+from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
 __all__ = ["Responses", "ResponsesRequest"]
 
@@ -52,6 +52,10 @@ class ResponsesRequest(BaseModel):
     store: bool | None = None
     metadata: dict[str, str] | None = None
     previous_response_id: str | None = None
+    # Extensions for the Chat API (services that can; refused with 400 by the others): web
+    # grounding on or off, and SharePoint/OneDrive documents to read — as in Chat Completions.
+    g4f_search: bool = True
+    g4f_files: list[str] | None = None
     # Accepted and ignored (no setting of the service; nothing the caller sees changes):
     temperature: float | None = None
     top_p: float | None = None
@@ -254,6 +258,9 @@ class Responses:
             model=body.model or default_model(runner.service),
             max_tokens=body.max_output_tokens,
             service=runner.service,
+            search=body.g4f_search,
+            files=body.g4f_files or (),
+            option_names=OPTION_NAMES,
         )
         turn = await runner.begin(
             request, backend, await self._continued(body), param="previous_response_id"

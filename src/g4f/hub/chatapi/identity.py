@@ -1,12 +1,14 @@
-"""The identity platform's endpoints MSAL uses for the device-code and refresh flows, on the
-hub (served over HTTPS with ``Hub(tls=True)``: MSAL wants an ``https://`` authority):
+"""The identity platform's endpoints MSAL uses for the device-code, authorization-code
+(loopback redirect, :mod:`.authcode`) and refresh flows, on the hub (served over HTTPS with
+``Hub(tls=True)``: MSAL wants an ``https://`` authority):
 
 - ``GET /common/discovery/instance`` (instance discovery, which MSAL asks first unless told the
   authority is known: ``g4f login`` tells it so for an authority that is no Microsoft host);
 - ``GET /{tenant}/v2.0/.well-known/openid-configuration``;
 - ``POST /{tenant}/oauth2/v2.0/devicecode``;
-- ``POST /{tenant}/oauth2/v2.0/token`` (the device-code and refresh-token grants; refresh
-  tokens rotate at each use).
+- ``GET /{tenant}/oauth2/v2.0/authorize`` (:class:`.authcode.AuthorizationCodes`);
+- ``POST /{tenant}/oauth2/v2.0/token`` (the device-code, authorization-code (PKCE) and
+  refresh-token grants; refresh tokens rotate at each use).
 
 The user's side of the device flow (entering the code in a browser) is :attr:`device_outcome`:
 ``approve``, ``decline``, ``expire`` or ``public_client_off`` (``AADSTS7000218``), after
@@ -25,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .authcode import AuthorizationCodes, Redeemed
 from .spec import GRAPH_AUDIENCES, PUBLIC_CLIENT_OFF, WORKIQ_AUDIENCES
 from .tokens import TEST_OID, TEST_TID, b64url, unsigned_jwt
 
@@ -32,6 +35,7 @@ __all__ = ["DEVICE_OUTCOMES", "IdentityPlatform"]
 
 DEVICE_OUTCOMES = ("approve", "decline", "expire", "public_client_off")
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+CODE_GRANT = "authorization_code"
 OIDC = frozenset({"openid", "profile", "offline_access"})
 USERNAME = "adele@contoso.example"
 
@@ -72,6 +76,7 @@ class IdentityPlatform:
         access_lifetime: seconds an access token lives.
         grants: the grant type of each token request (tests read it: a silent renewal is a
             ``refresh_token`` grant).
+        authcodes: the authorization-code side (its ``outcome``: approve or decline).
     """
 
     def __init__(self, *, now: Callable[[], float] = time.time) -> None:
@@ -82,12 +87,14 @@ class IdentityPlatform:
         self.grants: deque[str] = deque(maxlen=1000)
         self._devices: dict[str, _Grant] = {}
         self._refresh: dict[str, _Grant] = {}
+        self.authcodes = AuthorizationCodes()
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the endpoints on ``app``."""
         app.router.add_get("/common/discovery/instance", self._instance)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/devicecode", self._devicecode)
+        app.router.add_get("/{tenant}/oauth2/v2.0/authorize", self.authcodes.authorize)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
 
     def revoke(self) -> None:
@@ -148,7 +155,14 @@ class IdentityPlatform:
         grant_type = str(form.get("grant_type", ""))
         self.grants.append(grant_type)
         grant: _Grant | None
-        if grant_type == DEVICE_GRANT:
+        nonce = ""
+        if grant_type == CODE_GRANT:
+            redeemed = self.authcodes.redeem({k: str(v) for k, v in form.items()})
+            if not isinstance(redeemed, Redeemed):
+                return _error(400, *redeemed)
+            grant = _Grant(redeemed.client_id, redeemed.tenant, redeemed.scopes)
+            nonce = redeemed.nonce
+        elif grant_type == DEVICE_GRANT:
             grant = self._devices.get(str(form.get("device_code", "")))
             refused = self._device_refusal(grant)
             if refused is not None:
@@ -167,7 +181,7 @@ class IdentityPlatform:
             return _error(400, "invalid_scope", "AADSTS70011: the scopes are for no one resource")
         if str(form.get("client_id", "")) != grant.client_id:
             return _error(400, "invalid_client", "AADSTS700016: the client id does not match")
-        return web.json_response(self._tokens(request, grant, scopes, audience))
+        return web.json_response(self._tokens(request, grant, scopes, audience, nonce))
 
     def _device_refusal(self, grant: _Grant | None) -> web.Response | None:
         if grant is None:
@@ -185,7 +199,7 @@ class IdentityPlatform:
         return None
 
     def _tokens(
-        self, request: web.Request, grant: _Grant, scopes: list[str], audience: str
+        self, request: web.Request, grant: _Grant, scopes: list[str], audience: str, nonce: str = ""
     ) -> dict[str, Any]:
         now = int(self.now())
         issuer = f"{self._origin(request)}/{grant.tenant}/v2.0"
@@ -195,6 +209,8 @@ class IdentityPlatform:
         id_claims = {"iss": issuer, "sub": TEST_OID, "aud": grant.client_id, "iat": now,
                      "nbf": now, "exp": now + 3600, "preferred_username": USERNAME,
                      "name": "Adele Vance", "ver": "2.0", **user}  # fmt: skip
+        if nonce:  # the authorize request's (MSAL checks it came back)
+            id_claims["nonce"] = nonce
         scp = " ".join(s.rsplit("/", 1)[-1] for s in scopes)
         access_claims = {"aud": audience, "iat": now, "exp": now + self.access_lifetime,
                          "scp": scp, **user}  # fmt: skip

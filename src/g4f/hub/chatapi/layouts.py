@@ -7,7 +7,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ECHOES", "FAILURES", "LAYOUTS", "SCENARIOS", "check_scenario", "encode_events"]
+__all__ = [
+    "BROKEN",
+    "ECHOES",
+    "FAILURES",
+    "LAYOUTS",
+    "SCENARIOS",
+    "check_scenario",
+    "encode_events",
+]
 
 LAYOUTS = ("compact", "pretty", "crlf", "empty")
 """Line layouts: one compact line + ``id:`` (the 2025 capture); pretty-printed over many
@@ -46,7 +54,12 @@ meets them."""
 ECHOES = frozenset(name for name in FAILURES if name.startswith("echo_"))
 """The scenarios whose error repeats the token."""
 
-SCENARIOS = (*LAYOUTS, "cited", "rewritten", "disengaged", "no_text", "slow", *FAILURES)
+BROKEN = ("dropped",)
+"""Turn scenarios that fail mid-answer: ``dropped`` streams the first half of the answer's
+snapshots, then the connection drops before the body ends (the Chat API has no error event: a
+stream ends when the server closes it, so a failure mid-answer is a body cut short)."""
+
+SCENARIOS = (*LAYOUTS, "cited", "rewritten", "disengaged", "no_text", "slow", *BROKEN, *FAILURES)
 """Every turn scenario."""
 
 

@@ -12,6 +12,7 @@ beside it (:mod:`g4f.hub.chatapi.identity`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import uuid
@@ -311,6 +312,8 @@ class ChatApiHub:
         await response.prepare(request)
         empty = self._conversation(conversation, displayName=INTERMEDIATE, turns=0, messages=[])
         chunks = encode_events(snapshots, layout, empty)
+        if scenario == "dropped":
+            return await self._drop(request, response, chunks[: max(1, len(chunks) // 2)])
         try:
             for number, chunk in enumerate(chunks):
                 await response.write(chunk)
@@ -323,6 +326,20 @@ class ChatApiHub:
             self.streams_closed += 1
             if self._closed is not None:
                 self._closed.set()
+        return response
+
+    async def _drop(
+        self, request: web.Request, response: web.StreamResponse, chunks: Sequence[bytes]
+    ) -> web.StreamResponse:
+        """The ``dropped`` scenario: write ``chunks``, then drop the connection (no end of the
+        chunked body: the client sees the answer cut short)."""
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            for chunk in chunks:
+                await response.write(chunk)
+                if self.host.pace:
+                    await asyncio.sleep(self.host.pace)
+        if request.transport is not None:
+            request.transport.abort()
         return response
 
     async def _hold(self, response: web.StreamResponse) -> None:

@@ -167,6 +167,9 @@ class ChatApiClient:
         self.retry = retry or RetryPolicy()
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
+        # Built here, once per client: loading the trust store takes tens of milliseconds,
+        # which would otherwise fall inside the first request (and every new session's).
+        self._ssl = _ssl_context()
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, None] = {}  # the tokens sent (ordered, the last few kept)
 
@@ -204,12 +207,11 @@ class ChatApiClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            ssl_context = _ssl_context()
             connector = (
-                socks_connector(self._proxy, limit=0, ssl=ssl_context) if self._proxy else None
+                socks_connector(self._proxy, limit=0, ssl=self._ssl) if self._proxy else None
             )
             self._session = aiohttp.ClientSession(
-                connector=connector or aiohttp.TCPConnector(limit=0, ssl=ssl_context),
+                connector=connector or aiohttp.TCPConnector(limit=0, ssl=self._ssl),
                 middlewares=(same_origin_redirects_only,),  # the token stays with the origin
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=self.timeouts.connect, sock_connect=self.timeouts.connect

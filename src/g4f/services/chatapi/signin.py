@@ -229,10 +229,17 @@ def _device_flow(app: Any, host: Host, out: Callable[[str], None]) -> Mapping[st
     return result
 
 
+BROWSER_WAIT = 600.0
+"""Seconds a ``--browser`` sign-in waits for the browser to come back (MSAL then gives up)."""
+
+
 def _browser_flow(app: Any, host: Host, out: Callable[[str], None]) -> Mapping[str, Any]:
-    out("Opening a browser on this machine to sign in (redirect to http://localhost) …")
+    out(
+        "Opening a browser on this machine to sign in (redirect to http://localhost; "
+        f"waiting up to {BROWSER_WAIT:g} s) …"
+    )
     result: Mapping[str, Any] = app.acquire_token_interactive(
-        scopes=list(host.scopes), prompt="select_account"
+        scopes=list(host.scopes), prompt="select_account", timeout=BROWSER_WAIT
     )
     return result
 
