@@ -37,7 +37,8 @@ async def hub_url() -> AsyncIterator[tuple[Hub, str]]:
 
 def _client(url: str, service: str = "graph", **kwargs: object) -> ChatApiClient:
     kwargs.setdefault("token", make_chatapi_token(service))
-    return ChatApiClient(service, url=url + BASES[service], retry=NO_RETRY, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("retry", NO_RETRY)
+    return ChatApiClient(service, url=url + BASES[service], **kwargs)  # type: ignore[arg-type]
 
 
 async def _turn(
@@ -237,3 +238,65 @@ def test_no_token_and_no_sign_in_says_to_run_g4f_login(
     with pytest.raises(NotAuthorized, match="g4f login --service graph"):
         client.auth.token()
     assert "graph" in repr(client) and "Bearer" not in repr(client)
+
+
+def _chain_text(error: BaseException) -> str:
+    """Every text of ``error`` and its chain of causes and contexts."""
+    texts, link, seen = [], error, 0
+    while link is not None and seen < 20:
+        texts += [str(link), repr(link), str(getattr(link, "message", "")), repr(link.args)]
+        link, seen = link.__cause__ or link.__context__, seen + 1
+    return "\n".join(texts)
+
+
+def _token_forms(token: str) -> list[str]:
+    quoted = "".join(f"%{byte:02X}" for byte in token.encode())
+    return [token, quoted, quoted.lower(), token.split(".")[1], token[:60]]
+
+
+@pytest.mark.parametrize(("scenario", "error"), [("echo_401", NotAuthorized),
+                                                 ("echo_500", ServerError)])  # fmt: skip
+async def test_a_token_the_server_echoes_in_an_error_is_redacted(
+    hub_url: tuple[Hub, str], scenario: str, error: type[Exception]
+) -> None:
+    hub, url = hub_url
+    token = make_chatapi_token("graph")
+    async with _client(url, token=token) as client:
+        conversation = await client.start_conversation()
+        hub.chatapi.scenario = scenario
+        for call in (client.check(), client.ask_text("Hi", conversation=conversation)):
+            with pytest.raises(error) as caught:
+                await call
+            text = _chain_text(caught.value)
+            assert "<redacted>" in text
+            assert not [form for form in _token_forms(token) if form in text]
+
+
+async def test_a_throttled_turn_retries_within_the_deadline_and_never_sleeps_past_it(
+    hub_url: tuple[Hub, str],
+) -> None:
+    from g4f.engine.retry import RetryPolicy
+
+    hub, url = hub_url
+    slept: list[float] = []
+    told: list[tuple[float, int]] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    def on_retry(error: object, wait: float, attempt: int, attempts: int) -> None:
+        told.append((wait, attempt))
+
+    for deadline, waits in ((5.0, []), (30.0, [7.0, 7.0])):  # Retry-After: 7
+        slept.clear()
+        told.clear()
+        retry = RetryPolicy(attempts=3, deadline=deadline, sleep=sleep, on_retry=on_retry)
+        async with _client(url, retry=retry) as client:
+            conversation = await client.start_conversation()
+            hub.chatapi.scenario = "throttled"
+            with pytest.raises(RateLimited) as caught:
+                await client.ask_text("Hi", conversation=conversation)
+            hub.chatapi.scenario = "compact"
+        assert caught.value.retry_after == 7.0
+        assert slept == waits
+        assert told == [(wait, n + 2) for n, wait in enumerate(waits)]

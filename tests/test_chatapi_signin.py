@@ -9,9 +9,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import msal  # noqa: F401  (in the test extra: missing, these tests fail, never skip)
 import pytest
-
-pytest.importorskip("msal")
 
 from g4f.errors import NotAuthorized
 from g4f.hub import Hub, HubThread
@@ -113,3 +112,43 @@ def test_a_revoked_refresh_token_says_to_sign_in_again(hub: tuple[Hub, str]) -> 
     with pytest.raises(NotAuthorized, match="g4f login --service graph"):
         provider.token()
     provider.close()
+
+
+def test_an_encrypted_cache_is_never_also_written_in_clear(
+    hub: tuple[Hub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    import msal_extensions
+    from msal_extensions.persistence import FilePersistence
+
+    class StandIn(FilePersistence):  # type: ignore[misc]
+        """The keyring's persistence, without a keyring: the content reversed and encoded."""
+
+        is_encrypted = True
+
+        def save(self, content: str) -> None:
+            super().save(base64.b64encode(content[::-1].encode()).decode())
+
+        def load(self) -> str:
+            return base64.b64decode(super().load()).decode()[::-1]
+
+    monkeypatch.delenv("G4F_TOKEN_CACHE")
+    monkeypatch.setattr(msal_extensions, "build_encrypted_persistence", StandIn)
+    served, url = hub
+    served.chatapi.identity.access_lifetime = 60  # renewed at each use: the cache changes
+    _, result = _login(url)
+    assert "encrypted" in result.cache  # type: ignore[attr-defined]
+    provider = signed_in("graph")
+    assert provider is not None
+    try:
+        assert provider.token().count(".") == 2
+    finally:
+        provider.close()
+    state = tmp_path / "state"
+    assert not (state / "token-cache-graph.bin").exists()
+    assert (state / "token-cache-graph.bin.enc").exists()
+    refresh_tokens = list(served.chatapi.identity._refresh)
+    assert refresh_tokens
+    on_disk = "".join(f.read_text(errors="replace") for f in state.rglob("*") if f.is_file())
+    assert not [token for token in refresh_tokens if token in on_disk]

@@ -311,3 +311,21 @@ def test_the_events_endpoint_takes_documents_and_drops_a_forgotten_conversation(
         assert gone.json()["error"]["code"] == "conversation_expired"
         missing = httpx.post(api_url + "/v1/g4f/chat", json=again, timeout=30)
         assert missing.status_code == 404
+
+
+def test_ready_shows_no_form_of_a_token_the_service_echoes(
+    chatapi_hub: tuple[Hub, str], tmp_path: Path
+) -> None:
+    import httpx
+
+    hub, url = chatapi_hub
+    hub.chatapi.scenario = "echo_500"
+    settings = _settings(url, tmp_path)
+    token = _token_file(tmp_path).read_text().strip()
+    with ApiThread(settings) as api_url:
+        response = httpx.get(api_url + "/ready", timeout=30)
+    assert response.status_code == 503
+    assert "<redacted>" in response.text and "Upstream failed" in response.text
+    quoted = "".join(f"%{byte:02X}" for byte in token.encode())
+    assert token not in response.text and token.split(".")[1] not in response.text
+    assert quoted not in response.text

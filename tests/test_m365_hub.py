@@ -413,3 +413,25 @@ async def test_another_users_conversation_is_neither_continued_nor_replaced(
     assert hub.m365.conversations[conversation.conversation_id].history == [
         ("mine", ANSWER.replace("«" + PROMPT + "»", "«mine»").replace("Precise", "Magic"))
     ]
+
+
+async def test_a_turn_failing_after_the_token_expired_keeps_its_error_and_text(
+    hub: Hub, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    hub.m365.scenario = "close"
+    token = make_test_token()
+    expired = [False]
+    async with client(url, token=token) as m365:
+        source = m365.service.token
+        monkeypatch.setattr(source, "_now", lambda: time.time() + (7200 if expired[0] else 0))
+        with pytest.raises(errors.ConnectionClosed) as caught:
+            async for _ in m365.ask(PROMPT):
+                expired[0] = True  # the token expires while the answer streams
+    assert caught.value.partial_text and ANSWER.startswith(caught.value.partial_text[:20])
+    texts, link = [], caught.value
+    while link is not None:
+        texts += [str(link), repr(link), repr(link.args)]
+        link = link.__cause__ or link.__context__  # type: ignore[assignment]
+    assert not [form for form in (token, token.split(".")[1]) if form in "\n".join(texts)]

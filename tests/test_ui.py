@@ -84,7 +84,10 @@ def no_pending_tasks() -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("no Chromium here (apt-get install chromium; .ci/run does)")
+        pytest.fail(  # never a silent skip: CI installs it, as the README's test section says
+            f"no Chromium at {CHROMIUM}: install Debian's chromium "
+            "(sudo apt-get install chromium; .ci/run does)"
+        )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]

@@ -25,6 +25,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, TextIO
 
 from .. import errors
+from ..services.m365 import pipe
+from ..services.m365.pipe import read_pipe
 from ..services.m365.report import TokenReport, describe_token
 from ..services.m365.token import ENV_TOKEN, read_token_file
 
@@ -53,6 +55,22 @@ def add_token_parser(commands: _Commands) -> None:
     token.add_argument("file", nargs="?", metavar="FILE", help="a token file ('-': stdin)")
 
 
+def _read_stdin(stdin: TextIO, limit: int = 64 * 1024 + 1) -> str:
+    """Standard input's text; a pipe's within :data:`~g4f.services.m365.pipe.PIPE_SECONDS`
+    (``ValueError`` when it gave nothing by then: its writer may never write nor close)."""
+    try:
+        fd = stdin.fileno()
+        piped = stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO)
+        piped = False
+    if not piped:
+        return stdin.read(limit)
+    data = read_pipe(fd, limit, pipe.PIPE_SECONDS)
+    if data is None:
+        raise ValueError(f"standard input gave no token within {pipe.PIPE_SECONDS:g} s")
+    return data.decode("utf-8", errors="replace")
+
+
 def _read(
     file: str | None, stdin: TextIO, environ: Mapping[str, str]
 ) -> tuple[str, str, int | None]:
@@ -64,7 +82,7 @@ def _read(
         mode = status.st_mode if stat.S_ISREG(status.st_mode) else None
         return text, str(path), mode
     if file == "-" or (stdin is not None and not stdin.isatty()):
-        text = stdin.read(64 * 1024 + 1) if stdin is not None else ""
+        text = _read_stdin(stdin) if stdin is not None else ""
         if text.strip() or file == "-":
             return text, "standard input", None
     from_env = environ.get(ENV_TOKEN, "").strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl as ssl_module
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -42,9 +43,15 @@ def socks_connector_class() -> type[aiohttp.BaseConnector]:
     return ProxyConnector
 
 
-def socks_connector(proxy: str, *, limit: int = 100) -> aiohttp.BaseConnector | None:
-    """A connector routing every connection through ``proxy`` if it is SOCKS, else ``None``."""
+def socks_connector(
+    proxy: str, *, limit: int = 100, ssl: ssl_module.SSLContext | None = None
+) -> aiohttp.BaseConnector | None:
+    """A connector routing every connection through ``proxy`` if it is SOCKS, else ``None``;
+    ``ssl``: the TLS context of the connections it carries (default: aiohttp's)."""
     if not is_socks(proxy):
         return None
     connector_class = socks_connector_class()
-    return connector_class.from_url(proxy, limit=limit)  # type: ignore[attr-defined,no-any-return]
+    options: dict[str, object] = {"limit": limit}
+    if ssl is not None:
+        options["ssl"] = ssl
+    return connector_class.from_url(proxy, **options)  # type: ignore[attr-defined,no-any-return]

@@ -58,14 +58,20 @@ class RetryPolicy:
         backoff = min(self.max_delay, self.base_delay * 2.0**retry)
         return backoff * (0.5 + self.random() / 2)
 
-    async def run(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Call ``attempt`` until it succeeds, fails for good, or the budget is spent."""
+    async def run(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        when: Callable[[G4FError], bool] = is_transient,
+    ) -> T:
+        """Call ``attempt`` until it succeeds, fails for good, or the budget is spent; ``when``
+        says which errors may be retried (default: the transient ones)."""
         start = self.clock()
         for retry in range(self.attempts):
             try:
                 return await attempt()
             except G4FError as error:
-                if not is_transient(error) or retry == self.attempts - 1:
+                if not when(error) or retry == self.attempts - 1:
                     raise
                 wait = self.delay(retry, error)
                 if self.clock() - start + wait > self.deadline:

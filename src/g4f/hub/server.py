@@ -186,6 +186,7 @@ class Hub:
         self.tls = tls
         self.certificate: HubCertificate | None = None
         """The certificate of a TLS hub, once made (its ``ca`` is what clients trust)."""
+        self._certificate_dir: str | None = None  # a temporary directory the hub made
 
     @property
     def sides(self) -> tuple[Side, ...]:
@@ -194,13 +195,25 @@ class Hub:
 
     def make_certificate(self, directory: str | os.PathLike[str] | None = None) -> HubCertificate:
         """The certificate a TLS hub serves with, made once (in ``directory``, else a new
-        temporary one)."""
+        temporary one, removed with its key by :meth:`remove_certificate` when the hub stops)."""
         if self.certificate is None:
             import tempfile
 
-            folder = directory if directory is not None else tempfile.mkdtemp(prefix="g4f-hub-")
+            folder = directory
+            if folder is None:
+                folder = self._certificate_dir = tempfile.mkdtemp(prefix="g4f-hub-")
             self.certificate = make_certificate(folder)
         return self.certificate
+
+    def remove_certificate(self) -> None:
+        """Remove the temporary directory of the certificate and its key, if the hub made one
+        (a directory given to :meth:`make_certificate` is the caller's: kept); a hub served
+        again makes a new one."""
+        if self._certificate_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._certificate_dir, ignore_errors=True)
+            self._certificate_dir, self.certificate = None, None
 
     @classmethod
     def from_cassette(cls, path: str | os.PathLike[str], **kwargs: Any) -> Hub:
@@ -330,3 +343,4 @@ async def running_hub(
         yield f"{'https' if tls else 'http'}://{url_host}:{bound}"
     finally:
         await runner.cleanup()
+        hub.remove_certificate()  # the key of a temporary certificate goes with the hub

@@ -45,6 +45,7 @@ def make_certificate(directory: str | os.PathLike[str], *, days: int = 7) -> Hub
 
     folder = Path(directory)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # an existing directory too: it holds the key
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "g4f hub test CA")])
@@ -76,12 +77,14 @@ def make_certificate(directory: str | os.PathLike[str], *, days: int = 7) -> Hub
     files = HubCertificate(folder / "hub-ca.pem", folder / "hub-cert.pem", folder / "hub-key.pem")
     files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files.key.touch(mode=0o600)
-    files.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
+    # 0600 from its creation, and an existing file made 0600 before the key is written to it.
+    fd = os.open(files.key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, 0o600)
+        file.write(key_pem)
     return files

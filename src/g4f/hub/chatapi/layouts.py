@@ -7,7 +7,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["BROKEN", "FAILURES", "LAYOUTS", "SCENARIOS", "check_scenario", "encode_events"]
+__all__ = [
+    "BROKEN",
+    "ECHOES",
+    "FAILURES",
+    "LAYOUTS",
+    "SCENARIOS",
+    "check_scenario",
+    "encode_events",
+]
 
 LAYOUTS = ("compact", "pretty", "crlf", "empty")
 """Line layouts: one compact line + ``id:`` (the 2025 capture); pretty-printed over many
@@ -29,9 +37,22 @@ FAILURES: dict[str, tuple[int, str, str, dict[str, str]]] = {
         {},
     ),
     "tenant_400": (400, "AuthenticationError", "Error authenticating with resource", {}),
+    "echo_401": (401, "InvalidAuthenticationToken", "Token {token} ({quoted}) is not valid", {}),
+    "echo_500": (
+        500,
+        "InternalServerError",
+        "Upstream failed for Bearer {token}, payload {payload}",
+        {},
+    ),
 }
 """Turn scenarios answered with an HTTP error in Graph's error shape: status, code, message,
-headers."""
+headers. The ``echo_*`` ones repeat the request's bearer token in their message (raw, every
+byte percent-encoded, its JWT payload alone: ``{token}``, ``{quoted}``, ``{payload}``), as a
+careless server or proxy may; they answer conversation create too, so that a readiness probe
+meets them."""
+
+ECHOES = frozenset(name for name in FAILURES if name.startswith("echo_"))
+"""The scenarios whose error repeats the token."""
 
 BROKEN = ("dropped",)
 """Turn scenarios that fail mid-answer: ``dropped`` streams the first half of the answer's

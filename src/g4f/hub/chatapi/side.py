@@ -29,7 +29,7 @@ from ..m365.token import claims_of
 from ..responder import Reply, TurnRequest
 from ..table import forget_old
 from .identity import IdentityPlatform
-from .layouts import FAILURES, LAYOUTS, check_scenario, encode_events
+from .layouts import ECHOES, FAILURES, LAYOUTS, check_scenario, encode_events
 from .spec import (
     BASES,
     INTERMEDIATE,
@@ -176,6 +176,8 @@ class ChatApiHub:
         user = self._user(request, base)
         if isinstance(user, web.Response):
             return user
+        if self.scenario in ECHOES:
+            return self._failure(self.scenario, request)
         forget_old(self.conversations, self.clock(), self.max_conversations)
         conversation = ChatApiConversation(
             str(uuid.uuid4()), BASES[base][0], user, self.clock() + CONVERSATION_TTL
@@ -217,14 +219,24 @@ class ChatApiHub:
         reply = self._reply(conversation, body, prompt)
         scenario = check_scenario(reply.scenario or self.scenario)
         if scenario in FAILURES:
-            status, code, message, headers = FAILURES[scenario]
-            return _graph_error(status, code, message, headers)
+            return self._failure(scenario, request)
         conversation.display_name = conversation.display_name or prompt
         conversation.history.append((prompt, reply.text))
         snapshots = self._snapshots(conversation, prompt, reply, scenario)
         if not OPERATIONS[op]:
             return web.json_response(snapshots[-1])
         return await self._stream(request, snapshots, scenario, conversation)
+
+    @staticmethod
+    def _failure(scenario: str, request: web.Request) -> web.Response:
+        """A failure scenario's error; an ``echo_*`` one repeats the bearer token."""
+        status, code, message, headers = FAILURES[scenario]
+        token = request.headers.get("Authorization", "").partition(" ")[2]
+        if scenario in ECHOES:
+            quoted = "".join(f"%{byte:02X}" for byte in token.encode())
+            payload = token.split(".")[1] if token.count(".") == 2 else token
+            message = message.format(token=token, quoted=quoted, payload=payload)
+        return _graph_error(status, code, message, headers)
 
     def _reply(self, conversation: ChatApiConversation, body: Any, prompt: str) -> Reply:
         extra = body.get("additionalContext") if isinstance(body, dict) else None

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...urls import redact_url
+
 __all__ = ["check_file_url", "context_entries", "local_timezone", "turn_body"]
 
 _HEADER = re.compile(r"\[([^\]\n]+)\]\(#(?:message|additional_instructions)\)\n")
@@ -62,7 +64,8 @@ def check_file_url(url: str) -> str:
     ``ValueError``."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"a file must be a SharePoint or OneDrive https:// URL, not {url!r}")
+        shown = redact_url(parts._replace(query="", fragment="").geturl())  # a query may sign it
+        raise ValueError(f"a file must be a SharePoint or OneDrive https:// URL, not {shown!r}")
     return url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import ssl
@@ -20,6 +21,8 @@ from ...engine.failures import request_failure
 from ...engine.images import Image
 from ...engine.proxy import check_proxy, is_socks, socks_connector
 from ...engine.recorder import CassetteRecorder
+from ...engine.redaction import redact_error
+from ...engine.redirects import same_origin_redirects_only
 from ...engine.retry import RetryPolicy
 from ...errors import (
     G4FError,
@@ -33,7 +36,7 @@ from ...protocol import Event, Final, Style
 from ...protocol.conversation import Conversation
 from ...protocol.framing import load_json
 from ...protocol.sse import SseDecoder
-from ...urls import host_of, redact_url
+from ...urls import Redactor, host_of, redact_url
 from .body import context_entries, local_timezone, turn_body
 from .failures import failure_for
 from .signin import signed_in
@@ -42,6 +45,9 @@ from .spec import CONVERSATIONS, HOSTS, Host
 from .tokens import CallableToken, StaticToken, TokenFile, TokenProvider
 
 __all__ = ["CAPABILITIES", "ChatApiClient"]
+
+_TOKENS_KEPT = 4
+"""Tokens remembered for redaction (a renewed one and the ones before it)."""
 
 CAPABILITIES = Capabilities(search_toggle=True, files=True)
 """Text in, text out; web grounding switchable per turn; SharePoint/OneDrive files per turn;
@@ -76,6 +82,29 @@ def _provider(
     if named:
         return TokenFile(named, f"g4f login --service {host.name}")
     return signed_in(host.name) or _NoToken(host.name)
+
+
+_ERROR_BYTES = 64 * 1024
+"""How much of an error body is read."""
+
+
+async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body up to ``limit`` bytes, however many pieces it arrives in (one ``read(n)``
+    returns only what has arrived so far)."""
+    pieces, size = [], 0
+    while size < limit:
+        piece = await response.content.read(limit - size)
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
+
+
+def _throttled_or_unsent(error: G4FError) -> bool:
+    """Whether a turn may be sent again: the service throttled it before running it, or it
+    never reached the service."""
+    return isinstance(error, RateLimited) or error.resend_safe
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -142,6 +171,7 @@ class ChatApiClient:
         # which would otherwise fall inside the first request (and every new session's).
         self._ssl = _ssl_context()
         self._session: aiohttp.ClientSession | None = None
+        self._tokens: dict[str, None] = {}  # the tokens sent (ordered, the last few kept)
 
     def __repr__(self) -> str:
         proxy = redact_url(self._proxy) if self._proxy else None
@@ -177,9 +207,12 @@ class ChatApiClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = socks_connector(self._proxy, limit=0) if self._proxy else None
+            connector = (
+                socks_connector(self._proxy, limit=0, ssl=self._ssl) if self._proxy else None
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector or aiohttp.TCPConnector(limit=0, ssl=self._ssl),
+                middlewares=(same_origin_redirects_only,),  # the token stays with the origin
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=self.timeouts.connect, sock_connect=self.timeouts.connect
                 ),
@@ -193,7 +226,16 @@ class ChatApiClient:
             token = await asyncio.to_thread(self.auth.token)
         if self._recorder is not None:
             self._recorder.add_secret(token)
+        self._tokens.pop(token, None)
+        self._tokens[token] = None
+        while len(self._tokens) > _TOKENS_KEPT:
+            del self._tokens[next(iter(self._tokens))]
         return token
+
+    def _redacted(self, error: G4FError) -> G4FError:
+        """``error`` without the tokens sent, in any form, in any of its texts or its chain of
+        causes (whatever the server repeated back: :mod:`g4f.engine.redaction`)."""
+        return redact_error(error, self._tokens)
 
     async def _post(
         self, path: str, body: Mapping[str, Any], *, read: float, partial: str = ""
@@ -225,7 +267,7 @@ class ChatApiClient:
 
     async def _failure(self, response: aiohttp.ClientResponse, partial: str) -> G4FError:
         try:
-            raw = await response.content.read(64 * 1024)
+            raw = await _read_up_to(response, _ERROR_BYTES)
         except (aiohttp.ClientError, TimeoutError):
             raw = b""
         finally:
@@ -233,7 +275,8 @@ class ChatApiClient:
         return failure_for(
             response.status,
             response.headers,
-            raw.decode("utf-8", errors="replace"),
+            # Before it is cut to length: a cut token would not be recognised afterwards.
+            Redactor(self._tokens)(raw.decode("utf-8", errors="replace")),
             host=host_of(self.base_url),
             login_advice=self.auth.advice,
             partial_text=partial,
@@ -241,7 +284,7 @@ class ChatApiClient:
 
     async def _read_json(self, response: aiohttp.ClientResponse) -> Any:
         try:
-            raw = await response.content.read(self.limits.max_create_bytes + 1)
+            raw = await _read_up_to(response, self.limits.max_create_bytes + 1)
         finally:
             response.release()
         if len(raw) > self.limits.max_create_bytes:
@@ -262,7 +305,12 @@ class ChatApiClient:
                 raise ProtocolError("the created conversation has no id")
             return Conversation(conversation_id, self.host.name, tone=None)
 
-        return await self.retry.run(attempt)
+        failure: G4FError | None = None
+        try:
+            return await self.retry.run(attempt)
+        except G4FError as exc:
+            failure = self._redacted(exc)
+        raise failure  # outside the except: the original is no __context__ of it
 
     async def start_conversation(self, style: Style | str = Style.PRECISE) -> Conversation:
         """A new conversation (the Chat API has no styles: ``style`` is kept, not sent)."""
@@ -279,15 +327,14 @@ class ChatApiClient:
     ) -> aiohttp.ClientResponse:
         """The turn's stream, retried only when the service throttled it before running it."""
         path = self.host.chat_path(conversation.conversation_id, stream=True)
-        for retry in range(self.retry.attempts):
-            try:
-                return await self._post(path, body, read=self.timeouts.read)
-            except G4FError as error:
-                again = isinstance(error, RateLimited) or error.resend_safe
-                if not again or retry == self.retry.attempts - 1:
-                    raise
-                await self.retry.sleep(self.retry.delay(retry, error))
-        raise AssertionError("unreachable")  # pragma: no cover
+        # The retry policy's rules (its deadline, on_retry), never past the turn's own limit:
+        # a Retry-After beyond them fails at once, carrying retry_after, instead of sleeping.
+        policy = dataclasses.replace(
+            self.retry, deadline=min(self.retry.deadline, self.timeouts.turn)
+        )
+        return await policy.run(
+            lambda: self._post(path, body, read=self.timeouts.read), when=_throttled_or_unsent
+        )
 
     async def ask(
         self,
@@ -321,8 +368,14 @@ class ChatApiClient:
                          files=files)  # fmt: skip
         if conversation is None:
             conversation = await self.start_conversation(style or Style.PRECISE)
-        async for event in self._run(conversation, prompt, body):
-            yield event
+        failure: G4FError | None = None
+        try:
+            async for event in self._run(conversation, prompt, body):
+                yield event
+        except G4FError as exc:
+            failure = self._redacted(exc)
+        if failure is not None:
+            raise failure  # outside the except: the original is no __context__ of it
 
     async def _run(
         self, conversation: Conversation, prompt: str, body: Mapping[str, Any]

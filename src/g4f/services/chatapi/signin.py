@@ -143,6 +143,8 @@ class _Cache:
         self.path = path
         self.kind = f"a file readable by you only ({path})"
         self.cache: Any = self._encrypted(path)
+        self.encrypted = self.cache is not None
+        """msal-extensions persists the cache itself, encrypted: nothing is written in clear."""
         if self.cache is None:
             self.cache = msal.SerializableTokenCache()
             with contextlib.suppress(FileNotFoundError):
@@ -164,7 +166,11 @@ class _Cache:
             return None
 
     def save(self) -> None:
-        """Persist the cache if MSAL changed it (the refresh token rotates at each use)."""
+        """Persist the cache if MSAL changed it (the refresh token rotates at each use); an
+        encrypted cache persists itself (a PersistedTokenCache has ``serialize`` too, but a
+        file of it would hold the refresh token in clear)."""
+        if self.encrypted:
+            return
         if hasattr(self.cache, "serialize") and self.cache.has_state_changed:
             _write_private(self.path, self.cache.serialize())
             self.cache.has_state_changed = False

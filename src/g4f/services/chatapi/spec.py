@@ -5,7 +5,9 @@ One contract, two hosts: Microsoft Graph (preview) and Work IQ (generally availa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 __all__ = [
     "CONVERSATIONS",
@@ -83,5 +85,5 @@ WORKIQ = Host(
     "G4F_WORKIQ_URL",
     "G4F_WORKIQ_TOKEN_FILE",
 )
-HOSTS: dict[str, Host] = {GRAPH.name: GRAPH, WORKIQ.name: WORKIQ}
+HOSTS: Mapping[str, Host] = MappingProxyType({GRAPH.name: GRAPH, WORKIQ.name: WORKIQ})
 """The hosts by service name."""

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from ...errors import NotAuthorized
 
-__all__ = ["StaticToken", "TokenFile", "TokenProvider"]
+__all__ = ["CallableToken", "StaticToken", "TokenFile", "TokenProvider"]
 
 
 @runtime_checkable

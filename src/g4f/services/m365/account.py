@@ -4,8 +4,10 @@ Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 __all__ = [
@@ -59,12 +61,14 @@ class PlanParams:
         ]
 
 
-PLAN_PARAMS: dict[Plan, PlanParams] = {
-    Plan.WORK: PlanParams("Starter", "web", "OfficeWebIncludedCopilot", False),
-    Plan.SCHOOL: PlanParams("Starter", "web", "OfficeWebIncludedCopilot", True),
-    Plan.PREMIUM: PlanParams("Premium", "work", "officeweb", False),
-    Plan.CONSUMER: PlanParams("Starter", "web", "OfficeWebPaidConsumerCopilot", False),
-}
+PLAN_PARAMS: Mapping[Plan, PlanParams] = MappingProxyType(
+    {
+        Plan.WORK: PlanParams("Starter", "web", "OfficeWebIncludedCopilot", False),
+        Plan.SCHOOL: PlanParams("Starter", "web", "OfficeWebIncludedCopilot", True),
+        Plan.PREMIUM: PlanParams("Premium", "work", "officeweb", False),
+        Plan.CONSUMER: PlanParams("Starter", "web", "OfficeWebPaidConsumerCopilot", False),
+    }
+)
 """§2's table: each kind of account's parameters."""
 DEFAULT_PLAN = Plan.WORK
 

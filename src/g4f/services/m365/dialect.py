@@ -275,8 +275,10 @@ class M365Dialect(ChatHubDialect):
         return _annotation(response.body, image)
 
     def secrets(self, conversation: Conversation) -> Sequence[str]:
-        """The token."""
-        return [self.token.current(reread=False).value]
+        """The token last sent (never an error: redaction runs inside error handlers, also
+        once the token has expired)."""
+        token = self.token.last_read()
+        return [token.value] if token is not None else []
 
 
 def _annotation(body: str, image: Image) -> Mapping[str, Any]:

@@ -4,6 +4,7 @@ them in 2026 (M365-CHATHUB.md §2–§3). Pure: ids and times are given."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from ...protocol.constants import RecordType
@@ -57,7 +58,9 @@ CLIENT_INFO: Mapping[str, str] = {
 }
 """§3: the browser's ten ``clientInfo`` keys."""
 ENTITY_ANNOTATION_TYPES = ("People", "File", "Event", "Email", "TeamsMessage")
-WEB_SEARCH_PLUGIN = {"Id": "BingWebSearch", "Source": "BuiltIn"}
+WEB_SEARCH_PLUGIN: Mapping[str, str] = MappingProxyType(
+    {"Id": "BingWebSearch", "Source": "BuiltIn"}
+)
 METRICS_STAMPS = ("ConnectionStart", "UserInputStart", "ConnectionEstablished", "UserInputSubmit")
 _PER_CONNECTION = ("chatsessionid", "clientrequestid", "xroutingparametersessionkey")
 _REPLACED = frozenset({*_PER_CONNECTION, "x-sessionid", "conversationid", "access_token"})

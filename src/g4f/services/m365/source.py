@@ -116,6 +116,11 @@ class TokenSource:
         token.check_fresh(self._now())
         return token
 
+    def last_read(self) -> Token | None:
+        """The token last read, as it was: no freshness check, no read, never an error (what
+        redaction needs, also once the token has expired); ``None`` if none was read yet."""
+        return self._token
+
     async def refresh(self) -> Token:
         """Re-read the file if it changed (off the event loop), then :meth:`current`; and
         say what the user should know before a turn (see the class)."""

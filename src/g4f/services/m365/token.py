@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ...errors import NotAuthorized, caused_by
+from . import pipe
 from .account import ChathubUrl, parse_chathub_url
+from .pipe import read_pipe
 
 __all__ = [
     "AUDIENCE",
@@ -209,7 +211,15 @@ def duration(seconds: float) -> str:
 
 
 def unreadable(path: Path, why: str) -> NotAuthorized:
+    """The error for a token file that cannot be read, saying ``why`` and how to get a token."""
     return NotAuthorized(f"cannot read the token file {path}: {why}", advice=TOKEN_HINT)
+
+
+def _from_pipe(path: Path, fd: int) -> bytes:
+    data = read_pipe(fd, MAX_TOKEN_FILE_BYTES + 1, pipe.PIPE_SECONDS)
+    if data is None:
+        raise unreadable(path, f"the pipe gave no token within {pipe.PIPE_SECONDS:g} s")
+    return data
 
 
 def is_proc_fd(path: Path) -> bool:
@@ -232,7 +242,10 @@ def read_token_file(path: Path) -> tuple[str, os.stat_result]:
                 path, f"it is {what}; save the token in a regular file (or use <(…) for a pipe)"
             )
         with path.open("rb") as file:
-            data = file.read(MAX_TOKEN_FILE_BYTES + 1)
+            if stat.S_ISFIFO(kind):  # an inherited pipe: its writer may never write
+                data = _from_pipe(path, file.fileno())
+            else:
+                data = file.read(MAX_TOKEN_FILE_BYTES + 1)
     except OSError as exc:
         failure = caused_by(unreadable(path, exc.strerror or str(exc)), exc)
     if failure is not None:
