@@ -22,14 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from g4f.api import ApiSettings, ApiThread
 from g4f.client import NO_RETRY
 from g4f.hub import Hub, HubThread, Reply, TurnRequest, echo_responder, make_test_token
 
 from .common import api_settings as flat_settings
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 sync_api.expect.set_options(timeout=30_000)  # generous: the machine may be busy
 
