@@ -78,7 +78,8 @@ class Wire:
         self.ws, self.request, self.latency = ws, request, latency
         self._out: DelayLine[str | None] | None = DelayLine(latency) if latency else None
         self._sender: asyncio.Task[None] | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[object] | None = None  # what :meth:`close` stops
+        self._closing: asyncio.Task[None] | None = None
         self._broken = False
 
     async def send(self, text: str) -> None:
@@ -101,16 +102,41 @@ class Wire:
                 return
 
     async def messages(self) -> AsyncIterator[str]:
-        """The client's text messages, each one latency after it was sent."""
+        """The client's text messages, each one latency after it was sent.
+
+        They are received in a task of the wire's own, which :meth:`close` stops before it
+        closes. Without latency nothing is received before it is asked for (a client's close
+        waits while the side plays a turn, as before); with it, messages arrive on their own.
+        """
         if not self.latency:
-            async for message in self.ws:
-                if message.type == WSMsgType.TEXT:
-                    yield message.data
+            while (text := await self._next_message()) is not None:
+                yield text
             return
         line: DelayLine[str | None] = DelayLine(self.latency)
         self._reader = asyncio.create_task(self._read_loop(line))
         while (text := await line.get()) is not None:
             yield text
+
+    async def _next_message(self) -> str | None:
+        """The client's next text message; ``None`` once the websocket closes or :meth:`close`
+        stopped the receiving."""
+        receiving = asyncio.create_task(self._receive_text())
+        self._reader = receiving
+        try:
+            return await receiving
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._closing is None or (task is not None and task.cancelling()):
+                raise  # this task itself is cancelled
+            return None
+
+    async def _receive_text(self) -> str | None:
+        while True:
+            message = await self.ws.receive()
+            if message.type == WSMsgType.TEXT:
+                return str(message.data)
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return None
 
     async def _read_loop(self, line: DelayLine[str | None]) -> None:
         try:
@@ -121,8 +147,24 @@ class Wire:
             line.put(None)
 
     async def close(self) -> None:
-        """Deliver what is in flight, then close cleanly."""
+        """Deliver what is in flight, then close cleanly: the close frame, then the client's
+        answer to it (what the client sends meanwhile is dropped), and only then the TCP
+        connection (aiohttp's close timeout bounds the wait).
+
+        The reading of :meth:`messages` is stopped first: aiohttp's ``close()`` called while
+        another task waits in ``receive()`` drops the connection at once, and a client still
+        sending (a late answer to a ping) then gets a TCP reset, which makes its kernel discard
+        what it had received and not yet read — the end of the answer. The close runs in a task
+        of its own, so that the side cancelling the task that asked for it (its client's
+        messages ended) does not cut it short; :meth:`finish` waits for it.
+        """
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         await self._flush()
+        await self._stop_reading()
         await self.ws.close()
 
     async def abort(self) -> None:
@@ -138,9 +180,33 @@ class Wire:
             self._sender = None
 
     async def finish(self) -> None:
-        """End the wire's helper tasks (the handler is returning)."""
-        await self._flush()
-        if self._reader is not None:
-            self._reader.cancel()
+        """End the wire's helper tasks (the handler is returning), a close once it is done."""
+        try:
+            await self._wait_for_close()
+        finally:
+            await self._flush()
+            await self._stop_reading()
+
+    async def _wait_for_close(self) -> None:
+        """Wait for a close under way, unless the handler was cancelled (the hub is stopping:
+        then the close is cut short instead of waiting for the client's answer)."""
+        closing, task = self._closing, asyncio.current_task()
+        if closing is None:
+            return
+        stopping = task is not None and task.cancelling() > 0
+        if stopping:
+            closing.cancel()
+        try:
+            await closing
+        except ConnectionError:
+            pass
+        except asyncio.CancelledError:
+            if not stopping:  # the handler is being cancelled now
+                raise
+
+    async def _stop_reading(self) -> None:
+        reader = self._reader
+        if reader is not None and not reader.done():
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+                await reader

@@ -158,6 +158,9 @@ class Hub:
         self.pace, self.latency = pace, latency
         self.max_conversations = max_conversations
         self.websockets_opened = 0
+        self.close_codes: deque[int | None] = deque(maxlen=1000)
+        """The close code each websocket ended with, the latest last: the client's own when it
+        answered the hub's close (the hub waits for that answer), else aiohttp's."""
         self._websockets: set[web.WebSocketResponse] = set()
         self._closed: asyncio.Event | None = None  # set whenever a websocket handler ends
         self.bing = BingHub(
@@ -289,6 +292,7 @@ class Hub:
             log.debug("a client left its websocket")
         finally:
             await wire.finish()
+            self.close_codes.append(ws.close_code)
             self._websockets.discard(ws)
             if self._closed is not None:
                 self._closed.set()
