@@ -26,16 +26,31 @@ from .settings import ApiSettings
 __all__ = ["ApiThread", "exit_status", "listen", "run", "run_workers", "serve"]
 
 
+LINGER = 2.0
+"""Seconds a refused connection is kept half-closed, its input drained, before it is closed."""
+
+
 def _reject(transport: asyncio.BaseTransport, status: int, reason: str, message: str) -> None:
-    """Answer ``status`` with an OpenAI-shaped body and close (before any request is parsed)."""
+    """Answer ``status`` with an OpenAI-shaped body and close (before any request is parsed).
+
+    The close lingers, as HTTP servers' do (RFC 9112 §9.6): the answer is followed by a
+    half-close, what the client still sends is read and dropped, and the connection is closed
+    :data:`LINGER` seconds later (or when the client closes). Closing at once with the client's
+    data unread would send a reset, and a reset makes the client's kernel discard the answer it
+    has not read yet."""
     body = json.dumps(error_body(message, code=reason.lower().replace(" ", "_"))).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     ).encode()
-    if isinstance(transport, asyncio.WriteTransport):
-        transport.write(head + body)
-    transport.close()
+    if not isinstance(transport, asyncio.WriteTransport) or not transport.can_write_eof():
+        if isinstance(transport, asyncio.WriteTransport):
+            transport.write(head + body)
+        transport.close()
+        return
+    transport.write(head + body)
+    transport.write_eof()
+    asyncio.get_running_loop().call_later(LINGER, transport.close)
 
 
 if TYPE_CHECKING:
@@ -52,6 +67,7 @@ class _GuardedHeaders(_HttpProtocol):
     deadline = 10.0
     _header_bytes = 0
     _headers_done = False
+    _rejected = False
     _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -63,12 +79,15 @@ class _GuardedHeaders(_HttpProtocol):
         self._start_header_timer()
 
     def data_received(self, data: bytes) -> None:
+        if self._rejected:
+            return  # the answer was sent: the rest is drained until the connection closes
         if not self._headers_done:
             end = data.find(b"\r\n\r\n")
             self._header_bytes += end + 4 if end >= 0 else len(data)
             if self._header_bytes > self.limit:
                 self._stop_header_timer()
                 message = f"The request line and headers are larger than {self.limit} bytes."
+                self._rejected = True
                 _reject(self.transport, 431, "Request Header Fields Too Large", message)
                 return
         super().data_received(data)
@@ -104,6 +123,7 @@ class _GuardedHeaders(_HttpProtocol):
         self._header_timer = None
         if not self._headers_done:
             message = f"The request headers did not arrive within {self.deadline:g} s."
+            self._rejected = True
             _reject(self.transport, 408, "Request Timeout", message)
 
 
