@@ -103,7 +103,7 @@ def _read(texts: list[dict[str, object]]) -> tuple[str, list[object]]:
 def test_snapshots_become_deltas_shown_once_and_the_last_text_is_final() -> None:
     shown, events = _read([*SNAPSHOTS, _snap(None)])  # an empty event after the last too
     assert shown == "Hello world"
-    assert events[-1] == Final("Hello world", conversation_id="c1")
+    assert events[-1] == Final("Hello world", conversation_id="c1", answer="Hello world")
 
 
 def test_a_rewritten_snapshot_never_duplicates_text_and_the_last_one_wins() -> None:

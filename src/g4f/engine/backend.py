@@ -9,17 +9,19 @@ so a surface can be tested without a socket — as httpx's ``MockTransport`` all
 
 from __future__ import annotations
 
+import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 from ..protocol.constants import Style
 from ..protocol.conversation import Conversation
-from ..protocol.events import Event
+from ..protocol.events import Event, Final, TextDelta
 from .images import Image
 
-__all__ = ["Backend", "Capabilities"]
+__all__ = ["Backend", "BackendBase", "Capabilities", "answer_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +114,79 @@ class Backend(Protocol):
     ) -> None:
         """:meth:`aclose`."""
         ...
+
+
+async def answer_text(events: AsyncGenerator[Event, None]) -> str:
+    """The whole answer of a turn's ``events``: the joined deltas, or the final event's text
+    where the service says that is the answer of a turn not streamed
+    (:attr:`Final.answer <g4f.protocol.Final.answer>`). The events are closed in any case."""
+    parts: list[str] = []
+    final: Final | None = None
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, Final):
+                final = event
+    streamed = "".join(parts)
+    return final.unstreamed(streamed) if final is not None else streamed
+
+
+class BackendBase(ABC):
+    """What every :class:`Backend` implementation shares: the async context manager, and
+    :meth:`ask_text` over :meth:`ask` (:func:`answer_text`)."""
+
+    @abstractmethod
+    def ask(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None = None,
+        style: Style | str | None = None,
+        context: str | None = None,
+        search: bool = True,
+        tone: str | None = None,
+        images: Sequence[Image] = (),
+        files: Sequence[str] = (),
+    ) -> AsyncGenerator[Event, None]:
+        """One turn's events (see :meth:`Backend.ask`)."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release connections and sessions."""
+
+    async def ask_text(
+        self,
+        prompt: str,
+        *,
+        conversation: Conversation | None = None,
+        style: Style | str | None = None,
+        context: str | None = None,
+        search: bool = True,
+        tone: str | None = None,
+        images: Sequence[Image] = (),
+        files: Sequence[str] = (),
+    ) -> str:
+        """Run one turn and return its whole answer (:func:`answer_text`)."""
+        events = self.ask(
+            prompt,
+            conversation=conversation,
+            style=style,
+            context=context,
+            search=search,
+            tone=tone,
+            images=images,
+            files=files,
+        )
+        return await answer_text(events)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -9,17 +9,16 @@ import functools
 import os
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
 from ..errors import G4FError
-from ..protocol import Event, Final, Style, TextDelta
+from ..protocol import Event, Final, Style
 from ..protocol.conversation import Conversation
 from ..protocol.framing import Record
 from ..urls import redact_url
-from .backend import Capabilities
+from .backend import BackendBase, Capabilities
 from .config import Limits, Timeouts
 from .dialect import ChatHubDialect, Turn
 from .http import AiohttpGet
@@ -72,7 +71,7 @@ class _PreparedTurn:
     """The conversation is the caller's: keep its websocket for its next turn."""
 
 
-class ChatHubClient:
+class ChatHubClient(BackendBase):
     """An async client for any ChatHub :class:`~g4f.services.ChatHubDialect`.
 
     Use it as an async context manager; it owns one HTTP session, closed on exit.
@@ -123,17 +122,6 @@ class ChatHubClient:
     def capabilities(self) -> Capabilities:
         """What the dialect's service can do."""
         return self.service.capabilities
-
-    async def __aenter__(self) -> ChatHubClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close every websocket kept open between turns, and the HTTP session."""
@@ -461,37 +449,3 @@ class ChatHubClient:
                 await self._keep(conversation, socket)
             else:
                 await socket.aclose()
-
-    async def ask_text(
-        self,
-        prompt: str,
-        *,
-        conversation: Conversation | None = None,
-        style: Style | str | None = None,
-        context: str | None = None,
-        search: bool = True,
-        tone: str | None = None,
-        images: Sequence[Image] = (),
-        files: Sequence[str] = (),
-    ) -> str:
-        """Send one turn and return the whole answer text: the joined deltas, or the final
-        record's text where the service says that is the answer of a turn not streamed
-        (:attr:`Final.answer <g4f.protocol.Final.answer>`)."""
-        parts: list[str] = []
-        final: Final | None = None
-        async for event in self.ask(
-            prompt,
-            conversation=conversation,
-            style=style,
-            context=context,
-            search=search,
-            tone=tone,
-            images=images,
-            files=files,
-        ):
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, Final):
-                final = event  # the last event: the loop ends with it, the turn closed
-        streamed = "".join(parts)
-        return final.unstreamed(streamed) if final is not None else streamed

@@ -16,14 +16,13 @@ import contextlib
 import itertools
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TypeAlias
 
 from ..errors import G4FError
 from ..protocol.constants import Style
 from ..protocol.conversation import Conversation
 from ..protocol.events import Event, Final, TextDelta
-from .backend import Capabilities
+from .backend import BackendBase, Capabilities
 from .images import Image
 
 __all__ = ["FakeAsk", "FakeBackend", "Step", "echo_turn"]
@@ -53,7 +52,7 @@ def echo_turn(prompt: str) -> list[Step]:
     return [TextDelta(text), Final(text)]
 
 
-class FakeBackend:
+class FakeBackend(BackendBase):
     """Plays ``turns`` one per :meth:`ask`, in order; then :func:`echo_turn` for each further
     one. A turn whose generator is closed before its end counts as stopped (:attr:`stopped`).
 
@@ -89,17 +88,6 @@ class FakeBackend:
 
     def __repr__(self) -> str:
         return f"FakeBackend(turns left={len(self._turns)}, asked={len(self.asked)})"
-
-    async def __aenter__(self) -> FakeBackend:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Nothing to release; remembered in :attr:`closed`."""
@@ -160,32 +148,6 @@ class FakeBackend:
         finally:
             if not finished:
                 self.stopped += 1
-
-    async def ask_text(
-        self,
-        prompt: str,
-        *,
-        conversation: Conversation | None = None,
-        style: Style | str | None = None,
-        context: str | None = None,
-        search: bool = True,
-        tone: str | None = None,
-        images: Sequence[Image] = (),
-        files: Sequence[str] = (),
-    ) -> str:
-        """The joined deltas of the next scripted turn."""
-        events = self.ask(
-            prompt,
-            conversation=conversation,
-            style=style,
-            context=context,
-            search=search,
-            tone=tone,
-            images=images,
-            files=files,
-        )
-        return "".join([e.text async for e in events if isinstance(e, TextDelta)])
-
 
 async def _play(steps: Iterable[Step]) -> AsyncGenerator[Event, None]:
     text: list[str] = []

@@ -83,6 +83,3 @@ class BingClient(ChatHubClient):
         cookies = "<redacted>" if self.service.cookies else None
         proxy = redact_url(self._proxy) if self._proxy else None
         return f"BingClient(endpoints={self.endpoints!r}, cookies={cookies}, proxy={proxy!r})"
-
-    async def __aenter__(self) -> BingClient:
-        return self

@@ -4,18 +4,16 @@ on one pooled aiohttp session, for the ``graph`` and ``workiq`` services."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import os
 import ssl
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
-from ...engine.backend import Capabilities
+from ...engine.backend import BackendBase, Capabilities
 from ...engine.config import Limits, Timeouts
 from ...engine.failures import request_failure
 from ...engine.images import Image
@@ -114,9 +112,14 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=bundle or None)
 
 
-class ChatApiClient:
+class ChatApiClient(BackendBase):
     """Microsoft 365 Copilot's documented Chat API (a :class:`~g4f.engine.backend.Backend`),
     with the same ``ask()`` / ``ask_text()`` / conversation API as the other clients.
+
+    ``ask_text`` (a turn not streamed) collects ``chatOverStream`` rather than calling ``chat``:
+    one way of reading answers (the last event is the answer, with its attributions), the same
+    read timeout between events — ``chat`` sends nothing until the whole answer is ready, so a
+    long answer would look like a dead connection — and the same way to stop.
 
     Args:
         service: ``"graph"`` (Microsoft Graph, beta) or ``"workiq"`` (Work IQ).
@@ -184,17 +187,6 @@ class ChatApiClient:
     def capabilities(self) -> Capabilities:
         """Text only; web grounding can be switched off per turn."""
         return CAPABILITIES
-
-    async def __aenter__(self) -> ChatApiClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the pooled connections (a sign-in's too)."""
@@ -433,31 +425,3 @@ class ChatApiClient:
                     return
                 continue
             raise failure  # outside the except: the original is no __context__ of it
-
-    async def ask_text(
-        self,
-        prompt: str,
-        *,
-        conversation: Conversation | None = None,
-        style: Style | str | None = None,
-        context: str | None = None,
-        search: bool = True,
-        tone: str | None = None,
-        images: Sequence[Image] = (),
-        files: Sequence[str] = (),
-    ) -> str:
-        """Run one turn and return the final answer (the last snapshot's text).
-
-        It collects ``chatOverStream`` rather than calling ``chat``: one way of reading answers
-        (the last event is the answer, with its attributions) with the same read timeout
-        between events — ``chat`` sends nothing until the whole answer is ready, so a long answer
-        would look like a dead connection — and the same way to stop.
-        """
-        stream = self.ask(prompt, conversation=conversation, style=style, context=context,
-                          search=search, tone=tone, images=images, files=files)  # fmt: skip
-        text = ""
-        async with contextlib.aclosing(stream):
-            async for event in stream:
-                if isinstance(event, Final):
-                    text = event.text
-        return text

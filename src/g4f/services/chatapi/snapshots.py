@@ -137,5 +137,6 @@ class SnapshotReader:
         sources = sources_of(self._message)
         if sources:
             events.append(Sources(sources))
-        events.append(Final(self.text, conversation_id=self.conversation_id))
+        # The last event's text is the answer of a turn not streamed (§4).
+        events.append(Final(self.text, conversation_id=self.conversation_id, answer=self.text))
         return events

@@ -84,6 +84,3 @@ class M365Client(ChatHubClient):
             f"plan={self.service.plan.value!r}, "
             f"tone={self.service.tone!r}, proxy={proxy!r})"
         )
-
-    async def __aenter__(self) -> M365Client:
-        return self
