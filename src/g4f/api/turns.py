@@ -19,6 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from ..engine.backend import Backend
 from ..openai import CompletionRequest, Part, complete
+from ..openai.completion import turn_events
 from ..protocol.conversation import Conversation
 from ..protocol.events import Event
 from .disconnect import (
@@ -98,18 +99,7 @@ class TurnRunner:
         """A turn of ``request`` as the engine's own events (no stop limiter: what the chat
         page reads), held and given back as :meth:`begin`'s parts are."""
         conversation, lease = await self.hold(conversation_id, request, backend)
-        fresh = conversation.turn == 0
-        more: dict[str, Any] = {"files": request.files} if request.files else {}
-        events = backend.ask(
-            request.prompt.text,
-            conversation=conversation,
-            style=request.style,
-            context=request.prompt.context if fresh else None,
-            search=request.search,
-            tone=request.tone,
-            images=request.prompt.images,
-            **more,
-        )
+        events = turn_events(backend, request, conversation)
         holding = self.store.holding(lease, self.service, conversation, self._lease_seconds)
         return conversation, _kept(events, holding)
 

@@ -15,7 +15,7 @@ from ..protocol.conversation import Conversation
 from .limits import FinishReason, StopLimiter
 from .request import CompletionRequest
 
-__all__ = ["Part", "complete"]
+__all__ = ["Part", "complete", "turn_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,26 @@ class Part:
     parts' text."""
 
 
+def turn_events(
+    client: Backend, request: CompletionRequest, conversation: Conversation | None = None
+) -> AsyncGenerator[Event, None]:
+    """The engine's events of one turn for ``request``: a new conversation gets the earlier
+    messages folded into its context; one that already has turns only the last message (the
+    server keeps its history)."""
+    fresh = conversation is None or conversation.turn == 0
+    more: dict[str, Any] = {"files": request.files} if request.files else {}
+    return client.ask(
+        request.prompt.text,
+        conversation=conversation,
+        style=request.style,
+        context=request.prompt.context if fresh else None,
+        search=request.search,
+        tone=request.tone,
+        images=request.prompt.images,
+        **more,
+    )
+
+
 async def complete(
     client: Backend,
     request: CompletionRequest,
@@ -48,19 +68,7 @@ async def complete(
     upstream turn is closed as soon as a limit ends the answer or the caller stops iterating.
     """
     limiter = StopLimiter(request.max_tokens, request.stop)
-    fresh = conversation is None or conversation.turn == 0
-    more: dict[str, Any] = {"files": request.files} if request.files else {}
-    events = client.ask(
-        request.prompt.text,
-        conversation=conversation,
-        style=request.style,
-        context=request.prompt.context if fresh else None,
-        search=request.search,
-        tone=request.tone,
-        images=request.prompt.images,
-        **more,
-    )
-    parts = _parts(events, limiter)
+    parts = _parts(turn_events(client, request, conversation), limiter)
     try:
         async with contextlib.aclosing(parts):  # a caller that stops closes the upstream turn
             async for part in parts:
