@@ -78,8 +78,13 @@ def test_the_load_generator_runs_streams_against_the_hub_and_the_api() -> None:
     assert all(r.error is None for r in direct + through)
 
 
-QUICK = Timeouts(connect=1, create=1, read=0.5, turn=0.5, ping_interval=1, close=0.2)
-"""The soak's upstream deadlines, shortened: a trickle is cut by a 0.5 s turn deadline."""
+QUICK = Timeouts(connect=10, create=10, read=10, turn=2, ping_interval=1, close=0.2)
+"""The soak's upstream deadlines, shortened where a fault is cut by one: a trickle by the 2 s
+turn deadline. An answer that should succeed has ten times what it needs on a loaded machine."""
+
+LEAVING = Timeouts(connect=10, create=10, read=30, turn=30, ping_interval=1, close=0.2)
+"""Deadlines far past any wait of the test: an upstream turn that ends soon after its caller
+left was ended by the leaving, not by a deadline."""
 
 
 def test_the_soak_counts_every_session_and_reports_each_process() -> None:
@@ -97,12 +102,13 @@ def test_the_soaks_new_faults_leave_mid_answer_and_echo_no_token() -> None:
     from benchmarks.soak import soak
 
     scenarios = ("leave-whole:trickle", "leave-stream:trickle", "m365:echo-result")
-    report = soak(6, 2, scenarios, timeouts=QUICK, hang=10, settle=0.1).to_json()
+    report = soak(6, 2, scenarios, timeouts=LEAVING, hang=20, settle=0.1).to_json()
     assert report["left_mid_answer"] == 4  # both kinds of callers left before the answer ended
     assert report["typed_by_code"] == {"request_refused": 2}  # the echo, its token redacted
     assert (report["untyped_failures"], report["hangs"]) == (0, 0)
-    # The upstream turns stopped when their callers left, not at the 0.5 s turn deadline.
-    assert all(s < 0.5 for s in report["upstream_closed_after_leaving_s"].values()), report
+    # The upstream turns stopped when their callers left (measured: about a second at most
+    # under load), not at the 30 s turn deadline.
+    assert all(s < 15 for s in report["upstream_closed_after_leaving_s"].values()), report
     assert {"m365_api_before", "m365_api_after"} <= set(report["processes"])
 
 
