@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from g4f.engine.retry import NO_RETRY
 from g4f.errors import ProtocolError, RateLimited
+from g4f.hub import Hub, running_hub
+from g4f.hub.chatapi import make_chatapi_token
+from g4f.services.bing import BingClient
 from g4f.services.chatapi import ChatApiClient
-from g4f.services.chatapi import client as client_module
+
+from .proxies import socks5_proxy
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -96,20 +100,21 @@ async def test_a_redirect_to_another_origin_is_not_followed() -> None:
         assert other_seen == []
 
 
-def test_a_socks_connection_uses_the_custom_trust_store(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_a_socks_connection_to_https_uses_the_custom_trust_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    passed: dict[str, object] = {}
-
-    def fake_socks_connector(proxy: str, **options: object) -> None:
-        passed.update(options)
-
-    monkeypatch.setattr(client_module, "socks_connector", fake_socks_connector)
-    client = ChatApiClient("graph", token="t", proxy="socks5://127.0.0.1:9")
-
-    async def build() -> None:
-        client._get_session()
-        await client.aclose()
-
-    asyncio.run(build())
-    assert isinstance(passed.get("ssl"), ssl.SSLContext)
+    # Both engines' sessions (client_session): the hub's own CA is trusted through
+    # $REQUESTS_CA_BUNDLE only, so a turn over TLS through SOCKS succeeds only if the trust
+    # store reaches the proxy's connector.
+    hub = Hub(tls=True)
+    certificate = hub.make_certificate(tmp_path / "cert")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate.ca))
+    async with running_hub(hub) as url, socks5_proxy() as (proxy, stats):
+        token = make_chatapi_token("graph")
+        async with ChatApiClient(
+            "graph", url=url + "/beta/copilot", token=token, proxy=proxy, retry=NO_RETRY
+        ) as client:
+            assert (await client.ask_text("Hi")).startswith("You said")
+        async with BingClient(url=url, proxy=proxy, retry=NO_RETRY) as bing:
+            assert (await bing.ask_text("Hi")).startswith("You said")
+    assert url.startswith("https://") and stats.connections >= 2

@@ -21,13 +21,12 @@ from ..urls import redact_url
 from .backend import BackendBase, Capabilities
 from .config import Limits, Timeouts
 from .dialect import ChatHubDialect, Turn
-from .http import AiohttpGet
+from .http import AiohttpGet, client_session, request_proxy
 from .images import Image
 from .pool import SocketPool
-from .proxy import check_proxy, is_socks, socks_connector
+from .proxy import check_proxy
 from .recorder import CassetteRecorder
 from .redaction import header_secrets, redact_error
-from .redirects import same_origin_redirects_only
 from .retry import RetryPolicy
 from .websocket import ChatHubSocket
 
@@ -132,24 +131,12 @@ class ChatHubClient(BackendBase):
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            # No limit on connections: each running turn holds a websocket for its whole
-            # length, so aiohttp's default pool of 100 would cap concurrent turns at 100.
-            connector = socks_connector(self._proxy, limit=0) if self._proxy else None
-            self._session = aiohttp.ClientSession(
-                connector=connector or aiohttp.TCPConnector(limit=0),
-                middlewares=(same_origin_redirects_only,),  # credentials stay with the origin
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=self.timeouts.connect,
-                    sock_connect=self.timeouts.connect,
-                ),
-            )
+            self._session = client_session(self._proxy, connect=self.timeouts.connect)
         return self._session
 
     @property
     def _http_proxy(self) -> str | None:
-        """The proxy aiohttp applies per request (SOCKS goes through the connector instead)."""
-        return self._proxy if self._proxy and not is_socks(self._proxy) else None
+        return request_proxy(self._proxy)
 
     async def _open(self, url: str) -> ChatHubSocket:
         return await ChatHubSocket.open(

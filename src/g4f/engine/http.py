@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import ssl
 import urllib.parse
 from collections.abc import Mapping, Sequence
 
@@ -14,8 +16,38 @@ from ..errors import ProtocolError, caused_by
 from ..urls import host_of
 from .dialect import HttpResponse
 from .failures import request_failure
+from .proxy import is_socks, socks_connector
+from .redirects import same_origin_redirects_only
 
-__all__ = ["AiohttpGet"]
+__all__ = ["AiohttpGet", "client_session", "request_proxy", "trust_store"]
+
+
+def trust_store() -> ssl.SSLContext:
+    """The default trust store, or ``$REQUESTS_CA_BUNDLE`` / ``$SSL_CERT_FILE`` (as requests
+    and OpenSSL honour them, so that a company's TLS proxy and the hub's certificate work)."""
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    return ssl.create_default_context(cafile=bundle or None)
+
+
+def client_session(proxy: str | None, *, connect: float) -> aiohttp.ClientSession:
+    """The session every service's client uses: TLS with :func:`trust_store`, connections
+    through ``proxy`` when it is SOCKS, redirects followed within the origin only (credentials
+    stay with it), ``connect`` seconds to connect and no overall limit (a turn's deadline is
+    the engine's). No limit on connections either: each running turn holds one for its whole
+    length, so aiohttp's default pool of 100 would cap concurrent turns at 100."""
+    tls = trust_store()
+    connector = socks_connector(proxy, limit=0, ssl=tls) if proxy else None
+    return aiohttp.ClientSession(
+        connector=connector or aiohttp.TCPConnector(limit=0, ssl=tls),
+        middlewares=(same_origin_redirects_only,),
+        timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect),
+    )
+
+
+def request_proxy(proxy: str | None) -> str | None:
+    """The proxy aiohttp applies per request: an HTTP(S) one (SOCKS sits in the session's
+    connector instead, see :func:`client_session`)."""
+    return proxy if proxy and not is_socks(proxy) else None
 
 
 class AiohttpGet:

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import json
 import os
-import ssl
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -16,11 +15,11 @@ import aiohttp
 from ...engine.backend import BackendBase, Capabilities
 from ...engine.config import Limits, Timeouts
 from ...engine.failures import request_failure
+from ...engine.http import client_session, request_proxy
 from ...engine.images import Image
-from ...engine.proxy import check_proxy, is_socks, socks_connector
+from ...engine.proxy import check_proxy
 from ...engine.recorder import CassetteRecorder
 from ...engine.redaction import redact_error
-from ...engine.redirects import same_origin_redirects_only
 from ...engine.retry import RetryPolicy
 from ...errors import (
     G4FError,
@@ -105,13 +104,6 @@ def _throttled_or_unsent(error: G4FError) -> bool:
     return isinstance(error, RateLimited) or error.resend_safe
 
 
-def _ssl_context() -> ssl.SSLContext:
-    """The default trust store, or ``$REQUESTS_CA_BUNDLE`` / ``$SSL_CERT_FILE`` (as requests
-    and OpenSSL honour them, so that a company's TLS proxy and the hub's certificate work)."""
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
-    return ssl.create_default_context(cafile=bundle or None)
-
-
 class ChatApiClient(BackendBase):
     """Microsoft 365 Copilot's documented Chat API (a :class:`~g4f.engine.backend.Backend`),
     with the same ``ask()`` / ``ask_text()`` / conversation API as the other clients.
@@ -172,7 +164,6 @@ class ChatApiClient(BackendBase):
         self._recorder = CassetteRecorder(record) if record is not None else None
         # Built here, once per client: loading the trust store takes tens of milliseconds,
         # which would otherwise fall inside the first request (and every new session's).
-        self._ssl = _ssl_context()
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, None] = {}  # the tokens sent (ordered, the last few kept)
 
@@ -199,16 +190,7 @@ class ChatApiClient(BackendBase):
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = (
-                socks_connector(self._proxy, limit=0, ssl=self._ssl) if self._proxy else None
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector or aiohttp.TCPConnector(limit=0, ssl=self._ssl),
-                middlewares=(same_origin_redirects_only,),  # the token stays with the origin
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=self.timeouts.connect, sock_connect=self.timeouts.connect
-                ),
-            )
+            self._session = client_session(self._proxy, connect=self.timeouts.connect)
         return self._session
 
     async def _token(self) -> str:
@@ -240,13 +222,12 @@ class ChatApiClient(BackendBase):
             "Content-Type": "application/json",
             "Accept": "application/json, text/event-stream",
         }
-        proxy = self._proxy if self._proxy and not is_socks(self._proxy) else None
         try:
             response = await self._get_session().post(
                 url,
                 data=json.dumps(body, ensure_ascii=False).encode(),
                 headers=headers,
-                proxy=proxy,
+                proxy=request_proxy(self._proxy),
                 timeout=aiohttp.ClientTimeout(total=None, sock_read=read),
             )
         except Exception as exc:  # mapped to a typed error, or raised as it is
