@@ -141,8 +141,8 @@ def test_the_turn_is_an_invocation_and_a_metrics_record() -> None:
     assert argument["isStartOfSession"] is False and argument["tone"] == "Gpt_Quick"
     assert argument["plugins"] == [{"Id": "BingWebSearch", "Source": "BuiltIn"}]
     assert (metrics["type"], metrics["target"]) == (1, "Metrics")
-    conversation.turn = 1
-    later, _ = m365.invocation(conversation, Turn("And?", Style.PRECISE, search=False, tone="X"))
+    conversation.turn, conversation.tone = 1, "X"  # a tone given with the turn (ChatHubClient.ask)
+    later, _ = m365.invocation(conversation, Turn("And?", Style.PRECISE, search=False))
     assert later["arguments"][0]["isStartOfSession"] is False
     assert later["arguments"][0]["message"]["text"] == "And?"
     assert later["arguments"][0]["plugins"] == [] and later["arguments"][0]["tone"] == "X"

@@ -108,7 +108,6 @@ class ChatHubClient(BackendBase):
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
         self._session: aiohttp.ClientSession | None = None
-        self.max_idle_connections = max_idle_connections
         # Whether the last create gave a conversation whose websocket URL is the one known
         # before it, so that the websocket can be opened while the conversation is created.
         self._speculate = service.websocket_url(None) is not None
@@ -121,6 +120,11 @@ class ChatHubClient(BackendBase):
     def capabilities(self) -> Capabilities:
         """What the dialect's service can do."""
         return self.service.capabilities
+
+    @property
+    def max_idle_connections(self) -> int:
+        """How many websockets are kept open between turns at most."""
+        return self._idle.max_idle
 
     async def aclose(self) -> None:
         """Close every websocket kept open between turns, and the HTTP session."""

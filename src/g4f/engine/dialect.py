@@ -70,9 +70,6 @@ class Turn:
     style: Style
     context: str | None = None
     search: bool = True
-    tone: str | None = None
-    """A service's model by name, where it has them (``None``: the conversation's, or the
-    service's default)."""
     annotations: tuple[Mapping[str, Any], ...] = ()
     """What :meth:`ChatHubDialect.upload_image` gave for the turn's images."""
 

@@ -39,14 +39,9 @@ class CassetteEntry:
     text: str
 
 
-def cassette_line(
-    entry: CassetteEntry, secrets: Sequence[str] = (), *, redact: Redactor | None = None
-) -> str:
-    """The JSONL line for ``entry``, with every form of every secret in ``secrets`` (raw,
-    percent-encoded, a JWT's parts alone: :class:`~g4f.urls.Redactor`) replaced by a marker;
-    ``redact``: such a redactor already made (for many lines)."""
-    if redact is None and secrets:
-        redact = Redactor(secrets, patterns=False)
+def cassette_line(entry: CassetteEntry, *, redact: Redactor | None = None) -> str:
+    """The JSONL line for ``entry``, its text passed through ``redact`` (every form of the
+    secrets it was made for replaced by a marker: :class:`~g4f.urls.Redactor`)."""
     text = redact(entry.text) if redact is not None else entry.text
     return (
         json.dumps(

@@ -79,7 +79,6 @@ class SnapshotReader:
         """The text streamed so far (the deltas joined)."""
         self.text = ""
         """The last snapshot's answer text: the final answer once the stream ends."""
-        self.snapshots = 0
         self.conversation_id: str | None = None
         self.turn_count: int | None = None
         self._rewritten = False
@@ -97,7 +96,6 @@ class SnapshotReader:
 
     def feed_snapshot(self, snapshot: Mapping[str, Any]) -> list[Event]:
         """The deltas of one parsed snapshot."""
-        self.snapshots += 1
         conversation_id = snapshot.get("id")
         if isinstance(conversation_id, str) and conversation_id:
             self.conversation_id = conversation_id

@@ -203,7 +203,7 @@ class M365Dialect(ChatHubDialect):
             conversation_id=conversation.conversation_id,
             session_id=conversation.client_id,
             turn_id=turn_id,
-            tone=normalise_tone(turn.tone or conversation.tone or self.tone),
+            tone=normalise_tone(conversation.tone or self.tone),
             search=turn.search,
             annotations=turn.annotations,
         )
