@@ -4,7 +4,9 @@ form, history, additional context, grounding and files, the §5 errors, stop, th
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -193,6 +195,25 @@ async def test_a_stale_token_file_is_named(hub_url: tuple[Hub, str], tmp_path: o
     async with ChatApiClient("graph", url=url + "/beta/copilot", token_file=path) as client:
         with pytest.raises(NotAuthorized, match=r"token file .* is stale"):
             await client.ask_text("Hi")
+
+
+def test_a_token_file_is_read_as_microsoft_365s_with_this_services_advice(
+    tmp_path: Path,
+) -> None:
+    from g4f.services.chatapi.tokens import TokenFile
+
+    fifo, big, good = tmp_path / "fifo", tmp_path / "big", tmp_path / "good"
+    os.mkfifo(fifo)
+    big.write_text("x" * 100_000)
+    for path, why in [(fifo, "FIFO"), (big, "larger than")]:
+        with pytest.raises(NotAuthorized, match=why) as caught:
+            TokenFile(path, "g4f login --service graph").token()  # a FIFO: refused, not waited on
+        assert "g4f login --service graph" in str(caught.value.advice)
+    good.write_text("first\n")
+    tokens = TokenFile(good)
+    assert tokens.token() == "first"
+    good.write_text("second")  # within the same second: the size and change time tell
+    assert tokens.token() == "second"
 
 
 async def test_a_gone_conversation_is_expired(hub_url: tuple[Hub, str]) -> None:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ...errors import NotAuthorized
+from ...errors import NotAuthorized, caused_by
+from ..m365.token import file_signature, is_proc_fd, read_token_file, unreadable
 
 __all__ = ["CallableToken", "StaticToken", "TokenFile", "TokenProvider"]
 
@@ -46,33 +47,42 @@ class StaticToken:
 
 
 class TokenFile:
-    """A file holding a bearer token alone, re-read when it changes."""
+    """A file holding a bearer token alone, re-read when it changes; read as Microsoft 365's
+    token file is (:func:`~g4f.services.m365.token.read_token_file`: a regular file or an
+    inherited pipe, read once; a size cap; UTF-8)."""
 
     def __init__(self, path: str | os.PathLike[str], login: str = "g4f login") -> None:
         self.path = Path(path).expanduser()
         self.advice = (
             f"the token file {self.path} is stale: put a fresh token in it, or run `{login}`"
         )
-        self._seen: tuple[float, str] | None = None
+        self._seen: tuple[tuple[int, ...], str] | None = None
 
     def __repr__(self) -> str:
         return f"TokenFile({str(self.path)!r})"
 
     def token(self) -> str:
-        """The file's token (read again when its modification time changed)."""
-        try:
-            mtime = self.path.stat().st_mtime
-            if self._seen is None or self._seen[0] != mtime:
-                self._seen = (mtime, self.path.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise NotAuthorized(
-                f"the token file {self.path} cannot be read ({type(exc).__name__})",
-                advice=self.advice,
-            ) from None
+        """The file's token, read again when the file changed (inode, size, times)."""
+        if self._seen is None or not is_proc_fd(self.path):  # a pipe is read once
+            self._read_if_changed()
+        assert self._seen is not None
         token = self._seen[1]
         if not token or any(c.isspace() for c in token):
             raise NotAuthorized(f"the token file {self.path} holds no token", advice=self.advice)
         return token
+
+    def _read_if_changed(self) -> None:
+        failure: NotAuthorized | None = None
+        try:
+            signature = file_signature(self.path.stat())
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            failure = caused_by(unreadable(self.path, why, self.advice), exc)
+        if failure is not None:
+            raise failure  # outside the except: the original is no __context__ of it
+        if self._seen is None or self._seen[0] != signature:
+            text, status = read_token_file(self.path, self.advice)
+            self._seen = (file_signature(status), text.strip())
 
 
 class CallableToken:

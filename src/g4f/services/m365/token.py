@@ -210,15 +210,16 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def unreadable(path: Path, why: str) -> NotAuthorized:
-    """The error for a token file that cannot be read, saying ``why`` and how to get a token."""
-    return NotAuthorized(f"cannot read the token file {path}: {why}", advice=TOKEN_HINT)
+def unreadable(path: Path, why: str, advice: str = TOKEN_HINT) -> NotAuthorized:
+    """The error for a token file that cannot be read, saying ``why`` and, in ``advice``, how
+    to get a token (Microsoft 365's way unless told)."""
+    return NotAuthorized(f"cannot read the token file {path}: {why}", advice=advice)
 
 
-def _from_pipe(path: Path, fd: int) -> bytes:
+def _from_pipe(path: Path, fd: int, advice: str) -> bytes:
     data = read_pipe(fd, MAX_TOKEN_FILE_BYTES + 1, pipe.PIPE_SECONDS)
     if data is None:
-        raise unreadable(path, f"the pipe gave no token within {pipe.PIPE_SECONDS:g} s")
+        raise unreadable(path, f"the pipe gave no token within {pipe.PIPE_SECONDS:g} s", advice)
     return data
 
 
@@ -227,11 +228,11 @@ def is_proc_fd(path: Path) -> bool:
     return str(path).startswith(_PROC_FD_PREFIXES)
 
 
-def read_token_file(path: Path) -> tuple[str, os.stat_result]:
-    """The text of a token file and its status; :class:`~g4f.errors.NotAuthorized` for a file
-    that is not a regular file (a FIFO would block: refused, except an inherited pipe such as
-    ``<(…)``, read once), one larger than :data:`MAX_TOKEN_FILE_BYTES`, or unreadable.
-    Blocking: call it off the event loop."""
+def read_token_file(path: Path, advice: str = TOKEN_HINT) -> tuple[str, os.stat_result]:
+    """The text of a token file and its status; :class:`~g4f.errors.NotAuthorized` (with
+    ``advice``) for a file that is not a regular file (a FIFO would block: refused, except an
+    inherited pipe such as ``<(…)``, read once), one larger than :data:`MAX_TOKEN_FILE_BYTES`,
+    or unreadable. Every service's token file is read so. Blocking: call it off the loop."""
     failure: NotAuthorized | None = None
     try:
         status = path.stat()
@@ -239,24 +240,28 @@ def read_token_file(path: Path) -> tuple[str, os.stat_result]:
         if not stat.S_ISREG(kind) and not (stat.S_ISFIFO(kind) and is_proc_fd(path)):
             what = "a FIFO (named pipe)" if stat.S_ISFIFO(kind) else "not a regular file"
             raise unreadable(
-                path, f"it is {what}; save the token in a regular file (or use <(…) for a pipe)"
+                path,
+                f"it is {what}; save the token in a regular file (or use <(…) for a pipe)",
+                advice,
             )
         with path.open("rb") as file:
             if stat.S_ISFIFO(kind):  # an inherited pipe: its writer may never write
-                data = _from_pipe(path, file.fileno())
+                data = _from_pipe(path, file.fileno(), advice)
             else:
                 data = file.read(MAX_TOKEN_FILE_BYTES + 1)
     except OSError as exc:
-        failure = caused_by(unreadable(path, exc.strerror or str(exc)), exc)
+        failure = caused_by(unreadable(path, exc.strerror or str(exc), advice), exc)
     if failure is not None:
         raise failure  # outside the except: the original is no __context__ of it
     if len(data) > MAX_TOKEN_FILE_BYTES:
-        raise unreadable(path, f"it is larger than {MAX_TOKEN_FILE_BYTES} bytes: not a token")
+        raise unreadable(
+            path, f"it is larger than {MAX_TOKEN_FILE_BYTES} bytes: not a token", advice
+        )
     try:
         return data.decode("utf-8"), status
     except UnicodeDecodeError:
         pass
-    raise unreadable(path, "it is not UTF-8 text")
+    raise unreadable(path, "it is not UTF-8 text", advice)
 
 
 def file_signature(status: os.stat_result) -> tuple[int, ...]:
