@@ -111,6 +111,12 @@ async def test_later_turns_send_only_the_new_text_and_the_hub_keeps_history(
     body = hub.chatapi.requests[-1]["body"]
     assert body["message"] == {"text": "second"} and "additionalContext" not in body
     assert conversation.turn == 2 and conversation.answered == 2
+    async with _client(url) as client:  # context given with a later turn is sent, as by Chathub
+        await client.ask_text("one", conversation=conversation)
+        await client.ask_text("two", conversation=conversation, context="Be brief.")
+    assert hub.chatapi.requests[-1]["body"]["additionalContext"] == [
+        {"text": "Be brief.", "description": "context for the question"}
+    ]
 
 
 async def test_earlier_messages_of_a_new_conversation_go_as_additional_context(

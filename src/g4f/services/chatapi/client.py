@@ -335,8 +335,9 @@ class ChatApiClient(BackendBase):
             raise ValueError("the Chat API takes no images (text in, text out)")
         if tone is not None:
             raise ValueError("the Chat API has no models to choose (Copilot chooses)")
-        fresh = conversation is None or conversation.turn == 0
-        entries = context_entries(context) if fresh else []
+        # Given context is sent on any turn, as by every backend: which turns get it (a new
+        # conversation's, in the OpenAI surfaces) is the caller's rule (openai.turn_events).
+        entries = context_entries(context)
         body = turn_body(prompt, time_zone=self.time_zone, context=entries, search=search,
                          files=files)  # fmt: skip
         if conversation is None:
