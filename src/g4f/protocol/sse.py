@@ -87,8 +87,11 @@ class SseDecoder:
         self._skip_lf = False
         events: list[SseEvent] = []
         start, length = 0, len(buffer)
+        cr = -2  # the next \r at or after start (-1: none left); searched again only past it
         while start < length:
-            cr, lf = buffer.find(b"\r", start), buffer.find(b"\n", start)
+            if cr != -1 and cr < start:
+                cr = buffer.find(b"\r", start)
+            lf = buffer.find(b"\n", start)
             end = lf if cr < 0 or (0 <= lf < cr) else cr
             if end < 0:
                 break
