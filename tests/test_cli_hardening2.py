@@ -25,6 +25,7 @@ from g4f.cli.output import CONNECTING, WAITING, Output, TerminalOutput
 from g4f.cli.services import check_given
 from g4f.engine.config import Timeouts
 from g4f.engine.fake import FakeBackend
+from g4f.files import private_dir
 
 from .test_cli_fake import run
 
@@ -83,7 +84,7 @@ def test_the_history_directory_is_private(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_an_existing_directory_keeps_its_mode(tmp_path: Path) -> None:
     tmp_path.chmod(0o755)
-    chat.make_private_dir(tmp_path)
+    private_dir(tmp_path)
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
 
 

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "urls": 0,
     "sync": 0,
+    "files": 0,
     "protocol": 1,
     "engine": 2,
     "hub": 2,

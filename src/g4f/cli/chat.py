@@ -17,6 +17,7 @@ from .. import errors
 from ..engine.backend import Backend
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
+from ..files import private_dir, write_private
 from ..hub import Hub, running_hub
 from ..hub.server import DEMO_PACE
 from ..protocol import Event, Final, Style, TextDelta
@@ -461,15 +462,6 @@ def history_path() -> Path:
     return Path(state).expanduser() / "g4f" / "history"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, readable and writable by its owner only (mode 0600), as every
-    file holding credentials or a user's words must be."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        os.fchmod(file.fileno(), 0o600)  # an existing file keeps no wider mode
-        file.write(text)
-
-
 @contextlib.contextmanager
 def _line_editing() -> Iterator[None]:
     """``input()`` with line editing and a history kept across sessions (when readline is
@@ -487,19 +479,9 @@ def _line_editing() -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(OSError):
-            make_private_dir(path.parent)
+            private_dir(path.parent)
             readline.write_history_file(path)
             path.chmod(0o600)
-
-
-def make_private_dir(directory: Path) -> None:
-    """Create ``directory`` (and its parents) if missing; the one this creates for us is the
-    owner's only (mode 0700), as the private files it holds are. A directory that exists is
-    left as it is (it may be the user's own, ``/tmp`` for a ``$G4F_HISTORY`` there)."""
-    if not directory.is_dir():
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        directory.mkdir(mode=0o700, exist_ok=True)
-        directory.chmod(0o700)  # whatever the umask
 
 
 def interactive(

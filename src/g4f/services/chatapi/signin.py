@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...errors import NotAuthorized
+from ...files import private_dir, write_private
 from .spec import HOSTS, Host
 
 __all__ = [
@@ -62,26 +62,6 @@ def state_dir() -> Path:
         return Path(named).expanduser()
     xdg = os.environ.get("XDG_STATE_HOME", "").strip()
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "g4f"
-
-
-def _private_dir(directory: Path) -> Path:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-    return directory
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the user only, atomically."""
-    fd, temporary = tempfile.mkstemp(dir=_private_dir(path.parent), prefix=".tmp-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +140,7 @@ class _Cache:
             import msal_extensions
 
             persistence = msal_extensions.build_encrypted_persistence(str(path) + ".enc")
-            _private_dir(path.parent)
+            private_dir(path.parent)
             return msal_extensions.PersistedTokenCache(persistence)
         except Exception:  # no msal-extensions, or no keyring here (e.g. no libsecret)
             return None
@@ -172,7 +152,8 @@ class _Cache:
         if self.encrypted:
             return
         if hasattr(self.cache, "serialize") and self.cache.has_state_changed:
-            _write_private(self.path, self.cache.serialize())
+            private_dir(self.path.parent)
+            write_private(self.path, self.cache.serialize())
             self.cache.has_state_changed = False
 
 
@@ -273,7 +254,8 @@ def login(
     claims = result.get("id_token_claims") or {}
     username = str(claims.get("preferred_username") or claims.get("name") or "")
     config = LoginConfig(**{**asdict(config), "username": username})
-    _write_private(config_path, json.dumps(asdict(config), indent=2) + "\n")
+    private_dir(config_path.parent)
+    write_private(config_path, json.dumps(asdict(config), indent=2) + "\n")
     return LoginResult(username, cache.kind)
 
 
