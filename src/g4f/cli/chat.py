@@ -143,9 +143,7 @@ async def run_turn(
     tone: str | None = None,
     files: tuple[str, ...] = (),
 ) -> str:
-    """Ask one question and show its events as they come (``files`` only when some are
-    given, so that a backend without them is asked as before); the answer's text."""
-    more: dict[str, Any] = {"files": files} if files else {}
+    """Ask one question and show its events as they come; the answer's text."""
     stream = client.ask(
         prompt,
         conversation=conversation,
@@ -153,7 +151,7 @@ async def run_turn(
         search=search,
         images=images,
         tone=tone,
-        **more,
+        files=files,
     )
     try:
         # A conversation made already (the session's): what is left is the answer's wait.
