@@ -197,8 +197,7 @@ def _offline_default(options: Any, error: errors.G4FError) -> bool:
     """Whether ``error`` is the service's default upstream (its own hosts) being unreachable:
     no ``--url``, no ``--local``, nothing in the service's URL variable."""
     service = registry.entry(options.service)
-    named = options.url or options.local or os.environ.get(service.env_url, "").strip()
-    return bool(service.offline_hint) and not named and error.resend_safe  # never reached it
+    return not options.local and service.default_unreachable(error, options.url)
 
 
 def _api(args: argparse.Namespace) -> int:

@@ -8,12 +8,14 @@ compares a service's name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..engine.backend import Backend, Capabilities
+from ..errors import G4FError
 from ..protocol.constants import Style
 
 __all__ = ["Model", "ServiceEntry", "ServiceOption"]
@@ -118,6 +120,13 @@ class ServiceEntry:
     def tones(self) -> tuple[str, ...]:
         """The tones of its listed models, the default first (empty: it has none)."""
         return tuple(dict.fromkeys(m.tone for m in self.models if m.tone))
+
+    def default_unreachable(self, error: G4FError, url: str | None) -> bool:
+        """Whether ``error`` is this service's own hosts being unreachable (the default
+        upstream: no ``url`` given, nothing in :attr:`env_url`), which is worth
+        :attr:`offline_hint` (a service gone, or its hosts needing a network)."""
+        named = url or os.environ.get(self.env_url, "").strip()
+        return bool(self.offline_hint) and not named and error.resend_safe  # never reached it
 
     def find_model(self, model_id: str) -> Model | None:
         """The model ``model_id`` names on this service, or ``None``: a listed id, a listed

@@ -29,7 +29,7 @@ from ...errors import G4FError
 from ...models import seed_models
 from ...protocol import RECORD_SEPARATOR, Retraction, Style, TextDelta, encode_record
 from ...protocol.history import fold, format_context
-from ...services.bing import ENV_URL, BingClient
+from ...services.bing import BingClient
 from ...services.bing.constants import ALLOWED_MESSAGE_TYPES, style_tone
 from ...services.bing.entry import BING, SWITCHED_OFF
 from ...services.bing.invocation import option_sets_for
@@ -153,7 +153,7 @@ async def _backend(backend: Backend | None, **options: Any) -> AsyncIterator[Bac
         try:
             yield made
         except G4FError as exc:
-            if exc.resend_safe and not (options.get("url") or os.environ.get(ENV_URL, "").strip()):
+            if BING.default_unreachable(exc, options.get("url")):
                 exc.advice = SWITCHED_OFF  # Bing's own hosts, unreachable: the service is gone
             raise
 

@@ -18,7 +18,7 @@ __all__ = ["BING", "BING_PROVIDER", "SWITCHED_OFF", "load_cookies"]
 SWITCHED_OFF = (
     "Microsoft switched Bing's ChatHub off in late 2024, so the default service no longer "
     "answers. Use --service m365 (Microsoft 365 Copilot, with your own token), the Chat API "
-    "(the graph and workiq services, coming), or --local (an offline hub in-process)"
+    "(--service graph or workiq), or --local (an offline hub in-process)"
 )
 """What to say when Bing's own hosts cannot be reached: the service is gone, and what instead."""
 
