@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -84,6 +85,20 @@ async def client(hub_url: str, fake_sleep: FakeSleep) -> AsyncIterator[BingClien
         url=hub_url, timeouts=Timeouts(read=30, ping_interval=1), retry=retry
     ) as c:
         yield c
+
+
+@pytest.fixture
+def tls_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Hub, str]]:
+    """A hub over HTTPS (its identity platform for msal), its CA trusted through
+    ``$REQUESTS_CA_BUNDLE``, the sign-in's state in ``tmp_path`` and its cache a file."""
+    hub = Hub(tls=True)
+    certificate = hub.make_certificate(tmp_path / "cert")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate.ca))
+    monkeypatch.setenv("G4F_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("G4F_TOKEN_CACHE", "file")
+    with HubThread(hub) as url:
+        assert url.startswith("https://")
+        yield hub, url
 
 
 @pytest.fixture

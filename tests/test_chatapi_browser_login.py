@@ -18,15 +18,13 @@ import json
 import stat
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import msal  # noqa: F401  (in the test extra: missing, these tests fail, never skip)
-import pytest
 import requests
 
-from g4f.hub import Hub, HubThread
+from g4f.hub import Hub
 from g4f.services.chatapi import ChatApiClient
 from g4f.services.chatapi.signin import signed_in
 
@@ -35,18 +33,6 @@ from .test_cli import g4f
 CLIENT_ID = "3f9d2c1e-7a4b-4e8f-9c2d-6b1a0e5f4d37"  # the user's own app registration (made up)
 TENANT = "contoso.example"
 SCOPE = "https://graph.microsoft.com/Chat.Read openid offline_access"
-
-
-@pytest.fixture
-def tls_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Hub, str]]:
-    hub = Hub(tls=True)
-    hub.make_certificate(tmp_path / "cert")
-    assert hub.certificate is not None
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(hub.certificate.ca))
-    monkeypatch.setenv("G4F_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("G4F_TOKEN_CACHE", "file")
-    with HubThread(hub) as url:
-        yield hub, url
 
 
 def _browser(tmp_path: Path) -> dict[str, str]:

@@ -11,31 +11,18 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import msal  # noqa: F401  (in the test extra: missing, these tests fail, never skip)
 import openai
 import pytest
 
-from g4f.hub import Hub, HubThread
+from g4f.hub import Hub
 
 from .test_cli import g4f, main
 
 CLIENT_ID = "5e0c7a51-9d7b-4c1e-8f43-2a6b1d9e7c30"  # the user's own app registration (made up)
 TENANT = "contoso.example"
-
-
-@pytest.fixture
-def tls_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Hub, str]]:
-    hub = Hub(tls=True)
-    hub.make_certificate(tmp_path / "cert")
-    assert hub.certificate is not None
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(hub.certificate.ca))
-    monkeypatch.setenv("G4F_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("G4F_TOKEN_CACHE", "file")
-    with HubThread(hub) as url:
-        yield hub, url
 
 
 def _login(

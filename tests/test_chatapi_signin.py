@@ -6,32 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import msal  # noqa: F401  (in the test extra: missing, these tests fail, never skip)
 import pytest
 
 from g4f.errors import NotAuthorized
-from g4f.hub import Hub, HubThread
+from g4f.hub import Hub
 from g4f.services.chatapi import ChatApiClient
 from g4f.services.chatapi.signin import login, logout, signed_in
 
 CLIENT_ID = "11111111-2222-4333-8444-555555555555"  # the user's own app registration (made up)
 TENANT = "contoso.example"
-
-
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Hub, str]]:
-    served = Hub(tls=True)
-    served.make_certificate(tmp_path / "cert")
-    assert served.certificate is not None
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(served.certificate.ca))
-    monkeypatch.setenv("G4F_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("G4F_TOKEN_CACHE", "file")
-    with HubThread(served) as url:
-        assert url.startswith("https://")
-        yield served, url
 
 
 def _login(url: str, service: str = "graph") -> tuple[list[str], object]:
@@ -41,9 +27,9 @@ def _login(url: str, service: str = "graph") -> tuple[list[str], object]:
 
 
 def test_device_code_sign_in_then_chat_with_silent_renewal(
-    hub: tuple[Hub, str], tmp_path: Path
+    tls_hub: tuple[Hub, str], tmp_path: Path
 ) -> None:
-    served, url = hub
+    served, url = tls_hub
     served.chatapi.identity.access_lifetime = 60  # under MSAL's 5-minute margin: renewed each use
     lines, result = _login(url)
     assert lines and "enter the code" in lines[0]
@@ -66,8 +52,8 @@ def test_device_code_sign_in_then_chat_with_silent_renewal(
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
 
 
-def test_one_sign_in_gets_each_hosts_token_silently(hub: tuple[Hub, str]) -> None:
-    _, url = hub
+def test_one_sign_in_gets_each_hosts_token_silently(tls_hub: tuple[Hub, str]) -> None:
+    _, url = tls_hub
     _login(url, "workiq")
     provider = signed_in("workiq")
     assert provider is not None
@@ -85,16 +71,20 @@ def test_one_sign_in_gets_each_hosts_token_silently(hub: tuple[Hub, str]) -> Non
         ("public_client_off", "public client flows are off"),
     ],
 )
-def test_refused_sign_ins_say_what_to_do(hub: tuple[Hub, str], outcome: str, words: str) -> None:
-    served, url = hub
+def test_refused_sign_ins_say_what_to_do(
+    tls_hub: tuple[Hub, str], outcome: str, words: str
+) -> None:
+    served, url = tls_hub
     served.chatapi.identity.device_outcome = outcome
     with pytest.raises(NotAuthorized, match=words):
         _login(url)
     assert signed_in("graph") is None
 
 
-def test_logout_forgets_the_account_and_then_commands_say_to_log_in(hub: tuple[Hub, str]) -> None:
-    _served, url = hub
+def test_logout_forgets_the_account_and_then_commands_say_to_log_in(
+    tls_hub: tuple[Hub, str],
+) -> None:
+    _served, url = tls_hub
     _login(url)
     assert logout("graph") is True
     assert signed_in("graph") is None and logout("graph") is False
@@ -102,8 +92,8 @@ def test_logout_forgets_the_account_and_then_commands_say_to_log_in(hub: tuple[H
         ChatApiClient("graph", url=url + "/beta/copilot").auth.token()
 
 
-def test_a_revoked_refresh_token_says_to_sign_in_again(hub: tuple[Hub, str]) -> None:
-    served, url = hub
+def test_a_revoked_refresh_token_says_to_sign_in_again(tls_hub: tuple[Hub, str]) -> None:
+    served, url = tls_hub
     served.chatapi.identity.access_lifetime = 60
     _login(url)
     served.chatapi.identity.revoke()
@@ -115,7 +105,7 @@ def test_a_revoked_refresh_token_says_to_sign_in_again(hub: tuple[Hub, str]) -> 
 
 
 def test_an_encrypted_cache_is_never_also_written_in_clear(
-    hub: tuple[Hub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls_hub: tuple[Hub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import base64
 
@@ -135,7 +125,7 @@ def test_an_encrypted_cache_is_never_also_written_in_clear(
 
     monkeypatch.delenv("G4F_TOKEN_CACHE")
     monkeypatch.setattr(msal_extensions, "build_encrypted_persistence", StandIn)
-    served, url = hub
+    served, url = tls_hub
     served.chatapi.identity.access_lifetime = 60  # renewed at each use: the cache changes
     _, result = _login(url)
     assert "encrypted" in result.cache  # type: ignore[attr-defined]
