@@ -156,7 +156,6 @@ class Hub:
             raise ValueError("max_conversations must be at least 1")
         self.responder = responder
         self.pace, self.latency = pace, latency
-        self.max_conversations = max_conversations
         self.websockets_opened = 0
         self.close_codes: deque[int | None] = deque(maxlen=1000)
         """The close code each websocket ended with, the latest last: the client's own when it

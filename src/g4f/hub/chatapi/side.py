@@ -111,7 +111,6 @@ class ChatApiHub:
         self.rejections: deque[str] = deque(maxlen=KEPT)
         self.streams_closed = 0
         self._closed: asyncio.Event | None = None
-        self._release: asyncio.Event | None = None
         self.identity = IdentityPlatform(now=now)
         """The identity platform's endpoints (device code, refresh), for MSAL."""
 
@@ -133,12 +132,6 @@ class ChatApiHub:
                 self._closed = asyncio.Event()
             self._closed.clear()
             await self._closed.wait()
-
-    def release_slow(self) -> None:
-        """Let the ``slow`` scenario's answers finish."""
-        if self._release is None:
-            self._release = asyncio.Event()
-        self._release.set()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -351,13 +344,8 @@ class ChatApiHub:
         return response
 
     async def _hold(self, response: web.StreamResponse) -> None:
-        """The ``slow`` scenario: keep the answer open (comments) until released or the client
-        leaves (a write then fails)."""
-        if self._release is None:
-            self._release = asyncio.Event()
-        while not self._release.is_set():
+        """The ``slow`` scenario: keep the answer open (comments) until the client leaves (a write
+        then fails)."""
+        while True:
             await response.write(b": still thinking\n\n")
-            try:
-                await asyncio.wait_for(self._release.wait(), 0.05)
-            except TimeoutError:
-                continue
+            await asyncio.sleep(0.05)
