@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from .spec import GRAPH_SCOPES, IC3_FAILURE
+
 __all__ = [
     "BROKEN",
     "ECHOES",
@@ -25,17 +27,10 @@ between events; compact with empty snapshots between every event."""
 FAILURES: dict[str, tuple[int, str, str, dict[str, str]]] = {
     "throttled": (429, "TooManyRequests", "Too many requests", {"Retry-After": "7"}),
     "unavailable": (503, "ServiceUnavailable", "Service unavailable", {"Retry-After": "3"}),
-    "upstream_500": (500, "InternalServerError", "Got Non-2xx response from IC3. Status = 500", {}),
+    "upstream_500": (500, "InternalServerError", IC3_FAILURE, {}),
     "gateway_504": (504, "GatewayTimeout", "The operation has timed out", {}),
     "licence_403": (403, "Forbidden", "Access denied", {}),
-    "consent_403": (
-        403,
-        "Forbidden",
-        "Required scopes = [Sites.Read.All, Mail.Read, People.Read.All, "
-        "OnlineMeetingTranscript.Read.All, Chat.Read, ChannelMessage.Read.All, "
-        "ExternalItem.Read.All]",
-        {},
-    ),
+    "consent_403": (403, "Forbidden", f"Required scopes = [{', '.join(GRAPH_SCOPES)}]", {}),
     "tenant_400": (400, "AuthenticationError", "Error authenticating with resource", {}),
     "echo_401": (401, "InvalidAuthenticationToken", "Token {token} ({quoted}) is not valid", {}),
     "echo_500": (
