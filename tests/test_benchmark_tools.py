@@ -112,6 +112,29 @@ def test_the_soaks_new_faults_leave_mid_answer_and_echo_no_token() -> None:
     assert {"m365_api_before", "m365_api_after"} <= set(report["processes"])
 
 
+async def test_the_soak_finds_any_form_of_the_token_in_an_answer() -> None:
+    from urllib.parse import quote
+
+    import httpx
+    from benchmarks.soak import session
+
+    from g4f.hub import make_test_token
+
+    token = make_test_token()
+    error = '{"error": {"message": "%s", "type": "t", "param": null, "code": "c"}}'
+    payload = token.split(".")[1]  # one part alone, percent-encoded twice
+    bodies = {"clean": error % "nothing", "leak": error % quote(quote(payload, safe=""))}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, text=bodies[request.url.host])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        clean = await session(client, "http://clean", 1, secrets=(token,))
+        leak = await session(client, "http://leak", 1, secrets=(token,))
+    assert clean == "typed:c"
+    assert leak == "untyped:a form of the token reached the caller"
+
+
 def test_the_soak_tells_typed_from_untyped_answers() -> None:
     from benchmarks.soak import classify
 

@@ -20,7 +20,7 @@ from g4f.protocol import (
     TextDelta,
     Throttling,
 )
-from g4f.protocol.cassette import parse_cassette, recorded_turns
+from g4f.protocol.cassette import CassetteEntry, parse_cassette, recorded_source, recorded_turns
 
 HAND_WRITTEN = Path(__file__).parent / "cassettes" / "chathub_two_turns.jsonl"
 APOLOGY = (
@@ -177,3 +177,19 @@ async def test_an_m365_session_records_without_its_token_and_replays(tmp_path: P
         conversation = await client.start_conversation()
         replayed = [await client.ask_text(p, conversation=conversation) for p in ("x", "y")]
     assert replayed == recorded
+
+
+def test_the_recorded_source_is_the_first_invocations_own() -> None:
+    def sent(*records: dict[str, object]) -> CassetteEntry:
+        return CassetteEntry(0.0, "send", "".join(json.dumps(r) + "\x1e" for r in records))
+
+    def invoke(argument: object) -> dict[str, object]:
+        return {"type": 4, "target": "chat", "arguments": [argument]}
+
+    handshake, ping = sent({"protocol": "json", "version": 1}), sent({"type": 6})
+    answer = CassetteEntry(0.1, "recv", json.dumps(invoke({"source": "bing"})) + "\x1e")
+    first, second = sent(invoke({"source": "officeweb"})), sent(invoke({"source": "cib"}))
+    assert recorded_source([handshake, answer, ping, first, second]) == "officeweb"
+    assert recorded_source([sent({"type": 6}, invoke({"source": "cib"}))]) == "cib"  # one message
+    assert recorded_source([sent(invoke({"source": 7})), first]) is None  # the first says none
+    assert recorded_source([handshake, answer, CassetteEntry(0.2, "send", "{not json")]) is None

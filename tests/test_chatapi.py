@@ -4,10 +4,13 @@ form, history, additional context, grounding and files, the §5 errors, stop, th
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from g4f.engine.retry import NO_RETRY
@@ -23,6 +26,7 @@ from g4f.errors import (
 )
 from g4f.hub import Hub, running_hub
 from g4f.hub.chatapi import make_chatapi_token
+from g4f.hub.growing import MAX_UPDATES
 from g4f.protocol import Final, Sources, TextDelta
 from g4f.services.chatapi import ChatApiClient
 from g4f.services.registry import backend_for, entry
@@ -179,6 +183,28 @@ async def test_a_stream_cut_short_is_a_lost_connection_with_the_text_shown(
                 assert not isinstance(event, Final)  # a cut stream is never a whole answer
                 shown += event.text if isinstance(event, TextDelta) else ""
     assert shown.startswith("You said") and caught.value.partial_text == shown
+
+
+async def test_a_long_answer_streams_a_bounded_number_of_snapshots_and_ends_whole() -> None:
+    answer = " ".join(f"word{n}" for n in range(2000))
+    hub = Hub(responder=lambda turn: answer)
+    token = {"Authorization": f"Bearer {make_chatapi_token('graph')}"}
+    turn = {"message": {"text": "Go on"}, "locationHint": {"timeZone": "UTC"}}
+    async with running_hub(hub) as url, aiohttp.ClientSession(headers=token) as session:
+        async with session.post(f"{url}/beta/copilot/conversations", json={}) as created:
+            cid = (await created.json())["id"]
+        stream = f"{url}/beta/copilot/conversations/{cid}/chatOverStream"
+        async with session.post(stream, json=turn) as response:
+            body = (await response.read()).decode()
+        async with _client(url) as client:
+            shown, events = await _turn(client)
+    snapshots = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+    assert 100 < len(snapshots) <= MAX_UPDATES + 2  # the empty one, the growing ones, the last
+    texts = [s["messages"][0]["text"] for s in snapshots[1:-1]]
+    assert all(b.startswith(a) for a, b in itertools.pairwise(texts)) and texts[-1] == answer
+    assert snapshots[-1]["messages"][-1]["text"] == answer
+    assert len(body) < 5_000_000  # one snapshot per word would be 11 MB
+    assert shown == answer and isinstance(events[-1], Final) and events[-1].text == answer
 
 
 async def test_401_says_to_sign_in_and_never_shows_the_token(hub_url: tuple[Hub, str]) -> None:

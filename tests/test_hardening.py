@@ -10,7 +10,8 @@ import pytest
 from g4f import errors
 from g4f.client import NO_RETRY, BingClient, Limits, Timeouts
 from g4f.hub import Hub, TurnRequest, echo_responder, running_hub
-from g4f.hub.bing.scenarios import MAX_UPDATES, TurnPlan, script
+from g4f.hub.bing.scenarios import TurnPlan, script
+from g4f.hub.growing import MAX_UPDATES
 from g4f.protocol import Invocation, TextDelta, encode_record
 from g4f.protocol.connection import NEED_DATA, Connection
 from g4f.services.bing import TurnReader, parse_create

@@ -17,10 +17,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from aiohttp import WSCloseCode, web
 
-from ..errors import ProtocolError
-from ..protocol.cassette import CassetteEntry, parse_cassette, recorded_turns
-from ..protocol.constants import RECORD_SEPARATOR, RecordType
-from ..protocol.framing import RecordDecoder
+from ..protocol.cassette import parse_cassette, recorded_source, recorded_turns
 from .bing import CREATE_SHAPES, DEFAULT_MAX_TURNS, BingHub, HubConversation
 from .bing.spec import CONVERSATION_TTL
 from .chatapi import ChatApiHub
@@ -156,7 +153,6 @@ class Hub:
             raise ValueError("max_conversations must be at least 1")
         self.responder = responder
         self.pace, self.latency = pace, latency
-        self.max_conversations = max_conversations
         self.websockets_opened = 0
         self.close_codes: deque[int | None] = deque(maxlen=1000)
         """The close code each websocket ended with, the latest last: the client's own when it
@@ -224,7 +220,7 @@ class Hub:
         clients sent its invocations (told by their ``source``; Bing's when none says)."""
         entries = parse_cassette(_cassette_lines(Path(path)))
         hub = cls(**kwargs)
-        source = _recorded_source(entries)
+        source = recorded_source(entries)
         side = next((s for s in hub.sides if s.source == source), hub.bing)
         side.play_cassette(recorded_turns(entries))
         return hub
@@ -297,28 +293,6 @@ class Hub:
             if self._closed is not None:
                 self._closed.set()
         return ws
-
-
-def _recorded_source(entries: Sequence[CassetteEntry]) -> str | None:
-    """The ``source`` of a cassette's first invocation (``None`` if it has none that says)."""
-    for entry in entries:
-        if entry.direction != "send":
-            continue
-        text = (
-            entry.text if entry.text.endswith(RECORD_SEPARATOR) else entry.text + RECORD_SEPARATOR
-        )
-        try:
-            records = RecordDecoder().feed(text)
-        except ProtocolError:
-            continue
-        for record in records:
-            if record.get("type") != RecordType.STREAM_INVOCATION:
-                continue
-            arguments = record.get("arguments")
-            first = arguments[0] if isinstance(arguments, list) and arguments else None
-            source = first.get("source") if isinstance(first, dict) else None
-            return source if isinstance(source, str) else None
-    return None
 
 
 @contextlib.asynccontextmanager

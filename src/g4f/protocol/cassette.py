@@ -22,6 +22,7 @@ __all__ = [
     "CassetteEntry",
     "cassette_line",
     "parse_cassette",
+    "recorded_source",
     "recorded_turns",
 ]
 
@@ -89,6 +90,18 @@ def _invocations(text: str) -> list[dict[str, Any]]:
 
 def _is_invocation(text: str) -> bool:
     return bool(_invocations(text))
+
+
+def recorded_source(entries: Sequence[CassetteEntry]) -> str | None:
+    """The ``source`` the first argument of a cassette's first invocation names (``None`` if
+    it names none, or nothing was invoked)."""
+    for entry in entries:
+        for record in _invocations(entry.text) if entry.direction == "send" else ():
+            arguments = record.get("arguments")
+            first = arguments[0] if isinstance(arguments, list) and arguments else None
+            source = first.get("source") if isinstance(first, dict) else None
+            return source if isinstance(source, str) else None
+    return None
 
 
 def recorded_turns(entries: Sequence[CassetteEntry]) -> list[list[str]]:

@@ -9,12 +9,12 @@ response) list them with a line each; :func:`usage` names them all for help text
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...protocol.framing import Record, encode_record, encode_records
+from ..growing import prefixes
 from ..records import completion_record, failure_final
 from ..responder import Reply
 from ..steps import Abort, CloseSocket, Repeat, Send
@@ -58,26 +58,6 @@ class TurnPlan:
     timestamp: str
 
 
-_TOKEN = re.compile(r"\s*\S+")
-
-
-MAX_UPDATES = 500
-"""The most updates one answer streams: longer answers add several words per update, so the
-cumulative updates of a long answer cannot grow quadratically without bound."""
-
-
-def _prefixes(text: str) -> list[str]:
-    """The cumulative texts of a stream that adds one word at a time (several at a time past
-    :data:`MAX_UPDATES` words)."""
-    ends = [m.end() for m in _TOKEN.finditer(text)] or [len(text)]
-    if ends[-1] != len(text):
-        ends.append(len(text))
-    step = -(-len(ends) // MAX_UPDATES)  # ceiling division
-    if step > 1:
-        ends = sorted({*ends[step - 1 :: step], len(text)})
-    return [text[:end] for end in ends]
-
-
 def _pack(records: list[Record]) -> Iterator[Step]:
     """One record per message, but every third message packs two, as the service did."""
     i = 0
@@ -104,7 +84,7 @@ class _Turn:
     def updates(self, text: str, suffix: str = "a", **kwargs: Any) -> list[Record]:
         return [
             update_record(self.plan.request_id, [self.message(p, suffix, **kwargs)])
-            for p in _prefixes(text)
+            for p in prefixes(text)
         ]
 
     def answer(self, **kwargs: Any) -> dict[str, Any]:

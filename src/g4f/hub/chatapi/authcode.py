@@ -26,9 +26,8 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-__all__ = ["AUTHORIZATION_OUTCOMES", "AuthorizationCodes", "Redeemed"]
+__all__ = ["AuthorizationCodes", "Redeemed"]
 
-AUTHORIZATION_OUTCOMES = ("approve", "decline")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 

@@ -27,9 +27,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ..m365.token import b64url, unsigned_jwt
 from .authcode import AuthorizationCodes, Redeemed
 from .spec import GRAPH_AUDIENCES, PUBLIC_CLIENT_OFF, WORKIQ_AUDIENCES
-from .tokens import TEST_OID, TEST_TID, b64url, unsigned_jwt
+from .tokens import TEST_OID, TEST_TID
 
 __all__ = ["DEVICE_OUTCOMES", "IdentityPlatform"]
 

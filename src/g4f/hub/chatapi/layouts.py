@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+from .spec import GRAPH_SCOPES, IC3_FAILURE
 
 __all__ = [
     "BROKEN",
@@ -25,17 +27,10 @@ between events; compact with empty snapshots between every event."""
 FAILURES: dict[str, tuple[int, str, str, dict[str, str]]] = {
     "throttled": (429, "TooManyRequests", "Too many requests", {"Retry-After": "7"}),
     "unavailable": (503, "ServiceUnavailable", "Service unavailable", {"Retry-After": "3"}),
-    "upstream_500": (500, "InternalServerError", "Got Non-2xx response from IC3. Status = 500", {}),
+    "upstream_500": (500, "InternalServerError", IC3_FAILURE, {}),
     "gateway_504": (504, "GatewayTimeout", "The operation has timed out", {}),
     "licence_403": (403, "Forbidden", "Access denied", {}),
-    "consent_403": (
-        403,
-        "Forbidden",
-        "Required scopes = [Sites.Read.All, Mail.Read, People.Read.All, "
-        "OnlineMeetingTranscript.Read.All, Chat.Read, ChannelMessage.Read.All, "
-        "ExternalItem.Read.All]",
-        {},
-    ),
+    "consent_403": (403, "Forbidden", f"Required scopes = [{', '.join(GRAPH_SCOPES)}]", {}),
     "tenant_400": (400, "AuthenticationError", "Error authenticating with resource", {}),
     "echo_401": (401, "InvalidAuthenticationToken", "Token {token} ({quoted}) is not valid", {}),
     "echo_500": (
@@ -75,22 +70,21 @@ def _compact(snapshot: Mapping[str, Any]) -> str:
 
 
 def encode_events(
-    snapshots: Sequence[Mapping[str, Any]], layout: str, empty: Mapping[str, Any]
-) -> list[bytes]:
-    """One byte string per event (a write each), in ``layout``; ``empty`` is the empty
+    snapshots: Iterable[Mapping[str, Any]], layout: str, empty: Mapping[str, Any]
+) -> Iterator[bytes]:
+    """One byte string per event (a write each), in ``layout``, made as ``snapshots`` are read
+    (a stream's first byte need not wait for its last snapshot); ``empty`` is the empty
     snapshot the ``empty`` layout puts between every two events and at the end."""
-    chunks: list[str] = []
     for number, snapshot in enumerate(snapshots, start=1):
         if layout == "pretty":
             lines = json.dumps(snapshot, ensure_ascii=False, indent=2).splitlines()
-            chunks.append("".join(f"data: {line}\n" for line in lines) + "\n")
+            yield ("".join(f"data: {line}\n" for line in lines) + "\n").encode()
         elif layout == "crlf":
             marker = f"id:{number} \r\n" if number % 2 else ""
-            chunks.append(f"data: {_compact(snapshot)}\r\n{marker}: keep-alive\r\n")
+            yield f"data: {_compact(snapshot)}\r\n{marker}: keep-alive\r\n".encode()
         else:
             if layout == "empty":
-                chunks.append(f"data: {_compact(empty)}\n\n")
-            chunks.append(f"data: {_compact(snapshot)}\nid:{number * 7} \n\n")
+                yield f"data: {_compact(empty)}\n\n".encode()
+            yield f"data: {_compact(snapshot)}\nid:{number * 7} \n\n".encode()
     if layout == "empty":
-        chunks.append(f"data: {_compact(empty)}\n\n")
-    return [chunk.encode() for chunk in chunks]
+        yield f"data: {_compact(empty)}\n\n".encode()

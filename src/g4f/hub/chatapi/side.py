@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
+import itertools
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from ..growing import prefix_ends
 from ..host import Host
 from ..m365.token import claims_of
 from ..responder import Reply, TurnRequest
@@ -45,7 +46,6 @@ __all__ = ["ChatApiConversation", "ChatApiHub"]
 
 KEPT = 1000
 CONVERSATION_TTL = 24 * 3600.0
-_WORDS = re.compile(r"\S+\s*|\s+")
 SOURCE = ("Contoso Engineering Standup", "https://teams.microsoft.com/l/meeting/details?eventId=1")
 APOLOGY = "I'm sorry, but I can't help with that request."
 
@@ -111,7 +111,6 @@ class ChatApiHub:
         self.rejections: deque[str] = deque(maxlen=KEPT)
         self.streams_closed = 0
         self._closed: asyncio.Event | None = None
-        self._release: asyncio.Event | None = None
         self.identity = IdentityPlatform(now=now)
         """The identity platform's endpoints (device code, refresh), for MSAL."""
 
@@ -133,12 +132,6 @@ class ChatApiHub:
                 self._closed = asyncio.Event()
             self._closed.clear()
             await self._closed.wait()
-
-    def release_slow(self) -> None:
-        """Let the ``slow`` scenario's answers finish."""
-        if self._release is None:
-            self._release = asyncio.Event()
-        self._release.set()
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -222,10 +215,10 @@ class ChatApiHub:
             return self._failure(scenario, request)
         conversation.display_name = conversation.display_name or prompt
         conversation.history.append((prompt, reply.text))
-        snapshots = self._snapshots(conversation, prompt, reply, scenario)
+        text, last = self._answer(conversation, prompt, reply, scenario)
         if not OPERATIONS[op]:
-            return web.json_response(snapshots[-1])
-        return await self._stream(request, snapshots, scenario, conversation)
+            return web.json_response(last)
+        return await self._stream(request, text, last, scenario, conversation)
 
     @staticmethod
     def _failure(scenario: str, request: web.Request) -> web.Response:
@@ -273,10 +266,10 @@ class ChatApiHub:
                 "attributionSource": "model", "seeMoreWebUrl": url, "imageWebUrl": "",
                 "imageFavIcon": "", "imageWidth": 0, "imageHeight": 0}  # fmt: skip
 
-    def _snapshots(
+    def _answer(
         self, c: ChatApiConversation, prompt: str, reply: Reply, scenario: str
-    ) -> list[dict[str, Any]]:
-        """The turn's snapshots: an empty one, the answer growing a word at a time, the last."""
+    ) -> tuple[str, dict[str, Any]]:
+        """The text the turn streams as it grows, and its last snapshot."""
         text, final_text, state = reply.text, reply.text, "active"
         sources = [self._attribution("citation", t, u) for t, u in reply.sources]
         if scenario in ("cited", "rewritten"):
@@ -288,20 +281,26 @@ class ChatApiHub:
             text, final_text, state = "", APOLOGY, REFUSED_STATE
         elif scenario == "no_text":
             text = final_text = ""
-        intermediate = {"displayName": INTERMEDIATE, "turns": 0}
-        out = [self._conversation(c, **intermediate, messages=[])]
-        so_far = ""
-        for piece in _WORDS.findall(text):
-            so_far += piece
-            out.append(self._conversation(c, **intermediate, messages=[self._message(so_far)]))
         answer = [self._message(final_text, sources)] if final_text else []
-        out.append(self._conversation(c, state=state, messages=[self._message(prompt), *answer]))
-        return out
+        return text, self._conversation(c, state=state, messages=[self._message(prompt), *answer])
+
+    def _snapshots(
+        self, c: ChatApiConversation, text: str, ends: Sequence[int], last: Mapping[str, Any]
+    ) -> Iterator[Mapping[str, Any]]:
+        """The turn's snapshots, made as they are read: an empty one, ``text`` growing to each
+        of ``ends`` (a word at a time, several past :data:`~g4f.hub.growing.MAX_UPDATES`
+        words), ``last``."""
+        intermediate = {"displayName": INTERMEDIATE, "turns": 0}
+        yield self._conversation(c, **intermediate, messages=[])
+        for end in ends:
+            yield self._conversation(c, **intermediate, messages=[self._message(text[:end])])
+        yield last
 
     async def _stream(
         self,
         request: web.Request,
-        snapshots: Sequence[Mapping[str, Any]],
+        text: str,
+        last: Mapping[str, Any],
         scenario: str,
         conversation: ChatApiConversation,
     ) -> web.StreamResponse:
@@ -311,9 +310,11 @@ class ChatApiHub:
         response = web.StreamResponse(headers={"Content-Type": kind, "Cache-Control": "no-cache"})
         await response.prepare(request)
         empty = self._conversation(conversation, displayName=INTERMEDIATE, turns=0, messages=[])
-        chunks = encode_events(snapshots, layout, empty)
-        if scenario == "dropped":
-            return await self._drop(request, response, chunks[: max(1, len(chunks) // 2)])
+        ends = prefix_ends(text) if text else []
+        chunks = encode_events(self._snapshots(conversation, text, ends, last), layout, empty)
+        if scenario == "dropped":  # compact: one chunk per snapshot
+            half = max(1, (len(ends) + 2) // 2)
+            return await self._drop(request, response, itertools.islice(chunks, half))
         try:
             for number, chunk in enumerate(chunks):
                 await response.write(chunk)
@@ -329,7 +330,7 @@ class ChatApiHub:
         return response
 
     async def _drop(
-        self, request: web.Request, response: web.StreamResponse, chunks: Sequence[bytes]
+        self, request: web.Request, response: web.StreamResponse, chunks: Iterable[bytes]
     ) -> web.StreamResponse:
         """The ``dropped`` scenario: write ``chunks``, then drop the connection (no end of the
         chunked body: the client sees the answer cut short)."""
@@ -343,13 +344,8 @@ class ChatApiHub:
         return response
 
     async def _hold(self, response: web.StreamResponse) -> None:
-        """The ``slow`` scenario: keep the answer open (comments) until released or the client
-        leaves (a write then fails)."""
-        if self._release is None:
-            self._release = asyncio.Event()
-        while not self._release.is_set():
+        """The ``slow`` scenario: keep the answer open (comments) until the client leaves (a write
+        then fails)."""
+        while True:
             await response.write(b": still thinking\n\n")
-            try:
-                await asyncio.wait_for(self._release.wait(), 0.05)
-            except TimeoutError:
-                continue
+            await asyncio.sleep(0.05)

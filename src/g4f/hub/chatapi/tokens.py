@@ -3,31 +3,17 @@ issues): a JWT's shape, an audience per host, an expiry. The service would refus
 
 from __future__ import annotations
 
-import base64
-import json
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
+from ..m365.token import unsigned_jwt
 from .spec import GRAPH_AUDIENCES, WORKIQ_AUDIENCES
 
-__all__ = ["TEST_OID", "TEST_TID", "b64url", "make_chatapi_token", "unsigned_jwt"]
+__all__ = ["TEST_OID", "TEST_TID", "make_chatapi_token"]
 
 TEST_OID = "00000000-0000-4000-8000-000000000002"
 TEST_TID = "00000000-0000-4000-8000-0000000000bb"
 AUDIENCE_OF = {"graph": GRAPH_AUDIENCES[0], "workiq": WORKIQ_AUDIENCES[0]}
-
-
-def b64url(data: bytes) -> str:
-    """Base64url without padding."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unsigned_jwt(claims: Mapping[str, Any]) -> str:
-    """A JWT of ``claims`` with no signature the hub or anyone could check."""
-    header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    body = b64url(json.dumps(dict(claims), separators=(",", ":")).encode())
-    return f"{header}.{body}.hub-test-unsigned"
 
 
 def make_chatapi_token(

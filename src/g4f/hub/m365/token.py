@@ -15,11 +15,13 @@ from .spec import AUDIENCE, SCOPES
 __all__ = [
     "TEST_OID",
     "TEST_TID",
+    "b64url",
     "claims_of",
     "encrypted_claims_of",
     "ids_of",
     "make_encrypted_test_token",
     "make_test_token",
+    "unsigned_jwt",
 ]
 
 TEST_OID = "00000000-0000-4000-8000-000000000001"
@@ -28,13 +30,25 @@ TEST_TID = "00000000-0000-4000-8000-0000000000aa"
 """The tenant (``tid``) of :func:`make_test_token`'s tokens unless told otherwise."""
 
 
-_UNSIGNED = base64.urlsafe_b64encode(b"hub-test-unsigned:").rstrip(b"=").decode()
 _JWE_HEADER = {"alg": "RSA-OAEP", "enc": "A256GCM", "kid": "hub-test"}
 
 
+def b64url(data: bytes) -> str:
+    """Base64url without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_UNSIGNED = b64url(b"hub-test-unsigned:")
+
+
 def _b64url(data: Mapping[str, Any]) -> str:
-    raw = json.dumps(dict(data), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url(json.dumps(dict(data), separators=(",", ":")).encode())
+
+
+def unsigned_jwt(claims: Mapping[str, Any]) -> str:
+    """A JWT of ``claims`` (``alg: none``) with a signature no one could check, base64url
+    throughout; the hub's test tokens and the tokens its identity platform issues."""
+    return f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}.{_UNSIGNED}"
 
 
 def make_test_token(
@@ -55,8 +69,7 @@ def make_test_token(
     True
     """
     issued = int(now())
-    header = _b64url({"alg": "none", "typ": "JWT"})
-    claims = _b64url(
+    return unsigned_jwt(
         {
             "aud": audience,
             "oid": oid,
@@ -66,7 +79,6 @@ def make_test_token(
             "scp": SCOPES,
         }
     )
-    return f"{header}.{claims}.{_UNSIGNED}"
 
 
 def make_encrypted_test_token(
@@ -81,8 +93,7 @@ def make_encrypted_test_token(
     ``{oid}@{tid}``, as the service's encrypted tokens are (M365-CHATHUB.md §1)."""
     issued = int(now())
     claims = _b64url({"oid": oid, "tid": tid, "exp": issued + int(lifetime), "iat": issued})
-    key = base64.urlsafe_b64encode(b"hub-test-key").rstrip(b"=").decode()
-    iv = base64.urlsafe_b64encode(b"hub-iv").rstrip(b"=").decode()
+    key, iv = b64url(b"hub-test-key"), b64url(b"hub-iv")
     return f"{_b64url(_JWE_HEADER)}.{key}.{iv}.{claims}.{_UNSIGNED}"
 
 
