@@ -12,6 +12,7 @@ __all__ = [
     "TurnRequest",
     "echo_responder",
     "parse_context",
+    "reply_to",
     "words_responder",
 ]
 
@@ -58,6 +59,13 @@ class Reply:
 
 Responder = Callable[[TurnRequest], Reply | str]
 """A function from a turn to its answer; a plain string is an answer without extras."""
+
+
+def reply_to(responder: Responder, request: TurnRequest) -> Reply:
+    """``responder``'s answer to ``request`` as a :class:`Reply` (a plain string is one
+    without extras): what every side of the hub sends."""
+    reply = responder(request)
+    return reply if isinstance(reply, Reply) else Reply(text=reply)
 
 
 def parse_context(context: str | None) -> list[tuple[str, str]]:

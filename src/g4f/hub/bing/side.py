@@ -27,7 +27,7 @@ from ...protocol.framing import (
 from ..host import Host
 from ..network import Wire
 from ..records import completion_record, failure_final
-from ..responder import Reply, TurnRequest
+from ..responder import TurnRequest, reply_to
 from ..steps import Abort, CloseSocket, Repeat, Send
 from ..table import forget_old
 from .hostile import endless_response, repeat, until_gone
@@ -377,7 +377,8 @@ class BingHub:
             )
         option_sets = argument.get("optionsSets")
         turn = conversation.turns + 1
-        reply = self.host.responder(
+        reply = reply_to(
+            self.host.responder,
             TurnRequest(
                 prompt=prompt,
                 context=context,
@@ -388,8 +389,6 @@ class BingHub:
                 search=not (isinstance(option_sets, list) and NO_SEARCH_OPTION_SET in option_sets),
             )
         )
-        if isinstance(reply, str):
-            reply = Reply(text=reply)
         now = datetime.now(UTC)
         remaining = conversation.expires_at - self.clock()
         return TurnPlan(

@@ -27,7 +27,7 @@ from aiohttp import web
 from ..growing import prefix_ends
 from ..host import Host
 from ..m365.token import claims_of
-from ..responder import Reply, TurnRequest
+from ..responder import Reply, TurnRequest, reply_to
 from ..table import forget_old
 from .identity import IdentityPlatform
 from .layouts import ECHOES, FAILURES, LAYOUTS, check_scenario, encode_events
@@ -249,8 +249,7 @@ class ChatApiHub:
             conversation_id=conversation.conversation_id,
             search=web_context.get("isWebEnabled", True) is not False,
         )
-        reply = self.host.responder(turn)
-        return reply if isinstance(reply, Reply) else Reply(reply)
+        return reply_to(self.host.responder, turn)
 
     # -- answers -------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from ...protocol.constants import RecordType
 from ...protocol.framing import HANDSHAKE_RESPONSE, Record, RecordDecoder, encode_record
 from ..host import Host
 from ..network import Wire
-from ..responder import Reply, TurnRequest
+from ..responder import Reply, TurnRequest, reply_to
 from ..steps import Abort, CloseSocket, Send
 from ..table import forget_old
 from .scripts import (
@@ -299,7 +299,8 @@ class M365Hub:
         message = argument["message"]
         prompt = message["text"]
         plugins = argument.get("plugins")
-        reply = self.host.responder(
+        reply = reply_to(
+            self.host.responder,
             TurnRequest(
                 prompt=prompt,
                 history=tuple(conversation.history),
@@ -309,8 +310,6 @@ class M365Hub:
                 search=bool(plugins),
             )
         )
-        if isinstance(reply, str):
-            reply = Reply(text=reply)
         text = reply.text + self._images_seen(message.get("messageAnnotations"), conversation)
         remaining = conversation.expires_at - self.clock()
         expiry = datetime.now(UTC) + timedelta(seconds=remaining)
