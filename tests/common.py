@@ -4,10 +4,12 @@ and the API's settings from flat names."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from g4f import errors
 from g4f.api.settings import ApiSettings, HttpLimits, StoreSettings, Upstream
+from g4f.api.store import ConversationStore, MemoryStore, SqliteStore
 from g4f.hub import TurnRequest, echo_responder
 
 PROMPT = "Tell me about the ChatHub protocol in a few words"
@@ -105,3 +107,12 @@ def api_settings(**flat: Any) -> ApiSettings:
         store=StoreSettings(**store),
         **whole,
     )
+
+
+def local_store(
+    kind: str, folder: Path, *, ttl: float, cap: int, clock: FakeClock
+) -> ConversationStore:
+    """A ``"memory"`` or ``"sqlite"`` store (its file in ``folder``) on ``clock``; not opened."""
+    if kind == "memory":
+        return MemoryStore(ttl=ttl, cap=cap, clock=clock)
+    return SqliteStore(folder / "c.sqlite3", ttl=ttl, cap=cap, clock=clock)

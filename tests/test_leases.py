@@ -28,7 +28,7 @@ from g4f.api.store import (
 from g4f.client import NO_RETRY, Conversation
 from g4f.hub import Hub, Reply, TurnRequest, echo_responder
 
-from .common import FakeClock, api_settings
+from .common import FakeClock, api_settings, local_store
 from .redis_server import RedisServer
 
 
@@ -113,11 +113,7 @@ async def test_only_the_holder_renews_a_lease(store: ConversationStore) -> None:
 async def test_a_renewed_lease_outlives_its_first_expiry_and_an_expired_one_is_not_renewed(
     kind: str, tmp_path: Path, clock: FakeClock
 ) -> None:
-    made: ConversationStore = (
-        MemoryStore(ttl=3600, cap=10, clock=clock)
-        if kind == "memory"
-        else SqliteStore(tmp_path / "c.sqlite3", ttl=3600, cap=10, clock=clock)
-    )
+    made = local_store(kind, tmp_path, ttl=3600, cap=10, clock=clock)
     await made.open()
     try:
         lease = await made.lease("a", 30)

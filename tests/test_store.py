@@ -23,7 +23,7 @@ from g4f.api.store import (
 from g4f.client import Conversation
 from g4f.protocol import Style
 
-from .common import FakeClock
+from .common import FakeClock, local_store
 from .redis_server import RedisServer
 
 SIGNATURE = "the-conversation-signature+/="
@@ -113,11 +113,7 @@ async def test_expiry_and_a_crashed_holders_lease_on_a_fake_clock(
     kind: str, tmp_path: Path
 ) -> None:
     clock = FakeClock(1_000_000.0)
-    made: ConversationStore = (
-        MemoryStore(ttl=10, cap=100, clock=clock)
-        if kind == "memory"
-        else SqliteStore(tmp_path / "c.sqlite3", ttl=10, cap=100, clock=clock)
-    )
+    made = local_store(kind, tmp_path, ttl=10, cap=100, clock=clock)
     await made.open()
     try:
         await made.put("bing", conversation("a"))
@@ -287,11 +283,7 @@ async def test_a_response_record_expires_after_the_ttl(
 ) -> None:
     from g4f.api.store import ResponseRecord
 
-    made: ConversationStore = (
-        MemoryStore(ttl=60, cap=3, clock=clock)
-        if kind == "memory"
-        else SqliteStore(tmp_path / "c.sqlite3", ttl=60, cap=3, clock=clock)
-    )
+    made = local_store(kind, tmp_path, ttl=60, cap=3, clock=clock)
     await made.open()
     try:
         await made.put_record(ResponseRecord("resp_1", "conv-a", 1))
