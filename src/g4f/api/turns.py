@@ -46,9 +46,9 @@ API's): what a refusal names."""
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
-Encoder = Callable[[Part, AsyncGenerator[Part, None]], AsyncIterator[bytes]]
-"""A shape's stream: the first part and the rest → its server-sent events (its own error event
-for a failure after the first part)."""
+Encoder = Callable[[_T, AsyncGenerator[_T, None]], AsyncIterator[bytes]]
+"""A stream's encoder: the first item (a shape's part, or an engine event) and the rest → its
+server-sent events (its own error event for a failure after the first item)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +157,11 @@ async def collect(parts: AsyncGenerator[Part, None]) -> list[Part]:
         return await watching(every())
 
 
-async def streamed(parts: AsyncGenerator[Part, None], encode: Encoder) -> Response:
-    """The answer as server-sent events, as ``encode`` writes them. The first part decides the
-    status: a failure before any text is raised here (a plain error response)."""
+async def streamed(parts: AsyncGenerator[_T, None], encode: Encoder[_T]) -> Response:
+    """The answer as server-sent events, as ``encode`` writes them. The first part (or event)
+    decides the status: a failure before any text is raised here (a plain error response)."""
 
-    async def first_part() -> Part:
+    async def first_part() -> _T:
         return await anext(parts)
 
     try:
