@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from g4f import errors
-from g4f.api import ApiSettings, Upstream
+from g4f.api import ApiSettings, HttpLimits, Upstream
 from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Final, Retraction, TextDelta
 
@@ -541,3 +541,28 @@ async def test_a_document_that_is_no_https_url_is_named_as_sent(path: str) -> No
     assert "https:// URL" in error["message"]
     if path != "/v1/messages":
         assert error["param"] == "g4f_files[0]"
+
+
+TWO_AT_MOST = ApiSettings(http=HttpLimits(max_messages=2))
+THREE = [{"role": "user", "content": "Hi"}] * 3
+OVER_THE_LIMIT: dict[str, tuple[dict[str, Any], str]] = {
+    "/v1/chat/completions": ({"messages": THREE}, "messages"),
+    "/v1/g4f/chat": ({"messages": THREE}, "messages"),
+    "/v1/responses": ({"input": THREE}, "input"),
+    "/v1/messages": ({"model": "bing-creative", "max_tokens": 50, "messages": THREE}, "messages"),
+}
+
+
+@pytest.mark.parametrize("path", list(OVER_THE_LIMIT))
+async def test_more_messages_than_max_messages_are_a_400_in_every_shape(path: str) -> None:
+    body, param = OVER_THE_LIMIT[path]
+    backend = FakeBackend()
+    async with api(backend, TWO_AT_MOST) as http:
+        response = await http.post(path, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    if path == "/v1/messages":  # Anthropic's errors have no param: the message names it
+        assert error["message"] == "messages: At most 2 messages are accepted."
+    else:
+        assert (error["message"], error["param"]) == ("At most 2 messages are accepted.", param)
+    assert backend.asked == []

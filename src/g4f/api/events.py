@@ -39,6 +39,7 @@ from ..engine.backend import Backend
 from ..openai import BadRequest, CompletionRequest
 from ..protocol import Event, Final, event_to_json
 from .errors import error_response, internal_message, openai_error_for
+from .schema import check_count
 from .turns import OPTION_NAMES, TurnRunner, streamed
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
@@ -76,8 +77,7 @@ def _error_event(exc: errors.G4FError) -> bytes:
 
 
 def _build(body: EventsRequest, runner: TurnRunner) -> CompletionRequest:
-    if len(body.messages) > runner.max_messages:
-        raise BadRequest(f"At most {runner.max_messages} messages are accepted.", param="messages")
+    check_count(body.messages, runner.max_messages)
     try:
         json.dumps(body.messages, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -30,7 +30,7 @@ from ...openai.limits import MAX_STOP_SEQUENCES
 from ..errors import internal_message
 from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
-from ..schema import lone_surrogate
+from ..schema import check_count, lone_surrogate
 from ..store import ResponseRecord
 from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
@@ -136,8 +136,7 @@ def _check(body: CountRequest, max_messages: int) -> None:
         raise errors.BadRequest(
             "Extended thinking is not supported by the service.", param="thinking"
         )
-    if len(body.messages) > max_messages:
-        raise errors.BadRequest(f"At most {max_messages} messages are accepted.", param="messages")
+    check_count(body.messages, max_messages)
     stops = getattr(body, "stop_sequences", None) or []
     if len(stops) > MAX_STOP_SEQUENCES:
         raise errors.BadRequest(

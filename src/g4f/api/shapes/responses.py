@@ -29,7 +29,7 @@ from ...openai import CompletionRequest, Part, estimate_tokens
 from ...openai.request import default_model
 from ..errors import error_response, internal_message, openai_error_for
 from ..failures import NotFound
-from ..schema import check_format, lone_surrogate
+from ..schema import check_count, check_format, lone_surrogate
 from ..store import ResponseRecord
 from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
@@ -72,8 +72,10 @@ class ResponsesRequest(BaseModel):
     top_logprobs: int | None = None
 
 
-def _check(body: ResponsesRequest) -> None:
+def _check(body: ResponsesRequest, max_messages: int) -> None:
     """What the schema cannot say; :class:`~g4f.errors.BadRequest` naming the field."""
+    if not isinstance(body.input, str):  # a string is one message
+        check_count(body.input, max_messages, "input")
     if body.tools:
         raise errors.BadRequest(_TOOLS_REFUSED, param="tools", code="not_supported")
     if body.tool_choice not in (None, "none", "auto"):
@@ -251,7 +253,7 @@ class Responses:
             return error_response(exc)
 
     async def _create(self, body: ResponsesRequest, backend: Backend) -> Response:
-        _check(body)
+        _check(body, self._runner.max_messages)
         runner = self._runner
         request = CompletionRequest.build(
             messages_of(body),
