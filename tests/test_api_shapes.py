@@ -304,6 +304,23 @@ async def test_stop_sequences_and_max_tokens_are_stop_reasons() -> None:
     assert limited.stop_reason == "max_tokens"
 
 
+@pytest.mark.parametrize(
+    ("stops", "message"),
+    [
+        (["a"] * 5, "At most 4 stop sequences are accepted."),
+        (["x" * 1001], "A stop sequence may be at most 1000 characters long."),
+    ],
+)
+async def test_too_many_or_too_long_stop_sequences_name_stop_sequences(
+    client: httpx.AsyncClient, stops: list[str], message: str
+) -> None:
+    user = [{"role": "user", "content": "Hi"}]
+    body = {"model": "bing-creative", "max_tokens": 10, "messages": user, "stop_sequences": stops}
+    response = await client.post("/v1/messages", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == f"stop_sequences: {message}"
+
+
 async def test_count_tokens_is_the_estimate_the_usage_gives(client: httpx.AsyncClient) -> None:
     anthropic_api = anthropic_client(client)
     user: Any = [{"role": "user", "content": "Hi there, how are you?"}]

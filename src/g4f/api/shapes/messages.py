@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens
-from ...openai.limits import MAX_STOP_SEQUENCES
 from ..errors import internal_message
 from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
@@ -137,11 +136,6 @@ def _check(body: CountRequest, max_messages: int) -> None:
             "Extended thinking is not supported by the service.", param="thinking"
         )
     check_count(body.messages, max_messages)
-    stops = getattr(body, "stop_sequences", None) or []
-    if len(stops) > MAX_STOP_SEQUENCES:
-        raise errors.BadRequest(
-            f"At most {MAX_STOP_SEQUENCES} stop sequences are accepted.", param="stop_sequences"
-        )
     where = lone_surrogate(body.model_dump(), "")
     if where is not None:
         raise errors.BadRequest("The request contains a lone surrogate.", param=where or None)
@@ -281,6 +275,7 @@ class Messages:
             search=getattr(body, "g4f_search", True),  # count_tokens' body has neither
             files=getattr(body, "g4f_files", None) or (),
             option_names=OPTION_NAMES,
+            stop_name="stop_sequences",
         )
 
     async def create(self, body: MessagesRequest, backend: Backend) -> Response:
