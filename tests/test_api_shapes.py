@@ -4,6 +4,7 @@ it today. What crosses the wire to the services is in ``test_api_shapes_hub.py``
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from g4f import errors
 from g4f.api import ApiSettings, HttpLimits, Upstream
+from g4f.api.store import Lease, MemoryStore, Stored
 from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Final, Retraction, TextDelta
 
@@ -159,6 +161,39 @@ async def test_only_the_latest_response_of_a_conversation_continues() -> None:
     assert "latest" in refused.value.message
 
 
+def another_turn_before_the_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the (memory) store play another worker's turn once, between what a request read of
+    a conversation and its taking the conversation's lease: the turn counter moves on first."""
+    checkout = MemoryStore.checkout
+
+    async def moved_first(
+        self: MemoryStore, conversation_id: str, seconds: float
+    ) -> tuple[Stored | None, Lease | None]:
+        monkeypatch.setattr(MemoryStore, "checkout", checkout)  # once
+        stored = await self.get(conversation_id)
+        assert stored is not None
+        moved = dataclasses.replace(stored.conversation, turn=stored.conversation.turn + 1)
+        await self.put(stored.service, moved)
+        return await checkout(self, conversation_id, seconds)
+
+    monkeypatch.setattr(MemoryStore, "checkout", moved_first)
+
+
+async def test_a_response_whose_conversation_moved_on_before_its_lease_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = FakeBackend()
+    async with api(backend) as http:
+        client = openai_client(http)
+        first = await client.responses.create(input="one")
+        another_turn_before_the_lease(monkeypatch)
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client.responses.create(input="two", previous_response_id=first.id)
+    assert "latest" in refused.value.message
+    assert refused.value.code == "not_supported"
+    assert [a.prompt for a in backend.asked] == ["one"]  # the moved conversation was not asked
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
@@ -289,6 +324,27 @@ async def test_a_history_that_extends_one_answered_continues_its_conversation() 
     assert [a.conversation_id for a in backend.asked] == ["fake-1"] * 3 + ["fake-2"]
     assert [a.prompt for a in backend.asked] == ["one", "two", "three", "three"]
     assert backend.asked[3].context is not None and "Other" in backend.asked[3].context
+
+
+async def test_a_history_whose_conversation_moved_on_before_its_lease_starts_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = FakeBackend()
+    async with api(backend) as http:
+        client = anthropic_client(http)
+        history: list[Any] = [{"role": "user", "content": "one"}]
+        answer = await client.messages.create(
+            model="bing-creative", max_tokens=50, messages=history
+        )
+        history += [
+            {"role": "assistant", "content": answer.content},
+            {"role": "user", "content": "two"},
+        ]
+        another_turn_before_the_lease(monkeypatch)
+        await client.messages.create(model="bing-creative", max_tokens=50, messages=history)
+    # not a turn of the conversation that moved on: a new one, the history folded into it
+    assert [a.conversation_id for a in backend.asked] == ["fake-1", "fake-2"]
+    assert backend.asked[1].context is not None and "one" in backend.asked[1].context
 
 
 async def test_stop_sequences_and_max_tokens_are_stop_reasons() -> None:

@@ -314,12 +314,12 @@ class Messages:
             )
         if record is not None:
             request = self._request(body, messages[-1:], body.max_tokens)
-            stored = await runner.store.get(record.conversation_id)
-            if stored is not None and stored.conversation.turn == record.turn:
-                try:
-                    return await runner.begin(request, backend, record.conversation_id)
-                except (NotFound, ConversationBusy):
-                    pass  # gone or busy meanwhile: a new conversation, the history folded
+            try:
+                return await runner.begin(
+                    request, backend, record.conversation_id, expected_turn=record.turn
+                )
+            except (NotFound, ConversationBusy):  # TurnMoved included
+                pass  # gone, moved on or busy: a new conversation, the history folded
         request = self._request(body, messages, body.max_tokens)
         return await runner.begin(request, backend)
 
