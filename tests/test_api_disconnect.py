@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from g4f.api import create_app
+from g4f.api.events import EVENTS_PATH
 from g4f.api.server import ApiThread
 from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Event, Final, TextDelta
@@ -57,8 +58,10 @@ def scope(path: str = "/v1/chat/completions") -> dict[str, Any]:
     }
 
 
-async def leave_when(app: Any, body: dict[str, Any], gone: asyncio.Event) -> list[Message]:
-    """POST ``body`` and disconnect once ``gone`` is set; what the app sent."""
+async def leave_when(
+    app: Any, body: dict[str, Any], gone: asyncio.Event, path: str = "/v1/chat/completions"
+) -> list[Message]:
+    """POST ``body`` to ``path`` and disconnect once ``gone`` is set; what the app sent."""
     sent: list[Message] = []
     requested = False
 
@@ -73,7 +76,7 @@ async def leave_when(app: Any, body: dict[str, Any], gone: asyncio.Event) -> lis
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await asyncio.wait_for(app(scope(), receive, send), timeout=60)
+    await asyncio.wait_for(app(scope(path), receive, send), timeout=60)
     return sent
 
 
@@ -102,6 +105,15 @@ async def test_a_caller_that_leaves_before_the_first_part_stops_a_stream() -> No
     async with lifespan(app):
         await leave_when(app, {"messages": USER, "stream": True}, gate.reached)
     assert backend.stopped == 1
+
+
+async def test_a_caller_that_leaves_before_the_first_event_stops_the_event_stream() -> None:
+    gate = Gate()  # never opened: only the caller leaving can end the turn
+    backend = FakeBackend([gate, Final("Hello")])
+    app = create_app(backend=backend)
+    async with lifespan(app):
+        await leave_when(app, {"messages": USER}, gate.reached, path=EVENTS_PATH)
+    assert backend.stopped == 1  # the upstream turn was closed, not left waiting on the gate
 
 
 # -- An upstream always ready (issue 21, point 2) ------------------------------------------------

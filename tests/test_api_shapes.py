@@ -4,6 +4,7 @@ it today. What crosses the wire to the services is in ``test_api_shapes_hub.py``
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +16,8 @@ import openai
 import pytest
 
 from g4f import errors
-from g4f.api import ApiSettings, Upstream
+from g4f.api import ApiSettings, HttpLimits, Upstream
+from g4f.api.store import Lease, MemoryStore, Stored
 from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Final, Retraction, TextDelta
 
@@ -159,6 +161,39 @@ async def test_only_the_latest_response_of_a_conversation_continues() -> None:
     assert "latest" in refused.value.message
 
 
+def another_turn_before_the_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the (memory) store play another worker's turn once, between what a request read of
+    a conversation and its taking the conversation's lease: the turn counter moves on first."""
+    checkout = MemoryStore.checkout
+
+    async def moved_first(
+        self: MemoryStore, conversation_id: str, seconds: float
+    ) -> tuple[Stored | None, Lease | None]:
+        monkeypatch.setattr(MemoryStore, "checkout", checkout)  # once
+        stored = await self.get(conversation_id)
+        assert stored is not None
+        moved = dataclasses.replace(stored.conversation, turn=stored.conversation.turn + 1)
+        await self.put(stored.service, moved)
+        return await checkout(self, conversation_id, seconds)
+
+    monkeypatch.setattr(MemoryStore, "checkout", moved_first)
+
+
+async def test_a_response_whose_conversation_moved_on_before_its_lease_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = FakeBackend()
+    async with api(backend) as http:
+        client = openai_client(http)
+        first = await client.responses.create(input="one")
+        another_turn_before_the_lease(monkeypatch)
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client.responses.create(input="two", previous_response_id=first.id)
+    assert "latest" in refused.value.message
+    assert refused.value.code == "not_supported"
+    assert [a.prompt for a in backend.asked] == ["one"]  # the moved conversation was not asked
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
@@ -291,6 +326,27 @@ async def test_a_history_that_extends_one_answered_continues_its_conversation() 
     assert backend.asked[3].context is not None and "Other" in backend.asked[3].context
 
 
+async def test_a_history_whose_conversation_moved_on_before_its_lease_starts_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = FakeBackend()
+    async with api(backend) as http:
+        client = anthropic_client(http)
+        history: list[Any] = [{"role": "user", "content": "one"}]
+        answer = await client.messages.create(
+            model="bing-creative", max_tokens=50, messages=history
+        )
+        history += [
+            {"role": "assistant", "content": answer.content},
+            {"role": "user", "content": "two"},
+        ]
+        another_turn_before_the_lease(monkeypatch)
+        await client.messages.create(model="bing-creative", max_tokens=50, messages=history)
+    # not a turn of the conversation that moved on: a new one, the history folded into it
+    assert [a.conversation_id for a in backend.asked] == ["fake-1", "fake-2"]
+    assert backend.asked[1].context is not None and "one" in backend.asked[1].context
+
+
 async def test_stop_sequences_and_max_tokens_are_stop_reasons() -> None:
     long: list[Step] = [TextDelta("one two three four five six"), Final("")]
     async with api(FakeBackend(long, long)) as http:
@@ -302,6 +358,23 @@ async def test_stop_sequences_and_max_tokens_are_stop_reasons() -> None:
         limited = await client.messages.create(model="bing-creative", max_tokens=2, messages=user)
     assert (stopped.stop_reason, stopped.stop_sequence) == ("stop_sequence", "three")
     assert limited.stop_reason == "max_tokens"
+
+
+@pytest.mark.parametrize(
+    ("stops", "message"),
+    [
+        (["a"] * 5, "At most 4 stop sequences are accepted."),
+        (["x" * 1001], "A stop sequence may be at most 1000 characters long."),
+    ],
+)
+async def test_too_many_or_too_long_stop_sequences_name_stop_sequences(
+    client: httpx.AsyncClient, stops: list[str], message: str
+) -> None:
+    user = [{"role": "user", "content": "Hi"}]
+    body = {"model": "bing-creative", "max_tokens": 10, "messages": user, "stop_sequences": stops}
+    response = await client.post("/v1/messages", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == f"stop_sequences: {message}"
 
 
 async def test_count_tokens_is_the_estimate_the_usage_gives(client: httpx.AsyncClient) -> None:
@@ -541,3 +614,28 @@ async def test_a_document_that_is_no_https_url_is_named_as_sent(path: str) -> No
     assert "https:// URL" in error["message"]
     if path != "/v1/messages":
         assert error["param"] == "g4f_files[0]"
+
+
+TWO_AT_MOST = ApiSettings(http=HttpLimits(max_messages=2))
+THREE = [{"role": "user", "content": "Hi"}] * 3
+OVER_THE_LIMIT: dict[str, tuple[dict[str, Any], str]] = {
+    "/v1/chat/completions": ({"messages": THREE}, "messages"),
+    "/v1/g4f/chat": ({"messages": THREE}, "messages"),
+    "/v1/responses": ({"input": THREE}, "input"),
+    "/v1/messages": ({"model": "bing-creative", "max_tokens": 50, "messages": THREE}, "messages"),
+}
+
+
+@pytest.mark.parametrize("path", list(OVER_THE_LIMIT))
+async def test_more_messages_than_max_messages_are_a_400_in_every_shape(path: str) -> None:
+    body, param = OVER_THE_LIMIT[path]
+    backend = FakeBackend()
+    async with api(backend, TWO_AT_MOST) as http:
+        response = await http.post(path, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    if path == "/v1/messages":  # Anthropic's errors have no param: the message names it
+        assert error["message"] == "messages: At most 2 messages are accepted."
+    else:
+        assert (error["message"], error["param"]) == ("At most 2 messages are accepted.", param)
+    assert backend.asked == []

@@ -4,7 +4,7 @@
 Every error answer, whoever raises it (FastAPI's routing and validation, the middleware, the
 upstream), is in OpenAI's shape: ``{"error": {"message", "type", "param", "code"}}``
 (:mod:`g4f.api.errors`). The routes are in :mod:`g4f.api.routes`, the chat completions in
-:mod:`g4f.api.chat`.
+:mod:`g4f.api.shapes.chat_completions`.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def create_app(
     app.state.served = Served(
         settings.upstream.service,
         Readiness(settings.ready_cache),
-        ChatCompletions(settings, store, runner),
+        ChatCompletions(runner),
         Responses(runner),
         Messages(runner),
     )

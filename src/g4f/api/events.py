@@ -38,8 +38,9 @@ from .. import errors
 from ..engine.backend import Backend
 from ..openai import BadRequest, CompletionRequest
 from ..protocol import Event, Final, event_to_json
-from .errors import error_response, openai_error_for
-from .turns import OPTION_NAMES, STREAM_HEADERS, EventStream, TurnRunner
+from .errors import error_response, internal_message, openai_error_for
+from .schema import check_count
+from .turns import OPTION_NAMES, TurnRunner, streamed
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
 
@@ -76,8 +77,7 @@ def _error_event(exc: errors.G4FError) -> bytes:
 
 
 def _build(body: EventsRequest, runner: TurnRunner) -> CompletionRequest:
-    if len(body.messages) > runner.max_messages:
-        raise BadRequest(f"At most {runner.max_messages} messages are accepted.", param="messages")
+    check_count(body.messages, runner.max_messages)
     try:
         json.dumps(body.messages, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -110,8 +110,7 @@ async def _stream(
         except Exception as exc:  # a bug of ours: the stream still ends with an error event
             log.error("internal error while streaming events", exc_info=exc)
             body = {
-                "message": f"Internal error ({type(exc).__name__}); the server's log has the "
-                "details.",
+                "message": internal_message(exc),
                 "type": "server_error",
                 "code": "internal_error",
                 "status": 500,
@@ -127,16 +126,11 @@ def mount_events(app: FastAPI, runner: TurnRunner, backend: Callable[[], Backend
     async def start(body: EventsRequest) -> Response:
         request = _build(body, runner)
         conversation, turn = await runner.begin_events(request, backend(), body.conversation_id)
-        try:
-            first = await anext(turn)
-        except BaseException:
-            await turn.aclose()
-            raise
         head = {"type": "start", "conversation_id": conversation.conversation_id}
         head["model"] = request.model
-        return EventStream(
-            _stream(head, first, turn), turn, media_type="text/event-stream", headers=STREAM_HEADERS
-        )
+        # streamed() waits for the first event under the disconnect watch: a caller gone (or
+        # the server stopping) before it ends the upstream turn
+        return await streamed(turn, lambda first, rest: _stream(head, first, rest))
 
     async def chat_events(body: EventsRequest) -> Response:
         """One turn as the engine's events (Server-Sent Events named by their ``type``); see

@@ -7,13 +7,21 @@ honoured are refused (400), never silently ignored: see :data:`REFUSED` and
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..openai import BadRequest
 
-__all__ = ["REFUSED", "ChatRequest", "check_format", "check_request", "lone_surrogate"]
+__all__ = [
+    "REFUSED",
+    "ChatRequest",
+    "check_count",
+    "check_format",
+    "check_request",
+    "lone_surrogate",
+]
 
 
 class _Part(BaseModel):
@@ -104,8 +112,7 @@ def check_request(body: ChatRequest, max_messages: int) -> None:
             "Only the text modality is supported.", param="modalities", code="not_supported"
         )
     check_format(body.response_format, "response_format")
-    if len(body.messages) > max_messages:
-        raise BadRequest(f"At most {max_messages} messages are accepted.", param="messages")
+    check_count(body.messages, max_messages)
     if body.n not in (None, 1):
         raise BadRequest("Only n=1 is supported.", param="n")
     where = lone_surrogate(body.model_dump(), "")
@@ -114,6 +121,13 @@ def check_request(body: ChatRequest, max_messages: int) -> None:
             "The request contains text that is not valid Unicode (a lone surrogate).",
             param=where or None,
         )
+
+
+def check_count(messages: Sized, max_messages: int, param: str = "messages") -> None:
+    """The message-count limit (``--max-messages``) every shape applies to what it is sent:
+    :class:`BadRequest` naming ``param`` when ``messages`` are more."""
+    if len(messages) > max_messages:
+        raise BadRequest(f"At most {max_messages} messages are accepted.", param=param)
 
 
 def check_format(value: dict[str, Any] | None, param: str) -> None:

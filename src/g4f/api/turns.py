@@ -31,10 +31,10 @@ from .disconnect import (
     watching,
 )
 from .errors import sse_error
-from .failures import ConversationBusy, NotFound
+from .failures import ConversationBusy, NotFound, TurnMoved
 from .middleware import Receive, Scope, Send
 from .settings import ApiSettings
-from .store import ConversationStore, Holding, Lease
+from .store import ConversationStore, Holding, Lease, Stored
 
 __all__ = ["OPTION_NAMES", "Encoder", "Turn", "TurnRunner", "collect", "streamed"]
 
@@ -46,9 +46,9 @@ API's): what a refusal names."""
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
-Encoder = Callable[[Part, AsyncGenerator[Part, None]], AsyncIterator[bytes]]
-"""A shape's stream: the first part and the rest → its server-sent events (its own error event
-for a failure after the first part)."""
+Encoder = Callable[[_T, AsyncGenerator[_T, None]], AsyncIterator[bytes]]
+"""A stream's encoder: the first item (a shape's part, or an engine event) and the rest → its
+server-sent events (its own error event for a failure after the first item)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +82,15 @@ class TurnRunner:
         conversation_id: str | None = None,
         *,
         param: str = "conversation_id",
+        expected_turn: int | None = None,
     ) -> Turn:
         """A turn of ``request`` in the stored conversation ``conversation_id`` names, or in a
         new one; :class:`NotFound` if it is unknown, :class:`ConversationBusy` if another turn
-        holds it (``param``: the request's field that named it)."""
-        conversation, lease = await self.hold(conversation_id, request, backend, param)
+        holds it (``param``: the request's field that named it), :class:`TurnMoved` if it is
+        not at ``expected_turn`` (when given) once held."""
+        conversation, lease = await self.hold(
+            conversation_id, request, backend, param, expected_turn
+        )
         parts = _kept(
             complete(backend, request, conversation=conversation),
             self.store.holding(lease, self.service, conversation, self._lease_seconds),
@@ -109,20 +113,21 @@ class TurnRunner:
         request: CompletionRequest,
         backend: Backend,
         param: str = "conversation_id",
+        expected_turn: int | None = None,
     ) -> tuple[Conversation, Lease]:
         """The conversation of the turn and its lease: the stored one ``conversation_id``
-        names, or a new one."""
+        names (at ``expected_turn``, when given: compared on what the checkout that takes the
+        lease read, one transaction or round trip on the stores, not on an earlier read another
+        turn could have overtaken), or a new one."""
         lease: Lease | None
         if conversation_id is not None:
             stored, lease = await self.store.checkout(conversation_id, self._lease_seconds)
-            if stored is None or stored.service != self.service:
+            failure = _not_held(conversation_id, stored, self.service, param, expected_turn)
+            if failure is not None:
                 if lease is not None:
                     await self.store.release(lease)
-                raise NotFound(
-                    f"No conversation '{conversation_id}' (unknown or expired).",
-                    param=param,
-                    code="conversation_not_found",
-                )
+                raise failure
+            assert stored is not None  # for mypy: _not_held said it is there
             conversation = stored.conversation
         else:
             conversation = await backend.start_conversation(request.style)
@@ -134,6 +139,30 @@ class TurnRunner:
                 param=param,
             )
         return conversation, lease
+
+
+def _not_held(
+    conversation_id: str,
+    stored: Stored | None,
+    service: str,
+    param: str,
+    expected_turn: int | None,
+) -> NotFound | None:
+    """Why the conversation checked out cannot have the turn: unknown (or another service's),
+    or moved on past ``expected_turn``; ``None`` if it can."""
+    if stored is None or stored.service != service:
+        return NotFound(
+            f"No conversation '{conversation_id}' (unknown or expired).",
+            param=param,
+            code="conversation_not_found",
+        )
+    if expected_turn is not None and stored.conversation.turn != expected_turn:
+        return TurnMoved(
+            f"The conversation '{conversation_id}' is at turn {stored.conversation.turn}, "
+            f"not {expected_turn}: another turn ran since.",
+            param=param,
+        )
+    return None
 
 
 async def _kept(parts: AsyncGenerator[_T, None], holding: Holding) -> AsyncGenerator[_T, None]:
@@ -157,11 +186,11 @@ async def collect(parts: AsyncGenerator[Part, None]) -> list[Part]:
         return await watching(every())
 
 
-async def streamed(parts: AsyncGenerator[Part, None], encode: Encoder) -> Response:
-    """The answer as server-sent events, as ``encode`` writes them. The first part decides the
-    status: a failure before any text is raised here (a plain error response)."""
+async def streamed(parts: AsyncGenerator[_T, None], encode: Encoder[_T]) -> Response:
+    """The answer as server-sent events, as ``encode`` writes them. The first part (or event)
+    decides the status: a failure before any text is raised here (a plain error response)."""
 
-    async def first_part() -> Part:
+    async def first_part() -> _T:
         return await anext(parts)
 
     try:

@@ -176,6 +176,7 @@ class CompletionRequest:
         search: bool = True,
         files: Sequence[str] = (),
         option_names: tuple[str, str] = ("search", "files"),
+        stop_name: str = "stop",
     ) -> CompletionRequest:
         """Check the request for ``service``; :class:`BadRequest` (or :class:`UnknownModel`)
         if it is bad. Without ``model``, the service's default model.
@@ -184,7 +185,8 @@ class CompletionRequest:
         from the registry): images are refused here when it takes none, and so are ``files``
         (document URLs) and ``search=False`` (no web grounding) when it cannot do them — the
         error names them as the caller spelled them, ``option_names`` (the HTTP API's request
-        fields are ``("g4f_search", "g4f_files")``)."""
+        fields are ``("g4f_search", "g4f_files")``); ``stop_name`` is the stop sequences' field
+        (Anthropic's ``stop_sequences``)."""
         model = model or default_model(service)
         entry = model_for(model, service)
         if max_tokens is not None and max_tokens < 1:
@@ -192,11 +194,12 @@ class CompletionRequest:
         stops = (stop,) if isinstance(stop, str) else tuple(stop or ())
         if len(stops) > MAX_STOP_SEQUENCES:
             raise BadRequest(
-                f"At most {MAX_STOP_SEQUENCES} stop sequences are accepted.", param="stop"
+                f"At most {MAX_STOP_SEQUENCES} stop sequences are accepted.", param=stop_name
             )
         if any(len(s) > MAX_STOP_LENGTH for s in stops):
             raise BadRequest(
-                f"A stop sequence may be at most {MAX_STOP_LENGTH} characters long.", param="stop"
+                f"A stop sequence may be at most {MAX_STOP_LENGTH} characters long.",
+                param=stop_name,
             )
         prompt = fold_messages(messages)
         can = capabilities or registry.entry(service).capabilities

@@ -19,8 +19,6 @@ from ...openai import ChunkBuilder, CompletionRequest, Part, estimate_tokens
 from ...openai.request import default_model
 from ..errors import error_response, internal_message, sse_error, stream_error
 from ..schema import ChatRequest, check_request
-from ..settings import ApiSettings
-from ..store import ConversationStore
 from ..turns import OPTION_NAMES, TurnRunner, collect, streamed
 
 __all__ = ["ChatCompletions"]
@@ -29,18 +27,10 @@ log = logging.getLogger(__name__)
 
 
 class ChatCompletions:
-    """The chat-completions handler of one app.
+    """The chat-completions handler of one app, over the app's turn runner."""
 
-    Args:
-        settings: the server's settings (the upstream's service and timeouts, the limits).
-        store: where conversations are kept between requests.
-        runner: the app's turn runner (by default one of its own over ``store``).
-    """
-
-    def __init__(
-        self, settings: ApiSettings, store: ConversationStore, runner: TurnRunner | None = None
-    ) -> None:
-        self._runner = runner or TurnRunner(settings, store)
+    def __init__(self, runner: TurnRunner) -> None:
+        self._runner = runner
 
     async def answer(self, body: ChatRequest, backend: Backend) -> Response:
         """The response to ``body``, one turn of ``backend``; every failure before the answer

@@ -26,11 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens
-from ...openai.limits import MAX_STOP_SEQUENCES
 from ..errors import internal_message
 from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
-from ..schema import lone_surrogate
+from ..schema import check_count, lone_surrogate
 from ..store import ResponseRecord
 from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
@@ -136,13 +135,7 @@ def _check(body: CountRequest, max_messages: int) -> None:
         raise errors.BadRequest(
             "Extended thinking is not supported by the service.", param="thinking"
         )
-    if len(body.messages) > max_messages:
-        raise errors.BadRequest(f"At most {max_messages} messages are accepted.", param="messages")
-    stops = getattr(body, "stop_sequences", None) or []
-    if len(stops) > MAX_STOP_SEQUENCES:
-        raise errors.BadRequest(
-            f"At most {MAX_STOP_SEQUENCES} stop sequences are accepted.", param="stop_sequences"
-        )
+    check_count(body.messages, max_messages)
     where = lone_surrogate(body.model_dump(), "")
     if where is not None:
         raise errors.BadRequest("The request contains a lone surrogate.", param=where or None)
@@ -282,6 +275,7 @@ class Messages:
             search=getattr(body, "g4f_search", True),  # count_tokens' body has neither
             files=getattr(body, "g4f_files", None) or (),
             option_names=OPTION_NAMES,
+            stop_name="stop_sequences",
         )
 
     async def create(self, body: MessagesRequest, backend: Backend) -> Response:
@@ -320,12 +314,12 @@ class Messages:
             )
         if record is not None:
             request = self._request(body, messages[-1:], body.max_tokens)
-            stored = await runner.store.get(record.conversation_id)
-            if stored is not None and stored.conversation.turn == record.turn:
-                try:
-                    return await runner.begin(request, backend, record.conversation_id)
-                except (NotFound, ConversationBusy):
-                    pass  # gone or busy meanwhile: a new conversation, the history folded
+            try:
+                return await runner.begin(
+                    request, backend, record.conversation_id, expected_turn=record.turn
+                )
+            except (NotFound, ConversationBusy):  # TurnMoved included
+                pass  # gone, moved on or busy: a new conversation, the history folded
         request = self._request(body, messages, body.max_tokens)
         return await runner.begin(request, backend)
 

@@ -28,8 +28,8 @@ from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens
 from ...openai.request import default_model
 from ..errors import error_response, internal_message, openai_error_for
-from ..failures import NotFound
-from ..schema import check_format, lone_surrogate
+from ..failures import NotFound, TurnMoved
+from ..schema import check_count, check_format, lone_surrogate
 from ..store import ResponseRecord
 from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
@@ -72,8 +72,10 @@ class ResponsesRequest(BaseModel):
     top_logprobs: int | None = None
 
 
-def _check(body: ResponsesRequest) -> None:
+def _check(body: ResponsesRequest, max_messages: int) -> None:
     """What the schema cannot say; :class:`~g4f.errors.BadRequest` naming the field."""
+    if not isinstance(body.input, str):  # a string is one message
+        check_count(body.input, max_messages, "input")
     if body.tools:
         raise errors.BadRequest(_TOOLS_REFUSED, param="tools", code="not_supported")
     if body.tool_choice not in (None, "none", "auto"):
@@ -251,7 +253,7 @@ class Responses:
             return error_response(exc)
 
     async def _create(self, body: ResponsesRequest, backend: Backend) -> Response:
-        _check(body)
+        _check(body, self._runner.max_messages)
         runner = self._runner
         request = CompletionRequest.build(
             messages_of(body),
@@ -262,9 +264,7 @@ class Responses:
             files=body.g4f_files or (),
             option_names=OPTION_NAMES,
         )
-        turn = await runner.begin(
-            request, backend, await self._continued(body), param="previous_response_id"
-        )
+        turn = await self._begin(body, request, backend)
         answer = _Answer(body, request)
         keep = body.store is not False
         if body.stream:
@@ -276,21 +276,27 @@ class Responses:
             await self._keep(answer, turn, whole)
         return JSONResponse(whole)
 
-    async def _continued(self, body: ResponsesRequest) -> str | None:
-        """The conversation ``previous_response_id`` names; :class:`NotFound` if none."""
+    async def _begin(
+        self, body: ResponsesRequest, request: CompletionRequest, backend: Backend
+    ) -> Turn:
+        """The turn in the conversation ``previous_response_id`` names (:class:`NotFound` if
+        none), at the turn that response left it; or in a new conversation."""
+        param = "previous_response_id"
         if body.previous_response_id is None:
-            return None
-        record = await self._record(body.previous_response_id, "previous_response_id")
-        stored = await self._runner.store.get(record.conversation_id)
-        if stored is not None and stored.conversation.turn != record.turn:
+            return await self._runner.begin(request, backend, param=param)
+        record = await self._record(body.previous_response_id, param)
+        try:
+            return await self._runner.begin(
+                request, backend, record.conversation_id, param=param, expected_turn=record.turn
+            )
+        except TurnMoved:
             raise errors.BadRequest(
                 f"The response '{record.record_id}' is not the latest of its conversation: "
                 "the service keeps one line of turns, so only the latest response can be "
                 "continued.",
-                param="previous_response_id",
+                param=param,
                 code="not_supported",
-            )
-        return record.conversation_id
+            ) from None
 
     async def _record(self, response_id: str, param: str | None) -> ResponseRecord:
         record = None
