@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse, Response
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import ChunkBuilder, CompletionRequest, Part, estimate_tokens
-from ...openai.request import default_model
 from ..errors import error_response, internal_message, sse_error, stream_error
 from ..schema import ChatRequest, check_request
 from ..turns import OPTION_NAMES, TurnRunner, collect, streamed
@@ -52,7 +51,7 @@ class ChatCompletions:
         limits = [n for n in (body.max_tokens, body.max_completion_tokens) if n is not None]
         request = CompletionRequest.build(
             [_message(m.model_dump(exclude_none=True)) for m in body.messages],
-            model=body.model or default_model(runner.service),
+            model=body.model,
             max_tokens=min(limits) if limits else None,
             stop=body.stop,
             service=runner.service,

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens
-from ...openai.request import default_model
 from ..errors import error_response, internal_message, openai_error_for
 from ..failures import NotFound, TurnMoved
 from ..schema import check_count, check_format, lone_surrogate
@@ -257,7 +256,7 @@ class Responses:
         runner = self._runner
         request = CompletionRequest.build(
             messages_of(body),
-            model=body.model or default_model(runner.service),
+            model=body.model,
             max_tokens=body.max_output_tokens,
             service=runner.service,
             search=body.g4f_search,

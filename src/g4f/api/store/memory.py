@@ -6,6 +6,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from ...protocol.conversation import Conversation
 from .base import (
@@ -79,14 +80,8 @@ class MemoryStore(ConversationStore):
         self._items.pop(conversation_id, None)
 
     def _expire(self) -> None:
-        """Drop the expired conversations: the least recently used are first, so this looks at
-        no more than it drops, plus one."""
-        now = self.clock()
-        while self._items:
-            key, (_, expires) = next(iter(self._items.items()))
-            if expires > now:
-                return
-            del self._items[key]
+        """Drop the expired conversations."""
+        _drop_expired(self._items, self.clock())
 
     async def lease(self, conversation_id: str, seconds: float) -> Lease | None:
         now = self.clock()
@@ -115,14 +110,9 @@ class MemoryStore(ConversationStore):
         return len(self._items)
 
     async def put_record(self, record: ResponseRecord) -> None:
-        now = self.clock()
-        while self._records:  # oldest first: this looks at no more than it drops, plus one
-            key, (_, expires) = next(iter(self._records.items()))
-            if expires > now:
-                break
-            del self._records[key]
+        _drop_expired(self._records, self.clock())
         self._records.pop(record.record_id, None)
-        self._records[record.record_id] = (record, now + self.ttl)
+        self._records[record.record_id] = (record, self.clock() + self.ttl)
         while len(self._records) > self.cap:
             self._records.popitem(last=False)
 
@@ -135,3 +125,13 @@ class MemoryStore(ConversationStore):
     async def delete_record(self, record_id: str) -> bool:
         found = self._records.pop(record_id, None)
         return found is not None and found[1] > self.clock()
+
+
+def _drop_expired(entries: OrderedDict[str, tuple[Any, float]], now: float) -> None:
+    """Drop the entries expired at ``now``: the least recently used are first, so this looks at
+    no more than it drops, plus one."""
+    while entries:
+        key, (_, expires) = next(iter(entries.items()))
+        if expires > now:
+            return
+        del entries[key]
