@@ -10,6 +10,7 @@ import pytest
 from g4f import errors
 from g4f.client import NO_RETRY, AsyncClient, Client, Timeouts
 from g4f.hub import Hub, TurnRequest, echo_responder
+from g4f.openai import Part
 
 from .common import ANSWER, HALF, PROMPT, USER
 
@@ -72,3 +73,40 @@ def test_the_servers_chunk_template_matches_the_chunk_objects() -> None:
     assert json.loads(fast.chunk_json()) == slow.first().model_dump()
     for part in (Part('He said "hi" \\u00e9\n'), Part("Привет"), Part(finish_reason="length")):
         assert json.loads(fast.chunk_json(part)) == slow.chunk(part).model_dump()
+
+
+
+def _parts(*texts: str, end: Part) -> list[Part]:
+    return [Part(t) for t in texts] + [end]
+
+
+@pytest.mark.parametrize(
+    ("parts", "text"),
+    [
+        pytest.param([], "", id="nothing"),
+        pytest.param(_parts("He", "llo", end=Part(finish_reason="stop")), "Hello", id="joined"),
+        pytest.param(
+            _parts("Hel", end=Part(finish_reason="stop", answer="Hello!")),
+            "Hello!",
+            id="the final record's answer",
+        ),
+        pytest.param(
+            _parts("Sure, the", end=Part(finish_reason="content_filter", apology="Sorry.")),
+            "Sorry.",
+            id="withdrawn: the apology, not the text",
+        ),
+        pytest.param(
+            _parts("Sure", end=Part(finish_reason="content_filter")),
+            "Sure",
+            id="withdrawn, no apology",
+        ),
+    ],
+)
+def test_the_whole_text_of_an_answer_is_one_rule_for_every_shape(
+    parts: list[Part], text: str
+) -> None:
+    from g4f.openai import ChunkBuilder, whole_text
+
+    assert whole_text(parts) == text
+    completion = ChunkBuilder(model="gpt-4", prompt_tokens=1).completion(parts)
+    assert completion.choices[0].message.content == text

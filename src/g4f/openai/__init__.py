@@ -5,7 +5,7 @@ completion's run (:mod:`.completion`), the response objects and SSE chunks (:mod
 """
 
 from .client import AsyncClient, Client
-from .completion import Part, complete
+from .completion import Part, complete, whole_text
 from .limits import FinishReason, StopLimiter
 from .request import (
     BadRequest,
@@ -35,4 +35,5 @@ __all__ = [
     "estimate_tokens",
     "fold_messages",
     "style_for",
+    "whole_text",
 ]

@@ -4,7 +4,7 @@ events in, text parts out."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from ..protocol.conversation import Conversation
 from .limits import FinishReason, StopLimiter
 from .request import CompletionRequest
 
-__all__ = ["Part", "complete", "turn_events"]
+__all__ = ["Part", "complete", "turn_events", "whole_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,17 @@ class Part:
     """On the last part: the answer of a completion that is not streamed, when the service
     says it is the final record's text (:attr:`~g4f.protocol.Final.answer`); ``None``: the
     parts' text."""
+
+
+def whole_text(parts: Sequence[Part]) -> str:
+    """The text of a whole (not streamed) answer made of ``parts``: the final record's answer
+    when the service gave one, else the parts' text joined; for an answer the service withdrew
+    (``content_filter``), its apology when it sent one — a retraction, never the withdrawn text
+    restored."""
+    last = parts[-1] if parts else Part()
+    if last.finish_reason == "content_filter" and last.apology:
+        return last.apology
+    return last.answer if last.answer is not None else "".join(p.text for p in parts)
 
 
 def turn_events(

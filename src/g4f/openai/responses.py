@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .completion import Part
+from .completion import Part, whole_text
 from .request import estimate_tokens
 
 __all__ = [
@@ -159,8 +159,7 @@ class ChunkBuilder:
     def completion(self, parts: Sequence[Part]) -> CompletionResponse:
         """The non-streaming object for all of a completion's parts."""
         last = parts[-1] if parts else Part(finish_reason="stop")
-        text = last.answer if last.answer is not None else "".join(p.text for p in parts)
-        content = last.apology if last.finish_reason == "content_filter" and last.apology else text
+        content = whole_text(parts)
         completion_tokens = estimate_tokens(content)
         return CompletionResponse(
             id=self.id,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ... import errors
 from ...engine.backend import Backend
-from ...openai import CompletionRequest, Part, estimate_tokens
+from ...openai import CompletionRequest, Part, estimate_tokens, whole_text
 from ..errors import internal_message
 from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
@@ -213,9 +213,7 @@ class _Answer:
     def message(self, parts: list[Part]) -> dict[str, Any]:
         """The non-streamed ``message`` object."""
         last = parts[-1] if parts else Part()
-        text = last.answer if last.answer is not None else "".join(p.text for p in parts)
-        if last.finish_reason == "content_filter" and last.apology:
-            text = last.apology
+        text = whole_text(parts)
         reason, sequence = _stop_reason(last)
         return {
             "id": self.id,

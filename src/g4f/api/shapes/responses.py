@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ... import errors
 from ...engine.backend import Backend
-from ...openai import CompletionRequest, Part, estimate_tokens
+from ...openai import CompletionRequest, Part, estimate_tokens, whole_text
 from ..errors import error_response, internal_message, openai_error_for
 from ..failures import NotFound, TurnMoved
 from ..schema import check_count, check_format, lone_surrogate
@@ -183,9 +183,7 @@ class _Answer:
         details = None
         if parts is not None:
             last = parts[-1] if parts else Part(finish_reason="stop")
-            text = last.answer if last.answer is not None else "".join(p.text for p in parts)
-            if last.finish_reason == "content_filter" and last.apology:
-                text = last.apology
+            text = whole_text(parts)
             if last.finish_reason == "length":
                 status, details = "incomplete", {"reason": "max_output_tokens"}
             elif last.finish_reason == "content_filter":
