@@ -1,5 +1,6 @@
 """Driving the API's ASGI app in-process, with no server and no socket: its lifespan, requests
-through httpx's ASGI transport, and a streamed request whose client leaves."""
+through httpx's ASGI transport, callers who leave (mid-stream or once a turn reaches a
+:class:`Gate`), and the scope of such a request."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -15,6 +16,38 @@ from g4f.api import ApiSettings, create_app
 from g4f.engine.backend import Backend
 
 Message = MutableMapping[str, Any]
+
+
+class Gate(asyncio.Event):
+    """A scripted turn's gate (a :class:`~g4f.engine.fake.FakeBackend` step) that also says
+    when the turn reached it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reached = asyncio.Event()
+
+    async def wait(self) -> Literal[True]:
+        self.reached.set()
+        return await super().wait()
+
+
+def http_scope(path: str = "/v1/chat/completions") -> dict[str, Any]:
+    """The ASGI scope of a JSON ``POST`` to ``path``."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"api.test"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("api.test", 80),
+        "state": {},
+    }
 
 
 @contextlib.asynccontextmanager
@@ -79,20 +112,27 @@ async def leave_while_streaming(
             if leave(b"".join(received)):
                 gone.set()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/chat/completions",
-        "raw_path": b"/v1/chat/completions",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"api.test"), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 1),
-        "server": ("api.test", 80),
-        "state": {},
-    }
-    await app(scope, receive, send)
+    await app(http_scope(), receive, send)
     return status, b"".join(received)
+
+
+async def leave_when(
+    app: Any, body: dict[str, Any], gone: asyncio.Event, path: str = "/v1/chat/completions"
+) -> list[Message]:
+    """POST ``body`` to ``path`` and disconnect once ``gone`` is set; what the app sent."""
+    sent: list[Message] = []
+    requested = False
+
+    async def receive() -> Message:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": json.dumps(body).encode()}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(http_scope(path), receive, send), timeout=60)
+    return sent

@@ -12,7 +12,7 @@ import struct
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import pytest
@@ -24,62 +24,10 @@ from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Event, Final, TextDelta
 from g4f.protocol.conversation import Conversation
 
-from .asgi import Message, lifespan
+from .asgi import Gate, leave_when, lifespan
 
 USER = [{"role": "user", "content": "Hi"}]
 HELLO: list[Step] = [TextDelta("Hello"), Final("Hello")]
-
-
-class Gate(asyncio.Event):
-    """A gate that tells when a turn reached it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reached = asyncio.Event()
-
-    async def wait(self) -> Literal[True]:
-        self.reached.set()
-        return await super().wait()
-
-
-def scope(path: str = "/v1/chat/completions") -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"api.test"), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 1),
-        "server": ("api.test", 80),
-        "state": {},
-    }
-
-
-async def leave_when(
-    app: Any, body: dict[str, Any], gone: asyncio.Event, path: str = "/v1/chat/completions"
-) -> list[Message]:
-    """POST ``body`` to ``path`` and disconnect once ``gone`` is set; what the app sent."""
-    sent: list[Message] = []
-    requested = False
-
-    async def receive() -> Message:
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": json.dumps(body).encode()}
-        await gone.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await asyncio.wait_for(app(scope(path), receive, send), timeout=60)
-    return sent
 
 
 async def test_a_caller_that_leaves_before_a_whole_answer_stops_the_turn() -> None:

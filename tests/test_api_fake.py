@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import openai
@@ -20,7 +20,7 @@ from g4f.engine.fake import FakeBackend, Step
 from g4f.protocol import Final, Retraction, Style, TextDelta
 from g4f.services.registry import REGISTRY
 
-from .asgi import api, leave_while_streaming, lifespan
+from .asgi import Gate, api, leave_while_streaming, lifespan
 
 HELLO: list[Step] = [TextDelta("Hel"), TextDelta("lo there"), Final("Hello there")]
 USER = [{"role": "user", "content": "Hi"}]
@@ -215,18 +215,6 @@ async def test_a_conversation_of_another_service_is_not_found(tmp_path: Any) -> 
     async with api(FakeBackend(), m365) as client:
         response = await post(client, conversation_id=conversation_id)
     assert response.status_code == 404
-
-
-class Gate(asyncio.Event):
-    """A scripted turn's gate that also says when the turn reached it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reached = asyncio.Event()
-
-    async def wait(self) -> Literal[True]:
-        self.reached.set()
-        return await super().wait()
 
 
 async def test_a_conversation_busy_with_a_turn_is_429() -> None:

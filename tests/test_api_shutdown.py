@@ -23,7 +23,7 @@ from g4f.hub import Hub
 from g4f.hub.thread import HubThread
 from g4f.protocol import Final, TextDelta
 
-from .test_api_disconnect import leave_when
+from .asgi import leave_when
 
 USER = [{"role": "user", "content": "Hi"}]
 
