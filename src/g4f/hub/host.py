@@ -11,7 +11,7 @@ from aiohttp import web
 from .network import Wire
 from .responder import Responder
 
-__all__ = ["Host", "Side"]
+__all__ = ["Host", "Side", "bearer_token"]
 
 
 class Host(Protocol):
@@ -21,6 +21,10 @@ class Host(Protocol):
     pace: float
     latency: float
     responder: Responder
+
+    async def round_trip(self) -> None:
+        """Wait as long as a request and its answer travel in the network model (2 × latency)."""
+        ...
 
     def serve_websocket(
         self, request: web.Request, serve: Callable[[Wire], Awaitable[None]]
@@ -44,3 +48,9 @@ class Side(Protocol):
     def play_cassette(self, turns: Sequence[Sequence[str]]) -> None:
         """Replay these recorded turns from now on (turn *n* of a conversation plays turn *n*)."""
         ...
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of ``request``'s ``Authorization: Bearer …`` header, or ``None`` without one."""
+    authorization = request.headers.get("Authorization", "")
+    return authorization[7:].strip() if authorization[:7].lower() == "bearer " else None

@@ -264,13 +264,17 @@ class Hub:
         for ws in list(self._websockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"hub shutting down")
 
+    async def round_trip(self) -> None:
+        """Wait as long as a request and its answer travel in the network model (2 × latency)."""
+        if self.latency:
+            await asyncio.sleep(2 * self.latency)
+
     async def serve_websocket(
         self, request: web.Request, serve: Callable[[Wire], Awaitable[None]]
     ) -> web.StreamResponse:
         """Upgrade ``request`` and run ``serve`` on its websocket, through the network model,
         counted in :attr:`open_websockets` (every side's websockets come through here)."""
-        if self.latency:
-            await asyncio.sleep(2 * self.latency)  # the upgrade request and its answer travel
+        await self.round_trip()  # the upgrade request and its answer travel
         ws = web.WebSocketResponse(autoping=True)
         try:
             await ws.prepare(request)

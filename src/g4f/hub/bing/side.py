@@ -163,8 +163,7 @@ class BingHub:
         self._create_failures.extend(scenarios)
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
-        if self.host.latency:
-            await asyncio.sleep(2 * self.host.latency)  # the request and its answer travel
+        await self.host.round_trip()  # the request and its answer travel
         self.create_requests += 1
         self.create_cookie_names.append(sorted(request.cookies))  # names only, never values
         scenario = self._create_failures.pop(0) if self._create_failures else self.scenario

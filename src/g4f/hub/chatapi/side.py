@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from ..growing import prefix_ends
-from ..host import Host
+from ..host import Host, bearer_token
 from ..m365.token import claims_of
 from ..responder import Reply, TurnRequest, reply_to
 from ..table import forget_old
@@ -137,8 +137,7 @@ class ChatApiHub:
 
     def _user(self, request: web.Request, base: str) -> str | web.Response:
         """The token's ``oid`` for the host of ``base``, or the 401 the service answers."""
-        authorization = request.headers.get("Authorization", "")
-        token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+        token = bearer_token(request) or ""
         host, audiences = BASES[base]
         try:
             claims = claims_of(token)
@@ -163,8 +162,7 @@ class ChatApiHub:
         return max((b for b in BASES if path.startswith(b + "/")), key=len)
 
     async def _create(self, request: web.Request) -> web.Response:
-        if self.host.latency:
-            await asyncio.sleep(2 * self.host.latency)
+        await self.host.round_trip()
         base = self._base(request)
         user = self._user(request, base)
         if isinstance(user, web.Response):
@@ -188,8 +186,7 @@ class ChatApiHub:
         return data
 
     async def _turn(self, request: web.Request) -> web.StreamResponse:
-        if self.host.latency:
-            await asyncio.sleep(2 * self.host.latency)
+        await self.host.round_trip()
         base, op = self._base(request), request.match_info["op"]
         user = self._user(request, base)
         if isinstance(user, web.Response):

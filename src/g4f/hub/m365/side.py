@@ -27,7 +27,7 @@ from aiohttp import web
 from ...errors import ProtocolError
 from ...protocol.constants import RecordType
 from ...protocol.framing import HANDSHAKE_RESPONSE, Record, RecordDecoder, encode_record
-from ..host import Host
+from ..host import Host, bearer_token
 from ..network import Wire
 from ..responder import Reply, TurnRequest, reply_to
 from ..steps import Abort, CloseSocket, Send
@@ -193,8 +193,7 @@ class M365Hub:
     # -- UploadFile ----------------------------------------------------------------------------
 
     async def _upload(self, request: web.Request) -> web.Response:
-        authorization = request.headers.get("Authorization", "")
-        token = authorization[7:] if authorization[:7].lower() == "bearer " else None
+        token = bearer_token(request)
         claims_oid, claims_tid = ids_of(token)
         refused = self._refusal(token, claims_oid, claims_tid)
         if refused is not None:
