@@ -26,7 +26,6 @@ from ..engine.backend import Backend
 from ..engine.config import Timeouts
 from ..engine.retry import RetryPolicy
 from ..services.registry import DEFAULT_SERVICE, REGISTRY, backend_for, entry
-from .store.leases import LEASE_SECONDS
 
 __all__ = ["ApiSettings", "HttpLimits", "StoreSettings", "Upstream"]
 
@@ -117,13 +116,6 @@ class Upstream:
         if IDLE_OPTION in entry(self.service).accepts:
             common[IDLE_OPTION] = self.idle_websockets
         return backend_for(self.service, **common, **self.options)
-
-    @property
-    def lease_seconds(self) -> float:
-        """How long a conversation's lease lasts unless renewed: a running turn renews it
-        (:mod:`g4f.api.store.leases`), so a crashed worker's conversation is free this long after
-        its last renewal, however long turns may run."""
-        return LEASE_SECONDS
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from .errors import sse_error
 from .failures import ConversationBusy, NotFound, TurnMoved
 from .middleware import Receive, Scope, Send
 from .settings import ApiSettings
-from .store import ConversationStore, Holding, Lease, Stored
+from .store import LEASE_SECONDS, ConversationStore, Holding, Lease, Stored
 
 __all__ = ["OPTION_NAMES", "Encoder", "Turn", "TurnRunner", "collect", "streamed"]
 
@@ -65,7 +65,8 @@ class TurnRunner:
     """Runs the turns of one app: its service, its store, its leases.
 
     Args:
-        settings: the server's settings (the upstream's service, the lease's length).
+        settings: the server's settings (the upstream's service, the message limit); every
+            lease lasts :data:`~g4f.api.store.LEASE_SECONDS` unless a running turn renews it.
         store: where conversations are kept between requests.
     """
 
@@ -73,7 +74,6 @@ class TurnRunner:
         self.service = settings.upstream.service
         self.max_messages = settings.http.max_messages
         self.store = store
-        self._lease_seconds = settings.upstream.lease_seconds
 
     async def begin(
         self,
@@ -93,7 +93,7 @@ class TurnRunner:
         )
         parts = _kept(
             complete(backend, request, conversation=conversation),
-            self.store.holding(lease, self.service, conversation, self._lease_seconds),
+            self.store.holding(lease, self.service, conversation, LEASE_SECONDS),
         )
         return Turn(request, conversation, parts)
 
@@ -104,7 +104,7 @@ class TurnRunner:
         page reads), held and given back as :meth:`begin`'s parts are."""
         conversation, lease = await self.hold(conversation_id, request, backend)
         events = turn_events(backend, request, conversation)
-        holding = self.store.holding(lease, self.service, conversation, self._lease_seconds)
+        holding = self.store.holding(lease, self.service, conversation, LEASE_SECONDS)
         return conversation, _kept(events, holding)
 
     async def hold(
@@ -121,7 +121,7 @@ class TurnRunner:
         turn could have overtaken), or a new one."""
         lease: Lease | None
         if conversation_id is not None:
-            stored, lease = await self.store.checkout(conversation_id, self._lease_seconds)
+            stored, lease = await self.store.checkout(conversation_id, LEASE_SECONDS)
             failure = _not_held(conversation_id, stored, self.service, param, expected_turn)
             if failure is not None:
                 if lease is not None:
@@ -131,7 +131,7 @@ class TurnRunner:
             conversation = stored.conversation
         else:
             conversation = await backend.start_conversation(request.style)
-            lease = await self.store.start(self.service, conversation, self._lease_seconds)
+            lease = await self.store.start(self.service, conversation, LEASE_SECONDS)
         if lease is None:
             raise ConversationBusy(
                 f"The conversation '{conversation.conversation_id}' is busy with another "
