@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -283,3 +283,55 @@ async def test_the_upstream_builds_its_backend_through_the_registry() -> None:
     ):
         assert isinstance(bing, BingClient) and bing.max_idle_connections == 3
         assert isinstance(m365, M365Client)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "error_of", "expected"),
+    [
+        pytest.param(
+            "/v1/chat/completions",
+            {**BODY, "stream": True},
+            lambda last: json.loads(last.removeprefix("data: "))["error"]["code"],
+            "internal_error",
+            id="chat completions",
+        ),
+        pytest.param(
+            "/v1/responses",
+            {"model": "gpt-4", "input": "Hi", "stream": True},
+            lambda last: json.loads(last.split("data: ", 1)[1])["response"]["error"]["code"],
+            "server_error",
+            id="responses",
+        ),
+        pytest.param(
+            "/v1/messages",
+            {"model": "gpt-4", "max_tokens": 100, "messages": BODY["messages"], "stream": True},
+            lambda last: json.loads(last.split("data: ", 1)[1])["error"]["type"],
+            "api_error",
+            id="messages",
+        ),
+        pytest.param(
+            "/v1/g4f/chat",
+            {"messages": BODY["messages"]},
+            lambda last: json.loads(last.split("data: ", 1)[1])["error"]["code"],
+            "internal_error",
+            id="events",
+        ),
+    ],
+)
+async def test_a_bug_midway_ends_every_stream_with_its_error_event_and_a_log_line(
+    path: str,
+    body: dict[str, Any],
+    error_of: Callable[[str], str],
+    expected: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with in_process(Broken()) as client:
+        streamed = await client.post(path, json=body)
+    assert streamed.status_code == 200  # the answer had begun
+    assert "Some text" in streamed.text  # what came before the bug is kept
+    last = streamed.text.strip().split("\n\n")[-1]
+    assert error_of(last) == expected
+    assert "a bug" not in streamed.text  # the details are in the log only
+    logged = [r for r in caplog.records if r.getMessage().startswith("internal error while")]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert "a bug" in str(logged[0].exc_info[1])

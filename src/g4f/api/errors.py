@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
@@ -32,12 +32,14 @@ __all__ = [
     "OPENAI_ERRORS",
     "OpenAIError",
     "error_response",
+    "failed_midway",
     "install_handlers",
     "internal_message",
     "openai_error_for",
     "sse",
     "sse_error",
     "stream_error",
+    "stream_error_fields",
 ]
 
 log = logging.getLogger(__name__)
@@ -208,7 +210,32 @@ def install_handlers(app: FastAPI) -> None:
     app.exception_handler(Exception)(_internal)
 
 
-def stream_error(error: errors.G4FError) -> bytes:
-    """The event that ends a stream that failed with ``error`` after it began."""
+def stream_error_fields(error: BaseException) -> dict[str, Any]:
+    """The OpenAI-style ``message``, ``type``, ``code`` and ``status`` of a stream's failure:
+    ``error``'s own, or for a bug of ours (not a :class:`~g4f.errors.G4FError`) a 500 that
+    says only :func:`internal_message`."""
+    if not isinstance(error, errors.G4FError):
+        return {
+            "message": internal_message(error),
+            "type": "server_error",
+            "code": "internal_error",
+            "status": 500,
+        }
     entry = openai_error_for(error)
-    return sse_error(str(error), entry.type, entry.code, entry.status)
+    return {"message": str(error), "type": entry.type, "code": entry.code, "status": entry.status}
+
+
+def stream_error(error: BaseException) -> bytes:
+    """The event that ends a Chat Completions stream that failed with ``error`` after it
+    began (no ``[DONE]`` follows)."""
+    fields = stream_error_fields(error)
+    return sse_error(fields["message"], fields["type"], fields["code"], fields["status"])
+
+
+def failed_midway(error: Exception, event: Callable[[Exception], bytes]) -> bytes:
+    """The event, as ``event`` writes it, that ends a stream which failed with ``error`` after
+    it began. A bug of ours (anything but a :class:`~g4f.errors.G4FError`) is logged first with
+    its traceback: the caller is told only :func:`internal_message`."""
+    if not isinstance(error, errors.G4FError):
+        log.error("internal error while streaming", exc_info=error)
+    return event(error)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
@@ -38,13 +37,11 @@ from .. import errors
 from ..engine.backend import Backend
 from ..openai import BadRequest, CompletionRequest
 from ..protocol import Event, Final, event_to_json
-from .errors import error_response, internal_message, openai_error_for
+from .errors import error_response, failed_midway, stream_error_fields
 from .schema import check_count
 from .turns import OPTION_NAMES, TurnRunner, streamed
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
-
-log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/v1/g4f/chat"
 """Where the event stream is served."""
@@ -70,10 +67,8 @@ def sse(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def _error_event(exc: errors.G4FError) -> bytes:
-    entry = openai_error_for(exc)
-    body = {"message": str(exc), "type": entry.type, "code": entry.code, "status": entry.status}
-    return sse("error", {"type": "error", "error": body})
+def _error_event(exc: BaseException) -> bytes:
+    return sse("error", {"type": "error", "error": stream_error_fields(exc)})
 
 
 def _build(body: EventsRequest, runner: TurnRunner) -> CompletionRequest:
@@ -105,17 +100,8 @@ async def _stream(
         try:
             async for event in turn:
                 yield sse(event.kind, event_to_json(event))
-        except errors.G4FError as exc:
-            yield _error_event(exc)
-        except Exception as exc:  # a bug of ours: the stream still ends with an error event
-            log.error("internal error while streaming events", exc_info=exc)
-            body = {
-                "message": internal_message(exc),
-                "type": "server_error",
-                "code": "internal_error",
-                "status": 500,
-            }
-            yield sse("error", {"type": "error", "error": body})
+        except Exception as exc:  # the upstream's failure or a bug of ours: an error event
+            yield failed_midway(exc, _error_event)
 
 
 def mount_events(app: FastAPI, runner: TurnRunner, backend: Callable[[], Backend]) -> None:

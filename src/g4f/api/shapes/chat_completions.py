@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -16,13 +15,11 @@ from fastapi.responses import JSONResponse, Response
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import ChunkBuilder, CompletionRequest, Part, estimate_tokens
-from ..errors import error_response, internal_message, sse_error, stream_error
+from ..errors import error_response, failed_midway, stream_error
 from ..schema import ChatRequest, check_request
 from ..turns import OPTION_NAMES, TurnRunner, collect, streamed
 
 __all__ = ["ChatCompletions"]
-
-log = logging.getLogger(__name__)
 
 
 class ChatCompletions:
@@ -115,12 +112,8 @@ async def _stream(
                 if usage:
                     texts.append(part.text)
                 yield f"data: {builder.chunk_json(part)}\n\n".encode()
-        except errors.G4FError as exc:
-            yield stream_error(exc)
-            return
-        except Exception as exc:  # a bug of ours: the stream still ends with an error event
-            log.error("internal error while streaming", exc_info=exc)
-            yield sse_error(internal_message(exc), "server_error", "internal_error", 500)
+        except Exception as exc:  # the upstream's failure or a bug of ours: an error event
+            yield failed_midway(exc, stream_error)
             return
     if usage:
         yield _usage_chunk(builder, "".join(texts))

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens, whole_text
-from ..errors import internal_message
+from ..errors import failed_midway, internal_message
 from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
 from ..schema import check_count, lone_surrogate
@@ -352,12 +352,8 @@ class Messages:
                 if part.text:
                     texts.append(part.text)
                     yield _delta(part.text)
-        except errors.G4FError as exc:
-            yield error_event(exc)
-            return
-        except Exception as exc:  # a bug of ours: the stream still ends with an event
-            log.error("internal error while streaming", exc_info=exc)
-            yield error_event(exc)
+        except Exception as exc:  # the upstream's failure or a bug of ours: an error event
+            yield failed_midway(exc, error_event)
             return
         text = "".join(texts)
         reason, sequence = _stop_reason(last)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import time
 from collections.abc import AsyncGenerator, Mapping
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ... import errors
 from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens, whole_text
-from ..errors import error_response, internal_message, openai_error_for
+from ..errors import error_response, failed_midway, internal_message, openai_error_for
 from ..failures import NotFound, TurnMoved
 from ..schema import check_count, check_format, lone_surrogate
 from ..store import ResponseRecord
@@ -34,7 +33,6 @@ from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
 __all__ = ["Responses", "ResponsesRequest"]
 
-log = logging.getLogger(__name__)
 
 _TOOLS_REFUSED = "Function calling (tools) is not supported by the service."
 
@@ -349,12 +347,8 @@ class Responses:
                 collected.append(part)
                 if part.text:
                     yield events.delta(part.text)
-        except errors.G4FError as exc:
-            yield events.event("response.failed", {"response": answer.failed(exc)})
-            return
-        except Exception as exc:  # a bug of ours: the stream still ends with an event
-            log.error("internal error while streaming", exc_info=exc)
-            yield events.event("response.failed", {"response": answer.failed(exc)})
+        except Exception as exc:  # the upstream's failure or a bug of ours: response.failed
+            yield failed_midway(exc, events.failed)
             return
         # Streamed, the text is what the deltas carried (not the final record's text).
         collected[-1] = dataclasses.replace(collected[-1], answer=None)
@@ -382,6 +376,10 @@ class _Events:
         )
         self.number += 1
         return f"event: {kind}\ndata: {data}\n\n".encode()
+
+    def failed(self, error: BaseException) -> bytes:
+        """``response.failed``: the stream failed with ``error`` after it began."""
+        return self.event("response.failed", {"response": self.answer.failed(error)})
 
     def delta(self, text: str) -> bytes:
         """``response.output_text.delta``, from a template (one per update: it must be cheap)."""
