@@ -70,6 +70,33 @@ async def test_a_lone_surrogate_is_a_400_naming_the_field(
     assert openai_shaped(response)["param"] == param
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        ("/v1/responses", '{"model":"gpt-4","input":"\\ud800"}', "input"),
+        (
+            "/v1/messages",
+            '{"model":"gpt-4","max_tokens":9,"messages":[{"role":"user","content":"\\udfff"}]}',
+            None,  # Anthropic's errors name no field
+        ),
+        (
+            "/v1/g4f/chat",
+            '{"messages":[{"role":"user","content":"Hi \\ud800"}]}',
+            "messages[0].content",
+        ),
+    ],
+)
+async def test_a_lone_surrogate_is_a_400_in_every_shape(
+    api: httpx.AsyncClient, path: str, body: str, param: str | None
+) -> None:
+    response = await api.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "not valid Unicode (a lone surrogate)" in error["message"]
+    if param is not None:
+        assert error["param"] == param
+
+
 @pytest.mark.parametrize("field", ["tools", "functions"])
 async def test_tools_and_functions_are_refused_not_ignored(
     api: httpx.AsyncClient, field: str

@@ -35,10 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import errors
 from ..engine.backend import Backend
-from ..openai import BadRequest, CompletionRequest
+from ..openai import CompletionRequest
 from ..protocol import Event, Final, event_to_json
 from .errors import error_response, failed_midway, stream_error_fields
-from .schema import check_count
+from .schema import check_count, check_unicode
 from .turns import OPTION_NAMES, TurnRunner, streamed
 
 __all__ = ["EVENTS_PATH", "EventsRequest", "mount_events", "sse"]
@@ -73,13 +73,7 @@ def _error_event(exc: BaseException) -> bytes:
 
 def _build(body: EventsRequest, runner: TurnRunner) -> CompletionRequest:
     check_count(body.messages, runner.max_messages)
-    try:
-        json.dumps(body.messages, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(
-            "The request contains text that is not valid Unicode (a lone surrogate).",
-            param="messages",
-        ) from None
+    check_unicode(body.model_dump())
     return CompletionRequest.build(
         body.messages,
         model=body.model,

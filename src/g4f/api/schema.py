@@ -20,6 +20,7 @@ __all__ = [
     "check_count",
     "check_format",
     "check_request",
+    "check_unicode",
     "lone_surrogate",
 ]
 
@@ -115,12 +116,7 @@ def check_request(body: ChatRequest, max_messages: int) -> None:
     check_count(body.messages, max_messages)
     if body.n not in (None, 1):
         raise BadRequest("Only n=1 is supported.", param="n")
-    where = lone_surrogate(body.model_dump(), "")
-    if where is not None:
-        raise BadRequest(
-            "The request contains text that is not valid Unicode (a lone surrogate).",
-            param=where or None,
-        )
+    check_unicode(body.model_dump())
 
 
 def check_count(messages: Sized, max_messages: int, param: str = "messages") -> None:
@@ -139,6 +135,18 @@ def check_format(value: dict[str, Any] | None, param: str) -> None:
             "a JSON answer (only 'text' is accepted).",
             param=param,
             code="not_supported",
+        )
+
+
+def check_unicode(value: Any) -> None:
+    """:class:`BadRequest` naming the first string in ``value`` (a request body as parsed) that
+    is not valid Unicode: JSON may carry a lone surrogate (``"\\ud800"``), UTF-8 cannot, and
+    no upstream could be sent it."""
+    where = lone_surrogate(value, "")
+    if where is not None:
+        raise BadRequest(
+            "The request contains text that is not valid Unicode (a lone surrogate).",
+            param=where or None,
         )
 
 

@@ -29,7 +29,7 @@ from ...openai import CompletionRequest, Part, estimate_tokens, whole_text
 from ..errors import failed_midway, internal_message
 from ..failures import ConversationBusy, NotFound
 from ..middleware import anthropic_error
-from ..schema import check_count, lone_surrogate
+from ..schema import check_count, check_unicode
 from ..store import ResponseRecord
 from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
@@ -136,9 +136,7 @@ def _check(body: CountRequest, max_messages: int) -> None:
             "Extended thinking is not supported by the service.", param="thinking"
         )
     check_count(body.messages, max_messages)
-    where = lone_surrogate(body.model_dump(), "")
-    if where is not None:
-        raise errors.BadRequest("The request contains a lone surrogate.", param=where or None)
+    check_unicode(body.model_dump())
 
 
 def _blocks(content: Any, where: str) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from ...engine.backend import Backend
 from ...openai import CompletionRequest, Part, estimate_tokens, whole_text
 from ..errors import error_response, failed_midway, internal_message, openai_error_for
 from ..failures import NotFound, TurnMoved
-from ..schema import check_count, check_format, lone_surrogate
+from ..schema import check_count, check_format, check_unicode
 from ..store import ResponseRecord
 from ..turns import OPTION_NAMES, Turn, TurnRunner, collect, streamed
 
@@ -89,12 +89,7 @@ def _check(body: ResponsesRequest, max_messages: int) -> None:
             raise errors.BadRequest(
                 f"'{name}' is not supported: {why}.", param=name, code="not_supported"
             )
-    where = lone_surrogate(body.model_dump(), "")
-    if where is not None:
-        raise errors.BadRequest(
-            "The request contains text that is not valid Unicode (a lone surrogate).",
-            param=where or None,
-        )
+    check_unicode(body.model_dump())
 
 
 def messages_of(body: ResponsesRequest) -> list[dict[str, Any]]:
