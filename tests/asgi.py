@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
 import httpx
 
 from g4f.api import ApiSettings, create_app
+from g4f.api.store import ConversationStore
 from g4f.engine.backend import Backend
 
 Message = MutableMapping[str, Any]
@@ -71,12 +72,14 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def api(
-    backend: Backend | None, settings: ApiSettings | None = None
+    backend: Backend | None,
+    settings: ApiSettings | None = None,
+    store: ConversationStore | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the API over ``backend`` (``None``: the one ``settings`` build), served
-    in-process (a bug of the app is its 500 answer, as a server would send it, not an
-    exception in the test)."""
-    app = create_app(settings, backend=backend)
+    """A client of the API over ``backend`` (``None``: the one ``settings`` build) and
+    ``store`` (``None``: the one ``settings`` name), served in-process (a bug of the app is its
+    500 answer, as a server would send it, not an exception in the test)."""
+    app = create_app(settings, backend=backend, store=store)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     async with (
         lifespan(app),
@@ -93,15 +96,6 @@ async def leave_while_streaming(
     received: list[bytes] = []
     status = 0
     gone = asyncio.Event()
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": json.dumps(body).encode()}
-        await gone.wait()
-        return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
         nonlocal status
@@ -112,7 +106,7 @@ async def leave_while_streaming(
             if leave(b"".join(received)):
                 gone.set()
 
-    await app(http_scope(), receive, send)
+    await app(http_scope(), _request_then_leave(body, gone), send)
     return status, b"".join(received)
 
 
@@ -121,6 +115,19 @@ async def leave_when(
 ) -> list[Message]:
     """POST ``body`` to ``path`` and disconnect once ``gone`` is set; what the app sent."""
     sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(http_scope(path), _request_then_leave(body, gone), send), 60)
+    return sent
+
+
+def _request_then_leave(
+    body: dict[str, Any], gone: asyncio.Event
+) -> Callable[[], Awaitable[Message]]:
+    """An ASGI ``receive``: the request with ``body`` as JSON, then a disconnect once ``gone``
+    is set."""
     requested = False
 
     async def receive() -> Message:
@@ -131,8 +138,4 @@ async def leave_when(
         await gone.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await asyncio.wait_for(app(http_scope(path), receive, send), timeout=60)
-    return sent
+    return receive

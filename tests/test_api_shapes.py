@@ -161,32 +161,31 @@ async def test_only_the_latest_response_of_a_conversation_continues() -> None:
     assert "latest" in refused.value.message
 
 
-def another_turn_before_the_lease(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the (memory) store play another worker's turn once, between what a request read of
-    a conversation and its taking the conversation's lease: the turn counter moves on first."""
-    checkout = MemoryStore.checkout
+class OvertakenStore(MemoryStore):
+    """A memory store in which, once :attr:`overtake` is set, another worker's turn runs
+    between what a request read of a conversation and its taking the conversation's lease:
+    the turn counter moves on first (once)."""
 
-    async def moved_first(
-        self: MemoryStore, conversation_id: str, seconds: float
+    overtake = False
+
+    async def checkout(
+        self, conversation_id: str, seconds: float
     ) -> tuple[Stored | None, Lease | None]:
-        monkeypatch.setattr(MemoryStore, "checkout", checkout)  # once
-        stored = await self.get(conversation_id)
-        assert stored is not None
-        moved = dataclasses.replace(stored.conversation, turn=stored.conversation.turn + 1)
-        await self.put(stored.service, moved)
-        return await checkout(self, conversation_id, seconds)
+        if self.overtake:
+            self.overtake = False
+            stored = await self.get(conversation_id)
+            assert stored is not None
+            moved = dataclasses.replace(stored.conversation, turn=stored.conversation.turn + 1)
+            await self.put(stored.service, moved)
+        return await super().checkout(conversation_id, seconds)
 
-    monkeypatch.setattr(MemoryStore, "checkout", moved_first)
 
-
-async def test_a_response_whose_conversation_moved_on_before_its_lease_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    backend = FakeBackend()
-    async with api(backend) as http:
+async def test_a_response_whose_conversation_moved_on_before_its_lease_is_refused() -> None:
+    backend, store = FakeBackend(), OvertakenStore(ttl=3600, cap=100)
+    async with api(backend, store=store) as http:
         client = openai_client(http)
         first = await client.responses.create(input="one")
-        another_turn_before_the_lease(monkeypatch)
+        store.overtake = True
         with pytest.raises(openai.BadRequestError) as refused:
             await client.responses.create(input="two", previous_response_id=first.id)
     assert "latest" in refused.value.message
@@ -326,11 +325,9 @@ async def test_a_history_that_extends_one_answered_continues_its_conversation() 
     assert backend.asked[3].context is not None and "Other" in backend.asked[3].context
 
 
-async def test_a_history_whose_conversation_moved_on_before_its_lease_starts_anew(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    backend = FakeBackend()
-    async with api(backend) as http:
+async def test_a_history_whose_conversation_moved_on_before_its_lease_starts_anew() -> None:
+    backend, store = FakeBackend(), OvertakenStore(ttl=3600, cap=100)
+    async with api(backend, store=store) as http:
         client = anthropic_client(http)
         history: list[Any] = [{"role": "user", "content": "one"}]
         answer = await client.messages.create(
@@ -340,7 +337,7 @@ async def test_a_history_whose_conversation_moved_on_before_its_lease_starts_ane
             {"role": "assistant", "content": answer.content},
             {"role": "user", "content": "two"},
         ]
-        another_turn_before_the_lease(monkeypatch)
+        store.overtake = True
         await client.messages.create(model="bing-creative", max_tokens=50, messages=history)
     # not a turn of the conversation that moved on: a new one, the history folded into it
     assert [a.conversation_id for a in backend.asked] == ["fake-1", "fake-2"]

@@ -38,7 +38,11 @@ Stop = asyncio.Event | None
 
 
 def create_app(
-    settings: ApiSettings | None = None, *, backend: Backend | None = None, stopping: Stop = None
+    settings: ApiSettings | None = None,
+    *,
+    backend: Backend | None = None,
+    store: ConversationStore | None = None,
+    stopping: Stop = None,
 ) -> ASGIApp:
     """The ASGI application: FastAPI, inside the key check, the body-size limit and CORS.
 
@@ -46,6 +50,8 @@ def create_app(
         settings: how the server runs (the defaults: Bing's service, a memory store).
         backend: the upstream to use instead of the one ``settings.upstream`` builds (e.g. a
             :class:`~g4f.engine.fake.FakeBackend` in a test); the app closes it as it stops.
+        store: the conversation store to use instead of the one ``settings.store`` names (not
+            yet opened: the app opens it as it starts and closes it as it stops).
         stopping: set when the server begins to stop: running turns end (see g4f.api.server).
 
     Example::
@@ -55,7 +61,7 @@ def create_app(
         uvicorn.run(create_app(ApiSettings(upstream=upstream)), port=1337)
     """
     settings = settings or ApiSettings()
-    store = make_settings_store(settings)
+    store = make_settings_store(settings) if store is None else store
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
