@@ -118,3 +118,19 @@ async def test_a_socks_connection_to_https_uses_the_custom_trust_store(
         async with BingClient(url=url, proxy=proxy, retry=NO_RETRY) as bing:
             assert (await bing.ask_text("Hi")).startswith("You said")
     assert url.startswith("https://") and stats.connections >= 2
+
+
+def test_the_trust_store_is_loaded_once_per_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from g4f.engine.http import trust_store
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    default = trust_store()
+    assert trust_store() is default  # not loaded again for the next session
+    certificate = Hub(tls=True).make_certificate(tmp_path / "cert")
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca))
+    company = trust_store()
+    assert company is not default and trust_store() is company
+    assert any("g4f" in str(c.get("subject")) for c in company.get_ca_certs())

@@ -4,6 +4,7 @@ a size cap."""
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import os
 import ssl
@@ -24,9 +25,18 @@ __all__ = ["AiohttpGet", "client_session", "request_proxy", "trust_store"]
 
 def trust_store() -> ssl.SSLContext:
     """The default trust store, or ``$REQUESTS_CA_BUNDLE`` / ``$SSL_CERT_FILE`` (as requests
-    and OpenSSL honour them, so that a company's TLS proxy and the hub's certificate work)."""
+    and OpenSSL honour them, so that a company's TLS proxy and the hub's certificate work).
+
+    Loading one takes tens of milliseconds, which would otherwise fall inside the first request
+    of every new session: each bundle's is loaded once per process and shared (a context is
+    safe to share between sessions; a bundle edited meanwhile is read by the next process)."""
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
-    return ssl.create_default_context(cafile=bundle or None)
+    return _trust_store(bundle or None)
+
+
+@functools.lru_cache(maxsize=4)
+def _trust_store(bundle: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=bundle)
 
 
 def client_session(proxy: str | None, *, connect: float) -> aiohttp.ClientSession:

@@ -162,8 +162,6 @@ class ChatApiClient(BackendBase):
         self.retry = retry or RetryPolicy()
         self._proxy = check_proxy(proxy) if proxy else None
         self._recorder = CassetteRecorder(record) if record is not None else None
-        # Built here, once per client: loading the trust store takes tens of milliseconds,
-        # which would otherwise fall inside the first request (and every new session's).
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, None] = {}  # the tokens sent (ordered, the last few kept)
 
