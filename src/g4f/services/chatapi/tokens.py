@@ -4,6 +4,7 @@ sign-in of ``g4f login`` (:mod:`g4f.services.chatapi.signin`). Never logged, sho
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -57,16 +58,19 @@ class TokenFile:
             f"the token file {self.path} is stale: put a fresh token in it, or run `{login}`"
         )
         self._seen: tuple[tuple[int, ...], str] | None = None
+        # Turns read it from worker threads: two first reads of a pipe would split its text.
+        self._reading = threading.Lock()
 
     def __repr__(self) -> str:
         return f"TokenFile({str(self.path)!r})"
 
     def token(self) -> str:
         """The file's token, read again when the file changed (inode, size, times)."""
-        if self._seen is None or not is_proc_fd(self.path):  # a pipe is read once
-            self._read_if_changed()
-        assert self._seen is not None
-        token = self._seen[1]
+        with self._reading:
+            if self._seen is None or not is_proc_fd(self.path):  # a pipe is read once
+                self._read_if_changed()
+            assert self._seen is not None
+            token = self._seen[1]
         if not token or any(c.isspace() for c in token):
             raise NotAuthorized(f"the token file {self.path} holds no token", advice=self.advice)
         return token
