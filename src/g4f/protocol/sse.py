@@ -87,11 +87,14 @@ class SseDecoder:
         self._skip_lf = False
         events: list[SseEvent] = []
         start, length = 0, len(buffer)
-        cr = -2  # the next \r at or after start (-1: none left); searched again only past it
+        # The next \r and \n at or after start (-1: none left), each searched again only once
+        # passed: a search for one that never comes would go to the buffer's end every line.
+        cr = lf = -2
         while start < length:
             if cr != -1 and cr < start:
                 cr = buffer.find(b"\r", start)
-            lf = buffer.find(b"\n", start)
+            if lf != -1 and lf < start:
+                lf = buffer.find(b"\n", start)
             end = lf if cr < 0 or (0 <= lf < cr) else cr
             if end < 0:
                 break
