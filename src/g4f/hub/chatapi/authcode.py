@@ -16,7 +16,6 @@ Only loopback ``http://`` redirect URIs are accepted (a public client's, RFC 825
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import secrets
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
+
+from ..m365.token import b64url
 
 __all__ = ["AuthorizationCodes", "Redeemed"]
 
@@ -49,8 +50,7 @@ class _Code:
 
 
 def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return b64url(hashlib.sha256(verifier.encode("utf-8")).digest())
 
 
 def _loopback(uri: str) -> bool:

@@ -221,7 +221,7 @@ class ChatApiHub:
     def _failure(scenario: str, request: web.Request) -> web.Response:
         """A failure scenario's error; an ``echo_*`` one repeats the bearer token."""
         status, code, message, headers = FAILURES[scenario]
-        token = request.headers.get("Authorization", "").partition(" ")[2]
+        token = bearer_token(request) or ""
         if scenario in ECHOES:
             quoted = "".join(f"%{byte:02X}" for byte in token.encode())
             payload = token.split(".")[1] if token.count(".") == 2 else token
