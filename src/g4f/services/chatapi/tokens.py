@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ...errors import NotAuthorized, caused_by
-from ..m365.token import file_signature, is_proc_fd, read_token_file, unreadable
+from ...errors import NotAuthorized
+from ..m365.token import file_signature, is_proc_fd, read_token_file_if_changed
 
 __all__ = ["CallableToken", "StaticToken", "TokenFile", "TokenProvider"]
 
@@ -76,16 +76,10 @@ class TokenFile:
         return token
 
     def _read_if_changed(self) -> None:
-        failure: NotAuthorized | None = None
-        try:
-            signature = file_signature(self.path.stat())
-        except OSError as exc:
-            why = exc.strerror or str(exc)
-            failure = caused_by(unreadable(self.path, why, self.advice), exc)
-        if failure is not None:
-            raise failure  # outside the except: the original is no __context__ of it
-        if self._seen is None or self._seen[0] != signature:
-            text, status = read_token_file(self.path, self.advice)
+        seen = self._seen[0] if self._seen is not None else None
+        read = read_token_file_if_changed(self.path, seen, self.advice)
+        if read is not None:
+            text, status = read
             self._seen = (file_signature(status), text.strip())
 
 

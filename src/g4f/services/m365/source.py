@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ...errors import NotAuthorized, caused_by
+from ...errors import NotAuthorized
 from .token import (
     ENV_TOKEN,
     EXPIRY_WARNING_SECONDS,
@@ -20,8 +20,7 @@ from .token import (
     duration,
     file_signature,
     is_proc_fd,
-    read_token_file,
-    unreadable,
+    read_token_file_if_changed,
 )
 
 __all__ = ["TokenSource"]
@@ -135,15 +134,11 @@ class TokenSource:
         assert path is not None
         if self._once and self._token is not None:
             return self._token
-        failure: NotAuthorized | None = None
-        try:
-            if self._token is not None and file_signature(path.stat()) == self._seen:
-                return self._token
-        except OSError as exc:
-            failure = caused_by(unreadable(path, exc.strerror or str(exc)), exc)
-        if failure is not None:
-            raise failure  # outside the except: the original is no __context__ of it
-        text, status = read_token_file(path)
+        read = read_token_file_if_changed(path, self._seen if self._token is not None else None)
+        if read is None:
+            assert self._token is not None  # unchanged since it was read
+            return self._token
+        text, status = read
         token = Token.parse(text, now=self._now)
         if stat.S_ISREG(status.st_mode) and status.st_mode & 0o077:
             self._say(

@@ -228,6 +228,22 @@ def is_proc_fd(path: Path) -> bool:
     return str(path).startswith(_PROC_FD_PREFIXES)
 
 
+def read_token_file_if_changed(
+    path: Path, seen: tuple[int, ...] | None, advice: str = TOKEN_HINT
+) -> tuple[str, os.stat_result] | None:
+    """:func:`read_token_file`, unless the file's :func:`file_signature` is still ``seen``
+    (``None``: never read) — then ``None``. A file that cannot be looked at is
+    :class:`~g4f.errors.NotAuthorized` with ``advice``."""
+    failure: NotAuthorized | None = None
+    try:
+        unchanged = seen is not None and file_signature(path.stat()) == seen
+    except OSError as exc:
+        failure = caused_by(unreadable(path, exc.strerror or str(exc), advice), exc)
+    if failure is not None:
+        raise failure  # outside the except: the original is no __context__ of it
+    return None if unchanged else read_token_file(path, advice)
+
+
 def read_token_file(path: Path, advice: str = TOKEN_HINT) -> tuple[str, os.stat_result]:
     """The text of a token file and its status; :class:`~g4f.errors.NotAuthorized` (with
     ``advice``) for a file that is not a regular file (a FIFO would block: refused, except an
