@@ -1,5 +1,6 @@
-"""How the hub grows an answer over a stream of cumulative updates, on every side that streams
-one (Bing's updates, the Chat API's snapshots)."""
+"""How the hub grows an answer over a stream of cumulative updates: Bing's updates and the Chat
+API's snapshots. (Microsoft 365's side streams deltas, with a cumulative snapshot every third
+one as the service does, and does not use this bound yet.)"""
 
 from __future__ import annotations
 

@@ -281,13 +281,18 @@ class ChatApiHub:
         return text, self._conversation(c, state=state, messages=[self._message(prompt), *answer])
 
     def _snapshots(
-        self, c: ChatApiConversation, text: str, ends: Sequence[int], last: Mapping[str, Any]
+        self,
+        c: ChatApiConversation,
+        empty: Mapping[str, Any],
+        text: str,
+        ends: Sequence[int],
+        last: Mapping[str, Any],
     ) -> Iterator[Mapping[str, Any]]:
-        """The turn's snapshots, made as they are read: an empty one, ``text`` growing to each
-        of ``ends`` (a word at a time, several past :data:`~g4f.hub.growing.MAX_UPDATES`
-        words), ``last``."""
+        """The turn's snapshots, made as they are read: ``empty``, ``text`` growing to each of
+        ``ends`` (a word at a time, several past :data:`~g4f.hub.growing.MAX_UPDATES` words),
+        ``last``."""
         intermediate = {"displayName": INTERMEDIATE, "turns": 0}
-        yield self._conversation(c, **intermediate, messages=[])
+        yield empty
         for end in ends:
             yield self._conversation(c, **intermediate, messages=[self._message(text[:end])])
         yield last
@@ -307,7 +312,8 @@ class ChatApiHub:
         await response.prepare(request)
         empty = self._conversation(conversation, displayName=INTERMEDIATE, turns=0, messages=[])
         ends = prefix_ends(text) if text else []
-        chunks = encode_events(self._snapshots(conversation, text, ends, last), layout, empty)
+        snapshots = self._snapshots(conversation, empty, text, ends, last)
+        chunks = encode_events(snapshots, layout, empty)
         if scenario == "dropped":  # compact: one chunk per snapshot
             half = max(1, (len(ends) + 2) // 2)
             return await self._drop(request, response, itertools.islice(chunks, half))
