@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -62,24 +62,10 @@ def create_app(
     """
     settings = settings or ApiSettings()
     store = make_settings_store(settings) if store is None else store
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
-        state = served(app)
-        await store.open()
-        try:
-            # Built here, not before: each worker process has its own connections.
-            async with backend or settings.upstream.backend() as upstream:
-                state.backend = upstream
-                yield
-                state.backend = None
-        finally:
-            await store.close()
-
     app = FastAPI(
         title="g4f-bing",
         version=__version__,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, backend, store),
         docs_url=None,  # mount_docs serves it from the package's files
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
@@ -101,6 +87,28 @@ def create_app(
     if settings.docs:
         mount_docs(app)
     return _wrapped(app, settings, stopping or asyncio.Event())
+
+
+def _lifespan(
+    settings: ApiSettings, backend: Backend | None, store: ConversationStore
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """The app's lifespan: ``store`` open and the upstream built (``backend``, else the one
+    ``settings`` build) while it serves, both closed as it stops."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
+        state = served(app)
+        await store.open()
+        try:
+            # Built here, not before: each worker process has its own connections.
+            async with backend or settings.upstream.backend() as upstream:
+                state.backend = upstream
+                yield
+                state.backend = None
+        finally:
+            await store.close()
+
+    return lifespan
 
 
 def _wrapped(app: ASGIApp, settings: ApiSettings, stopping: asyncio.Event) -> ASGIApp:
