@@ -111,7 +111,9 @@ class Page:
         return self.page
 
     def ask(self, text: str) -> Any:
-        """Type ``text``, press Enter, and return the answer's article."""
+        """Wait for the answer before to end, as a person would (Enter sends nothing while one
+        runs), type ``text``, press Enter, and return the answer's article."""
+        sync_api.expect(self.page.locator("#app")).not_to_have_attribute("aria-busy", "true")
         self.page.get_by_label("Message", exact=True).fill(text)
         self.page.get_by_label("Message", exact=True).press("Enter")
         return self.page.locator("article.message.assistant").last
@@ -204,6 +206,28 @@ def test_stop_keeps_the_partial_answer_and_ends_the_upstream_turn(
     kept = page.locator("article.message.assistant").last
     sync_api.expect(kept).to_contain_text("w3")  # what arrived is kept
     sync_api.expect(kept.locator(".stopped")).to_have_text("(stopped)")
+
+
+def test_while_an_answer_runs_nothing_starts_another_and_typed_text_is_kept(ui: Page) -> None:
+    page = ui.open()
+    answer = ui.ask("hold")
+    sync_api.expect(answer).to_contain_text("w3")  # running, and silent until stopped
+    for action in ("Regenerate the last answer", "Edit this question and resend"):
+        sync_api.expect(page.get_by_role("button", name=action)).to_have_count(0)
+    box = page.get_by_label("Message", exact=True)
+    box.fill("after it")
+    box.press("Enter")
+    sync_api.expect(box).to_have_value("after it")  # not cleared: nothing typed is lost
+    sync_api.expect(page.locator("article.message.user")).to_have_count(1)
+    page.get_by_role("button", name="Stop the answer").click()
+    sync_api.expect(answer.locator(".stopped")).to_have_text("(stopped)")
+    sync_api.expect(answer.get_by_role("button", name="Regenerate the last answer")).to_be_visible()
+    box.press("Enter")  # the answer ended: now it is sent
+    sync_api.expect(page.locator("article.message.user .body").last).to_have_text("after it")
+    sync_api.expect(page.locator("article.message.assistant").last).to_contain_text(
+        "You said: «after it»"
+    )
+    sync_api.expect(box).to_have_value("")
 
 
 def test_reload_finds_the_conversation_and_the_server_continues_it(ui: Page, hub: Hub) -> None:

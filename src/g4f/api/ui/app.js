@@ -235,11 +235,12 @@ function actionsElement(message, index) {
   div.className = "actions";
   if (message.role === "error") return div;
   div.append(copyButton("Copy this message", () => message.text));
+  // One turn at a time: while an answer runs, nothing here can start another.
   const isLast = index === current().messages.length - 1;
-  if (message.role === "assistant" && isLast) {
+  if (message.role === "assistant" && isLast && !state.running) {
     div.append(smallText("Regenerate", "Regenerate the last answer", regenerate));
   }
-  if (message.role === "user") {
+  if (message.role === "user" && !state.running) {
     div.append(smallText("Edit", "Edit this question and resend", () => editQuestion(index)));
   }
   return div;
@@ -356,6 +357,7 @@ function setRunning(running) {
 /** Send the last question again, as a new upstream conversation with the history folded in
  * (the server's copy already holds the answer being replaced). */
 function regenerate() {
+  if (state.running) return;
   const conversation = current();
   while (conversation.messages.length && conversation.messages.at(-1).role !== "user") {
     conversation.messages.pop();
@@ -367,6 +369,7 @@ function regenerate() {
 }
 
 async function editQuestion(index) {
+  if (state.running) return;
   const conversation = current();
   const text = await ask("Edit the question", { value: conversation.messages[index].text, multiline: true });
   if (!text || !text.trim()) return;
@@ -465,6 +468,8 @@ async function editSystem() {
 function wire() {
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
+    // While an answer runs, Enter sends nothing and the text stays in the box for afterwards.
+    if (state.running) return;
     const text = $("input").value;
     if (!text.trim()) return;
     $("input").value = "";
