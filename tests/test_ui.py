@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,10 +111,14 @@ class Page:
         self.page.goto(self.base + "/")
         return self.page
 
+    def idle(self) -> None:
+        """Wait until no answer runs (the turn ended, the page saved it)."""
+        sync_api.expect(self.page.locator("#app")).not_to_have_attribute("aria-busy", "true")
+
     def ask(self, text: str) -> Any:
         """Wait for the answer before to end, as a person would (Enter sends nothing while one
         runs), type ``text``, press Enter, and return the answer's article."""
-        sync_api.expect(self.page.locator("#app")).not_to_have_attribute("aria-busy", "true")
+        self.idle()
         self.page.get_by_label("Message", exact=True).fill(text)
         self.page.get_by_label("Message", exact=True).press("Enter")
         return self.page.locator("article.message.assistant").last
@@ -233,6 +238,7 @@ def test_while_an_answer_runs_nothing_starts_another_and_typed_text_is_kept(ui: 
 def test_reload_finds_the_conversation_and_the_server_continues_it(ui: Page, hub: Hub) -> None:
     page = ui.open()
     sync_api.expect(ui.ask("first question")).to_contain_text("No earlier messages")
+    ui.idle()  # the answer ended (a reload mid-answer: the next test)
     page.reload()
     listed = page.get_by_label("Saved conversations").get_by_role(
         "button", name="first question", exact=True
@@ -245,6 +251,42 @@ def test_reload_finds_the_conversation_and_the_server_continues_it(ui: Page, hub
         "We spoke 1 time(s) before; you last said: «first question»"
     )
     assert len(hub.conversations) == 1
+
+
+def test_a_reload_mid_answer_keeps_what_arrived_and_the_server_conversation(
+    ui: Page, hub: Hub, hub_thread: HubThread
+) -> None:
+    page = ui.open()
+    sync_api.expect(ui.ask("hold")).to_contain_text("w3")  # running, silent until it ends
+    page.reload()  # the request ends with the page
+    kept = page.locator("article.message.assistant").last
+    sync_api.expect(kept).to_contain_text("w3")  # what arrived is kept ...
+    sync_api.expect(kept.locator(".stopped")).to_have_text("(stopped)")  # ... and says so
+    sync_api.expect(page.get_by_role("button", name="Stop the answer")).to_be_hidden()
+    hub_thread.wait_closed(timeout=30)  # the API closed the upstream websocket
+    assert (hub.websockets_opened, hub.open_websockets) == (1, 0)
+    saved = page.evaluate("JSON.parse(localStorage.getItem('g4f.conversations'))[0]")
+    # The server's conversation id was kept when the answer began, not only when it ended:
+    # the next question continues that conversation instead of starting anew.
+    assert isinstance(saved["serverId"], str) and saved["serverId"]
+    assert [(m["role"], m.get("stopped", False)) for m in saved["messages"]] == [
+        ("user", False),
+        ("assistant", True),
+    ]
+    assert saved["messages"][1]["text"].startswith("w0 w1 w2 w3")
+    # ... and the server continues it with that id alone, once the API has given the cut turn's
+    # lease back (just after it closed the websocket; a question sooner is told "busy", 429).
+    question = {"model": saved["model"], "messages": [{"role": "user", "content": "again"}]}
+    deadline = time.monotonic() + 30
+    while True:
+        reply = httpx.post(
+            ui.base + "/v1/g4f/chat", json={**question, "conversation_id": saved["serverId"]}
+        )
+        if reply.status_code != 429 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert reply.status_code == 200, reply.text
+    assert "We spoke 1 time(s) before; you last said: «hold»" in reply.text
 
 
 def test_new_rename_delete_and_export_import(ui: Page, tmp_path: Path) -> None:
@@ -408,6 +450,7 @@ def test_the_api_key_is_asked_once_kept_and_sent(browser: Any, thread_hub: str) 
             options = page.get_by_label("Model", exact=True).locator("option")
             sync_api.expect(options).not_to_have_count(0)
             sync_api.expect(ui.ask("hi")).to_contain_text("You said: «hi»")
+            ui.idle()
             page.reload()  # kept: not asked again
             sync_api.expect(ui.ask("again")).to_contain_text("We spoke 1 time(s) before")
             sync_api.expect(dialog).to_be_hidden()

@@ -6,7 +6,7 @@ import * as store from "./store.js";
 import { ask, confirmAction } from "./dialog.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { list: store.load(), current: null, models: [], running: null, images: [] };
+const state = { list: store.load(), current: null, models: [], running: null, images: [], left: false };
 const MAX_IMAGE = 4 << 20;
 
 // -- theme ------------------------------------------------------------------------------------
@@ -30,6 +30,7 @@ function toggleTheme() {
 const current = () => state.current;
 
 function persist() {
+  if (state.left) return;
   store.save(state.list);
   drawList();
 }
@@ -319,8 +320,10 @@ function failTurn(conversation, answer, error) {
 }
 
 function onEvent(conversation, answer, name, data) {
-  if (name === "start") conversation.serverId = data.conversation_id;
-  else if (name === "text_delta") answer.text += data.text;
+  if (name === "start") {
+    conversation.serverId = data.conversation_id;
+    store.save(state.list); // kept at once: a reload mid-answer still continues this conversation
+  } else if (name === "text_delta") answer.text += data.text;
   else if (name === "search_progress" || name === "reasoning_progress") answer.progress.push(data.text);
   else if (name === "sources") answer.sources = data.items;
   else if (name === "suggested_replies") answer.suggestions = data.items;
@@ -346,6 +349,16 @@ function drawStreaming(answer) {
 
 function stop() {
   if (state.running) state.running.controller.abort();
+}
+
+/** The page is going away (reload, close, navigation) mid-answer: the request ends with it, so
+ * keep what arrived, marked stopped, as the Stop button would. */
+function keepOnLeave() {
+  if (!state.running) return;
+  state.running.answer.stopped = true;
+  store.save(state.list);
+  state.left = true; // what the request's end does next (an error, say) is not saved over it
+  state.running.controller.abort();
 }
 
 function setRunning(running) {
@@ -485,6 +498,7 @@ function wire() {
     if (event.key === "Escape" && state.running) stop();
   });
   $("stop").addEventListener("click", stop);
+  window.addEventListener("pagehide", keepOnLeave);
   $("new-chat").addEventListener("click", newChat);
   $("export").addEventListener("click", exportAll);
   $("import").addEventListener("click", () => $("import-file").click());
