@@ -289,6 +289,26 @@ def test_a_reload_mid_answer_keeps_what_arrived_and_the_server_conversation(
     assert "We spoke 1 time(s) before; you last said: «hold»" in reply.text
 
 
+def test_deleting_a_conversation_mid_answer_stops_its_answer(
+    ui: Page, hub: Hub, hub_thread: HubThread
+) -> None:
+    page = ui.open()
+    sync_api.expect(ui.ask("alpha")).to_contain_text("You said: «alpha»")
+    ui.idle()
+    page.get_by_role("button", name="New chat").click()
+    sync_api.expect(ui.ask("hold")).to_contain_text("w3")  # running, silent until it ends
+    page.get_by_role("button", name="Delete “hold”").click()
+    page.get_by_role("button", name="OK").click()
+    sync_api.expect(page.get_by_role("button", name="Stop the answer")).to_be_hidden()
+    # The API closed the cut turn's websocket; alpha's, idle since its turn, stays for the next.
+    hub_thread.wait_closed(timeout=30, at_most=1)
+    assert (hub.websockets_opened, hub.open_websockets) == (2, 1)
+    sync_api.expect(page.locator("article.message.user .body")).to_have_text("alpha")
+    sync_api.expect(ui.ask("next")).to_contain_text("We spoke 1 time(s) before")
+    saved = page.evaluate("JSON.parse(localStorage.getItem('g4f.conversations'))")
+    assert [c["title"] for c in saved] == ["alpha"]
+
+
 def test_new_rename_delete_and_export_import(ui: Page, tmp_path: Path) -> None:
     page = ui.open()
     sync_api.expect(ui.ask("alpha")).to_contain_text("alpha")

@@ -54,13 +54,14 @@ class HubThread:
             finally:
                 thread.stop()
 
-    def wait_closed(self, timeout: float | None = None) -> None:
-        """Block until the hub has no open websocket (see :meth:`Hub.wait_closed`).
+    def wait_closed(self, timeout: float | None = None, at_most: int = 0) -> None:
+        """Block until the hub has at most ``at_most`` open websockets (see
+        :meth:`Hub.wait_closed`; a client keeps idle ones open between turns).
 
         ``timeout`` bounds the wait (``TimeoutError`` past it); ``None`` waits as long as it takes.
         """
         if self._thread is not None:
-            self._thread.run(self.hub.wait_closed(), timeout)
+            self._thread.run(self.hub.wait_closed(at_most), timeout)
 
     def __enter__(self) -> str:
         return self.start()

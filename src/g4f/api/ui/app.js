@@ -95,6 +95,7 @@ async function renameChat(conversation) {
 async function deleteChat(conversation) {
   if (!(await confirmAction(`Delete “${conversation.title}”?`))) return;
   state.list = state.list.filter((c) => c !== conversation);
+  stopIfDeleted();
   persist();
   if (conversation === current()) state.list.length ? select(state.list[0]) : newChat();
 }
@@ -104,6 +105,11 @@ async function clearAll() {
   state.list = [];
   persist();
   newChat();
+}
+
+/** A conversation deleted mid-answer takes its answer with it: the upstream turn stops. */
+function stopIfDeleted() {
+  if (state.running && !state.list.includes(state.running.conversation)) stop();
 }
 
 function exportAll() {
