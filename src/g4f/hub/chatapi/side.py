@@ -282,7 +282,6 @@ class ChatApiHub:
 
     def _snapshots(
         self,
-        c: ChatApiConversation,
         empty: Mapping[str, Any],
         text: str,
         ends: Sequence[int],
@@ -290,11 +289,10 @@ class ChatApiHub:
     ) -> Iterator[Mapping[str, Any]]:
         """The turn's snapshots, made as they are read: ``empty``, ``text`` growing to each of
         ``ends`` (a word at a time, several past :data:`~g4f.hub.growing.MAX_UPDATES` words),
-        ``last``."""
-        intermediate = {"displayName": INTERMEDIATE, "turns": 0}
+        ``last``; each growing one is ``empty`` with its one message."""
         yield empty
         for end in ends:
-            yield self._conversation(c, **intermediate, messages=[self._message(text[:end])])
+            yield {**empty, "messages": [self._message(text[:end])]}
         yield last
 
     async def _stream(
@@ -312,7 +310,7 @@ class ChatApiHub:
         await response.prepare(request)
         empty = self._conversation(conversation, displayName=INTERMEDIATE, turns=0, messages=[])
         ends = prefix_ends(text) if text else []
-        snapshots = self._snapshots(conversation, empty, text, ends, last)
+        snapshots = self._snapshots(empty, text, ends, last)
         chunks = encode_events(snapshots, layout, empty)
         if scenario == "dropped":  # compact: one chunk per snapshot
             half = max(1, (len(ends) + 2) // 2)
