@@ -106,7 +106,7 @@ async def leave_while_streaming(
             if leave(b"".join(received)):
                 gone.set()
 
-    await app(http_scope(), _request_then_leave(body, gone), send)
+    await asyncio.wait_for(app(http_scope(), _request_then_leave(body, gone), send), 60)
     return status, b"".join(received)
 
 
