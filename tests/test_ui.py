@@ -289,6 +289,32 @@ def test_a_reload_mid_answer_keeps_what_arrived_and_the_server_conversation(
     assert "We spoke 1 time(s) before; you last said: «hold»" in reply.text
 
 
+def test_a_conversation_the_server_forgot_goes_on_anew_and_runs_until_it_ends(
+    ui: Page, hub: Hub
+) -> None:
+    page = ui.open()
+    forgotten = {
+        "id": "kept-here", "title": "old", "created": 1, "updated": 1, "model": "gpt-4",
+        "system": "", "serverId": "expired-on-the-server",
+        "messages": [{"role": "user", "text": "earlier", "images": []},
+                     {"role": "assistant", "text": "an answer"}],
+    }  # fmt: skip
+    page.evaluate("c => localStorage.setItem('g4f.conversations', JSON.stringify([c]))", forgotten)
+    page.reload()
+    ui.expected_errors.append("status of 404")  # the first try: conversation_not_found
+    sync_api.expect(ui.ask("hold")).to_contain_text("w3")  # the second: a new conversation
+    # The retried answer runs until it ends: Stop is offered and the page says it is busy.
+    sync_api.expect(page.get_by_role("button", name="Stop the answer")).to_be_visible()
+    sync_api.expect(page.locator("#app")).to_have_attribute("aria-busy", "true")
+    page.get_by_role("button", name="Stop the answer").click()
+    ui.idle()
+    saved = page.evaluate("JSON.parse(localStorage.getItem('g4f.conversations'))[0]")
+    assert saved["serverId"] not in (None, "expired-on-the-server")
+    assert [m["text"] for m in saved["messages"][:3]] == ["earlier", "an answer", "hold"]
+    assert saved["messages"][3]["stopped"] is True
+    assert len(hub.conversations) == 1
+
+
 def test_deleting_a_conversation_mid_answer_stops_its_answer(
     ui: Page, hub: Hub, hub_thread: HubThread
 ) -> None:

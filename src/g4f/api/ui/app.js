@@ -30,7 +30,7 @@ function toggleTheme() {
 const current = () => state.current;
 
 function persist() {
-  if (state.left) return;
+  if (state.left) return; // see leave()
   store.save(state.list);
   drawList();
 }
@@ -95,7 +95,7 @@ async function renameChat(conversation) {
 async function deleteChat(conversation) {
   if (!(await confirmAction(`Delete “${conversation.title}”?`))) return;
   state.list = state.list.filter((c) => c !== conversation);
-  stopIfDeleted();
+  if (state.running && state.running.conversation === conversation) stop(); // its answer too
   persist();
   if (conversation === current()) state.list.length ? select(state.list[0]) : newChat();
 }
@@ -105,11 +105,6 @@ async function clearAll() {
   state.list = [];
   persist();
   newChat();
-}
-
-/** A conversation deleted mid-answer takes its answer with it: the upstream turn stops. */
-function stopIfDeleted() {
-  if (state.running && !state.list.includes(state.running.conversation)) stop();
 }
 
 function exportAll() {
@@ -301,14 +296,15 @@ async function runTurn(conversation, content, retried = false) {
   try {
     await chat(body, (name, data) => onEvent(conversation, answer, name, data), controller.signal);
   } catch (error) {
-    if (error.name === "AbortError") answer.stopped = true;
-    else if (!retried && error.code === "conversation_not_found") {
+    if (error.name === "AbortError") return; // stop() marked the answer and saved it
+    if (!retried && error.code === "conversation_not_found") {
       // The server forgot it (expired): start anew with the history folded into the request.
       conversation.messages.pop();
       conversation.serverId = null;
       state.running = null;
-      return runTurn(conversation, content, true);
-    } else failTurn(conversation, answer, error);
+      return await runTurn(conversation, content, true); // awaited: running until it ends
+    }
+    failTurn(conversation, answer, error);
   } finally {
     if (state.running && state.running.answer === answer) state.running = null;
     setRunning(false);
@@ -353,18 +349,23 @@ function drawStreaming(answer) {
   });
 }
 
+/** End the running answer: what arrived is kept, marked stopped, and saved at once (the page
+ * may be going away: a reload or close mid-answer stops it too); the request is aborted, so the
+ * server stops the upstream turn. */
 function stop() {
-  if (state.running) state.running.controller.abort();
-}
-
-/** The page is going away (reload, close, navigation) mid-answer: the request ends with it, so
- * keep what arrived, marked stopped, as the Stop button would. */
-function keepOnLeave() {
   if (!state.running) return;
   state.running.answer.stopped = true;
   store.save(state.list);
-  state.left = true; // what the request's end does next (an error, say) is not saved over it
   state.running.controller.abort();
+}
+
+/** The page is going away (reload, close, navigation) mid-answer: stop as the Stop button does,
+ * then save nothing more — the cut request may still end in a network error that would be saved
+ * over it — until the page is shown again (the back-forward cache keeps it alive). */
+function leave() {
+  if (!state.running) return;
+  stop();
+  state.left = true;
 }
 
 function setRunning(running) {
@@ -504,7 +505,8 @@ function wire() {
     if (event.key === "Escape" && state.running) stop();
   });
   $("stop").addEventListener("click", stop);
-  window.addEventListener("pagehide", keepOnLeave);
+  window.addEventListener("pagehide", leave);
+  window.addEventListener("pageshow", () => { state.left = false; });
   $("new-chat").addEventListener("click", newChat);
   $("export").addEventListener("click", exportAll);
   $("import").addEventListener("click", () => $("import-file").click());
